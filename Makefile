@@ -1,0 +1,43 @@
+# Two commands set up everything on a fresh machine (see README):
+#   make lab    JupyterLab at the start notebook, sandbox by default
+#   make test   the whole test suite (lint, types, unit, sandbox end to end, notebooks, browser)
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+LAB_PORT ?= 8888
+
+.PHONY: lab test venv lint check demo bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PIP) install -q -e '.[notebook,test,browser]'
+	@rm -f $(VENV)/.installed-*; touch $@
+
+venv: $(STAMP)
+
+# The main job: JupyterLab at the start notebook. Widget-state saving is pinned off
+# (binder/overrides.json) so no secret typed into a widget is written into a notebook.
+lab: $(STAMP)
+	$(PY) -m oauthmail.labsetup
+	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.venv/lab-user-settings \
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) \
+	  --ServerApp.default_url=/lab/tree/$${OAUTHMAIL_START:-en/00_start.ipynb}
+
+# The whole test suite. Browser tests run when Debian's chromium is installed (CI installs it)
+# and say clearly that they were skipped otherwise.
+test: $(STAMP)
+	$(VENV)/bin/ruff check oauthmail tests benchmarks
+	$(VENV)/bin/mypy
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: $(STAMP)
+	$(PY) -m oauthmail.demo
+
+bench: $(STAMP)
+	$(PY) benchmarks/send_benchmark.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

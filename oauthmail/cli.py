@@ -1,0 +1,100 @@
+"""The ``oauthmail`` command (contract in DESIGN.md).
+
+Each sub-command lives in ``oauthmail/commands/<name>.py`` with two functions:
+``register(subparsers)`` adds its parser (cheap: argparse only, no heavy import) and sets
+``func`` to a ``run(args) -> int`` that imports what it needs. A failure a person can meet is an
+:class:`~oauthmail.errors.OAuthMailError`: printed as one ``error:`` and one ``hint:`` line on
+stderr, exit status 1 — never a traceback (``OAUTHMAIL_TRACEBACK=1`` adds one for developers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import TextIO
+
+from . import __version__
+from .errors import OAuthMailError
+from .i18n import Msg, set_language
+from .secrets import redact
+
+#: Sub-commands in the order ``--help`` lists them.
+COMMANDS = ("sandbox", "mailbox", "consent", "send", "token", "doctor", "explain", "record")
+
+UNEXPECTED = Msg(
+    en="Unexpected problem: {name}: {text}",
+    ja="想定外の問題が起きました: {name}: {text}",
+)
+UNEXPECTED_HINT = Msg(
+    en="This is probably a bug in oauthmail. Run again with OAUTHMAIL_TRACEBACK=1 and report the output "
+    "(it contains no token).",
+    ja="oauthmail の不具合と思われます。OAUTHMAIL_TRACEBACK=1 を付けて再実行し、その出力を報告してください"
+    "（トークンは含まれません）。",
+)
+INTERRUPTED = Msg(en="Stopped (Ctrl-C).", ja="中断しました（Ctrl-C）。")
+INTERRUPTED_HINT = Msg(en="Nothing was sent after the interruption. Run the command again when ready.",
+                       ja="中断後は何も送信していません。準備ができたらもう一度実行してください。")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="oauthmail",
+        description="Send mail through Gmail or Microsoft 365 with OAuth2 (XOAUTH2), set up and checked step by step.",
+    )
+    parser.add_argument("--version", action="version", version=f"oauthmail {__version__}")
+    parser.add_argument("--lang", choices=("en", "ja"), help="language of messages (default: from OAUTHMAIL_LANG / LANG)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"oauthmail.commands.{name}")
+        except ModuleNotFoundError as exc:  # a command not built yet must not break the others
+            if exc.name == f"oauthmail.commands.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def print_error(exc: OAuthMailError, stream: TextIO | None = None) -> None:
+    """The two lines a person reads: ``error:`` what happened, ``hint:`` what to do."""
+    out = stream or sys.stderr
+    print(f"error: {exc.what()}", file=out)
+    print(f"hint: {exc.hint()}", file=out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.lang:
+        set_language(args.lang)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        result = args.func(args)
+        return int(result or 0)
+    except OAuthMailError as exc:
+        print_error(exc)
+        if os.environ.get("OAUTHMAIL_TRACEBACK"):
+            traceback.print_exc()
+        return 1
+    except KeyboardInterrupt:
+        print(f"error: {INTERRUPTED()}", file=sys.stderr)
+        print(f"hint: {INTERRUPTED_HINT()}", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # the last line of defence: no traceback, no secret
+        print(f"error: {UNEXPECTED(name=type(exc).__name__, text=redact(str(exc))[:300])}", file=sys.stderr)
+        print(f"hint: {UNEXPECTED_HINT()}", file=sys.stderr)
+        if os.environ.get("OAUTHMAIL_TRACEBACK"):
+            traceback.print_exc()
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

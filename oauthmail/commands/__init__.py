@@ -1,0 +1,1 @@
+"""One module per ``oauthmail`` sub-command; see :mod:`oauthmail.cli`."""

@@ -1,0 +1,129 @@
+"""The exceptions a person can meet, each saying what happened and what to do.
+
+::
+
+    OAuthMailError            what (Msg) + hint (Msg) + params; str() is the English "what"
+    ├── ConfigError           a file, flag or value the person gave is wrong (INI, client JSON, header)
+    ├── ConsentError          the sign-in / consent step failed (denied, mismatch, timeout, state)
+    ├── TokenError            a refresh token could not be turned into an access token
+    ├── AuthenticationError   the mail server refused the token (535 …)
+    ├── DeliveryError         the server took the login but refused the message (5xx on MAIL/RCPT/DATA)
+    └── NetworkError          DNS, TCP, TLS, proxy and time-outs
+
+Every error carries two :class:`~oauthmail.i18n.Msg` texts, ``what`` and ``hint``, with the
+parameters to fill them. The command prints ``error: <what>`` and ``hint: <hint>``; notebooks
+show both in the person's language. Parameters must never hold a secret: callers pass
+:func:`oauthmail.secrets.mask`-ed values or none at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .i18n import Msg
+
+GENERIC_HINT = Msg(
+    en="Run `oauthmail doctor --ini FILE` to check each step, or `oauthmail explain \"<message>\"`.",
+    ja="`oauthmail doctor --ini ファイル` で各段階を点検するか、`oauthmail explain \"<メッセージ>\"` で意味を調べてください。",
+)
+
+
+class OAuthMailError(Exception):
+    """Base class: ``what`` happened and a ``hint`` of what to do, in English and Japanese."""
+
+    kind = "error"
+
+    def __init__(
+        self,
+        what: Msg,
+        hint: Msg | None = None,
+        /,
+        *,
+        details: str | None = None,
+        code: str | None = None,
+        **params: Any,
+    ) -> None:
+        self.what_msg = what
+        self.hint_msg = hint or GENERIC_HINT
+        self.params: dict[str, Any] = params
+        #: Raw text from the other side (server reply, decoded challenge), already masked.
+        self.details = details
+        #: A short stable identifier (``"535 5.7.139"``, ``"invalid_grant"``, ``"AADSTS50011"``).
+        self.code = code
+        super().__init__(self.what("en"))
+
+    def what(self, lang: str | None = None) -> str:
+        """What happened, in ``lang`` (default: the current language)."""
+        return self.what_msg.format(lang, **self.params)
+
+    def hint(self, lang: str | None = None) -> str:
+        """What to do about it, in ``lang``."""
+        return self.hint_msg.format(lang, **self.params)
+
+    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """A JSON-friendly view for ``--json`` output, records and notebooks."""
+        return {
+            "type": type(self).__name__,
+            "code": self.code,
+            "error": self.what(lang),
+            "hint": self.hint(lang),
+            "details": self.details,
+        }
+
+
+class ConfigError(OAuthMailError):
+    """A file, option or value given by the person is wrong or missing."""
+
+    kind = "configuration"
+
+
+class ConsentError(OAuthMailError):
+    """The consent (sign-in) step did not produce a usable token."""
+
+    kind = "consent"
+
+
+class TokenError(OAuthMailError):
+    """A refresh token could not be exchanged for an access token."""
+
+    kind = "token"
+
+
+class AuthenticationError(OAuthMailError):
+    """The mail server refused the access token."""
+
+    kind = "authentication"
+
+    def __init__(self, what: Msg, hint: Msg | None = None, /, *, smtp_code: int | None = None,
+                 **kwargs: Any) -> None:
+        self.smtp_code = smtp_code
+        super().__init__(what, hint, **kwargs)
+
+
+class DeliveryError(OAuthMailError):
+    """The server accepted the login but refused the message or a recipient."""
+
+    kind = "delivery"
+
+    def __init__(self, what: Msg, hint: Msg | None = None, /, *, smtp_code: int | None = None,
+                 **kwargs: Any) -> None:
+        self.smtp_code = smtp_code
+        super().__init__(what, hint, **kwargs)
+
+
+class NetworkError(OAuthMailError):
+    """DNS, TCP, TLS, proxy or a time-out."""
+
+    kind = "network"
+
+
+__all__ = [
+    "GENERIC_HINT",
+    "AuthenticationError",
+    "ConfigError",
+    "ConsentError",
+    "DeliveryError",
+    "NetworkError",
+    "OAuthMailError",
+    "TokenError",
+]

@@ -1,0 +1,84 @@
+"""English and Japanese texts, as named constants next to the code that shows them.
+
+Every text a person can see is a :class:`Msg` with both languages. Modules define their
+messages as module-level constants (``NO_ACCOUNT = Msg(en=..., ja=...)``) in the style of
+google-auth-oauthlib's ``_DEFAULT_*_MESSAGE`` constants; ``tests/test_i18n.py`` finds every
+``Msg`` in the package and checks that both languages exist and use the same placeholders.
+
+The language is chosen, in order, by an explicit ``lang=`` argument, :func:`set_language`,
+``OAUTHMAIL_LANG``, then the usual locale variables (``LC_ALL``, ``LC_MESSAGES``, ``LANG``):
+anything starting with ``ja`` means Japanese, everything else English.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from dataclasses import dataclass
+from typing import Literal
+
+Lang = Literal["en", "ja"]
+LANGS: tuple[Lang, ...] = ("en", "ja")
+
+_forced: Lang | None = None
+
+
+def set_language(lang: str | None) -> None:
+    """Fix the language for this process (``None`` goes back to the environment)."""
+    global _forced
+    _forced = normalize_lang(lang) if lang else None
+
+
+def normalize_lang(value: str | None) -> Lang:
+    """Map ``ja``, ``ja_JP.UTF-8``, ``Japanese``… to ``"ja"``; anything else to ``"en"``."""
+    v = (value or "").strip().lower()
+    return "ja" if v.startswith("ja") else "en"
+
+
+def current_language() -> Lang:
+    """The language texts are shown in when no ``lang=`` is given."""
+    if _forced:
+        return _forced
+    for var in ("OAUTHMAIL_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            return normalize_lang(value)
+    return "en"
+
+
+@dataclass(frozen=True)
+class Msg:
+    """One text in both languages, with ``{name}`` placeholders filled by :meth:`format`."""
+
+    en: str
+    ja: str
+
+    def text(self, lang: str | None = None) -> str:
+        """The raw template in ``lang`` (default: :func:`current_language`)."""
+        chosen = normalize_lang(lang) if lang else current_language()
+        return self.ja if chosen == "ja" else self.en
+
+    def format(self, lang: str | None = None, /, **params: object) -> str:
+        """The text in ``lang`` with placeholders filled; unknown placeholders stay visible."""
+        return _SafeFormatter().format(self.text(lang), **params)
+
+    def __call__(self, lang: str | None = None, /, **params: object) -> str:
+        return self.format(lang, **params)
+
+    def placeholders(self, lang: Lang) -> set[str]:
+        """The ``{names}`` a language's template uses (for the catalog test)."""
+        return {name for _, name, _, _ in string.Formatter().parse(self.text(lang)) if name}
+
+
+class _SafeFormatter(string.Formatter):
+    """Leave ``{missing}`` in place instead of raising: a message must never crash a report."""
+
+    def get_value(self, key: int | str, args: object, kwargs: dict[str, object]) -> object:  # type: ignore[override]
+        if isinstance(key, str):
+            return kwargs.get(key, "{" + key + "}")
+        return super().get_value(key, args, kwargs)  # type: ignore[arg-type]
+
+
+def both(msg: Msg, **params: object) -> str:
+    """Japanese and English together, for places that cannot know the reader's language."""
+    return f"{msg.format('ja', **params)} / {msg.format('en', **params)}"

@@ -1,0 +1,149 @@
+"""The provider catalog: endpoints, scopes per transport and mail servers.
+
+Plain data with no network and no heavy import. Everything here can be overridden per account in
+the token INI (``auth_uri``, ``token_uri``, ``authority``, ``smtp_host``, ``smtp_port``,
+``smtp_security``, ``graph_url``, ``gmail_api_url``) and on the command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urlsplit
+
+ProviderName = Literal["google", "microsoft"]
+Security = Literal["starttls", "ssl"]
+Transport = Literal["smtp", "graph", "gmail-api"]
+
+PROVIDERS: tuple[ProviderName, ...] = ("google", "microsoft")
+SECURITIES: tuple[Security, ...] = ("starttls", "ssl")
+TRANSPORTS: tuple[Transport, ...] = ("smtp", "graph", "gmail-api")
+SASL_MECHANISMS = ("XOAUTH2", "OAUTHBEARER")
+
+GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+GOOGLE_REVOKE_URI = "https://oauth2.googleapis.com/revoke"
+GOOGLE_USERINFO_URI = "https://openidconnect.googleapis.com/v1/userinfo"
+GOOGLE_MAIL_SCOPE = "https://mail.google.com/"
+GOOGLE_GMAIL_SEND_SCOPE = "https://www.googleapis.com/auth/gmail.send"
+GOOGLE_IDENTITY_SCOPES = ("openid", "https://www.googleapis.com/auth/userinfo.email")
+GMAIL_API_URL = "https://gmail.googleapis.com"
+
+MICROSOFT_SMTP_SCOPE = "https://outlook.office.com/SMTP.Send"
+MICROSOFT_GRAPH_SEND_SCOPE = "https://graph.microsoft.com/Mail.Send"
+#: Scopes MSAL adds by itself and refuses to be given (provider-facts H55).
+MSAL_RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access"})
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    host: str
+    port: int
+    security: Security
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """One Microsoft cloud: where people sign in and where mail is submitted."""
+
+    name: str
+    login_host: str
+    smtp_scope: str
+    smtp: SmtpServer
+    graph_url: str
+    graph_scope: str
+    label: str = ""
+
+
+MICROSOFT_CLOUDS: dict[str, Cloud] = {
+    "global": Cloud(
+        "global", "login.microsoftonline.com", MICROSOFT_SMTP_SCOPE,
+        SmtpServer("smtp.office365.com", 587, "starttls"),
+        "https://graph.microsoft.com", MICROSOFT_GRAPH_SEND_SCOPE, "Microsoft 365 (worldwide)",
+    ),
+    "usgov": Cloud(
+        "usgov", "login.microsoftonline.us", "https://outlook.office365.us/SMTP.Send",
+        SmtpServer("smtp.office365.us", 587, "starttls"),
+        "https://graph.microsoft.us", "https://graph.microsoft.us/Mail.Send", "Microsoft 365 GCC High / DoD",
+    ),
+    "china": Cloud(
+        "china", "login.partner.microsoftonline.cn", "https://partner.outlook.cn/SMTP.Send",
+        SmtpServer("smtp.partner.outlook.cn", 587, "starttls"),
+        "https://microsoftgraph.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn/Mail.Send",
+        "Microsoft 365 operated by 21Vianet",
+    ),
+}
+
+#: Hosts MSAL knows (instance discovery may stay on); any other authority host is a test or
+#: private provider and needs ``instance_discovery=False``.
+MICROSOFT_KNOWN_LOGIN_HOSTS = frozenset(
+    {c.login_host for c in MICROSOFT_CLOUDS.values()}
+    | {"login.microsoft.com", "login.windows.net", "login.chinacloudapi.cn", "login-us.microsoftonline.com"}
+)
+
+GMAIL_SMTP = SmtpServer("smtp.gmail.com", 587, "starttls")
+GMAIL_SMTP_SSL = SmtpServer("smtp.gmail.com", 465, "ssl")
+OUTLOOK_COM_SMTP = SmtpServer("smtp-mail.outlook.com", 587, "starttls")
+
+_CONSUMER_DOMAINS = frozenset({"outlook.com", "hotmail.com", "live.com", "msn.com", "outlook.jp",
+                               "hotmail.co.jp", "live.jp"})
+
+
+@dataclass(frozen=True)
+class ProviderDefaults:
+    """What an account of a provider uses unless the INI or a flag says otherwise."""
+
+    provider: ProviderName
+    smtp: SmtpServer
+    scopes: tuple[str, ...]
+    auth_uri: str = ""
+    token_uri: str = ""
+    authority: str = ""
+    sasl_mechanism: str = "XOAUTH2"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def google_defaults(transport: Transport = "smtp") -> ProviderDefaults:
+    """Gmail: smtp.gmail.com:587 STARTTLS and ``https://mail.google.com/`` (``gmail.send`` for the API)."""
+    scope = GOOGLE_GMAIL_SEND_SCOPE if transport == "gmail-api" else GOOGLE_MAIL_SCOPE
+    return ProviderDefaults("google", GMAIL_SMTP, (scope,), GOOGLE_AUTH_URI, GOOGLE_TOKEN_URI)
+
+
+def microsoft_authority(tenant: str = "common", cloud: str = "global") -> str:
+    """``https://login.microsoftonline.com/<tenant>`` for a cloud and tenant."""
+    return f"https://{MICROSOFT_CLOUDS[cloud].login_host}/{tenant or 'common'}"
+
+
+def microsoft_cloud_for_authority(authority: str) -> Cloud:
+    """The cloud an authority URL belongs to (the global cloud for hosts we do not know)."""
+    host = (urlsplit(authority).hostname or "").lower()
+    for cloud in MICROSOFT_CLOUDS.values():
+        if host == cloud.login_host:
+            return cloud
+    return MICROSOFT_CLOUDS["global"]
+
+
+def microsoft_defaults(
+    tenant: str = "common",
+    *,
+    cloud: str = "global",
+    email: str | None = None,
+    transport: Transport = "smtp",
+) -> ProviderDefaults:
+    """Microsoft 365 (or outlook.com for personal addresses) in the given cloud."""
+    c = MICROSOFT_CLOUDS[cloud]
+    smtp = c.smtp
+    if cloud == "global" and email and email.rsplit("@", 1)[-1].lower() in _CONSUMER_DOMAINS:
+        smtp = OUTLOOK_COM_SMTP
+    scope = c.graph_scope if transport == "graph" else c.smtp_scope
+    return ProviderDefaults("microsoft", smtp, (scope,), authority=microsoft_authority(tenant, cloud))
+
+
+def is_known_microsoft_host(authority: str) -> bool:
+    """Whether MSAL's instance discovery knows this authority's host."""
+    return (urlsplit(authority).hostname or "").lower() in MICROSOFT_KNOWN_LOGIN_HOSTS
+
+
+def default_port(security: str) -> int:
+    """587 for STARTTLS, 465 for implicit TLS."""
+    return 465 if security == "ssl" else 587

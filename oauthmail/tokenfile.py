@@ -1,0 +1,549 @@
+"""The token INI (contract, format version 1): read, validate, and write it safely.
+
+One file holds one ``[oauthmail]`` section and a section per account, named by its address::
+
+    [oauthmail]
+    version = 1
+    default_account = alice@example.com
+
+    [alice@example.com]
+    provider = google
+    client_id = ...
+    refresh_token = ...
+
+Why a parser of our own and not :mod:`configparser`: errors must name the line, inline
+``; comments`` (as in the contract's example) must be allowed, and unknown keys must survive a
+rewrite in their place. Writes go through :func:`atomic_write` (temp file in the same folder,
+``fsync``, mode 0600, ``os.replace``) while holding :func:`locked`, a lock on a side file
+``<name>.lock`` — the INI itself is replaced on every write, so it cannot carry the lock.
+:func:`update_account` re-reads the file under the lock, so a refresh token rotated by another
+process is never overwritten with an older one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .i18n import Msg
+from .providers import PROVIDERS, SASL_MECHANISMS, SECURITIES, TRANSPORTS
+from .secrets import mask
+
+FORMAT_VERSION = 1
+META = "oauthmail"
+
+# --- messages -------------------------------------------------------------------------------------
+
+INI_NOT_FOUND = Msg(
+    en="The token file {path} does not exist.",
+    ja="トークンファイル {path} が見つかりません。",
+)
+INI_NOT_FOUND_HINT = Msg(
+    en="Check the path, or create the file with `oauthmail consent google|microsoft --ini {path}`.",
+    ja="パスを確認するか、`oauthmail consent google|microsoft --ini {path}` で作成してください。",
+)
+INI_UNREADABLE = Msg(
+    en="The token file {path} cannot be read ({reason}).",
+    ja="トークンファイル {path} を読めません（{reason}）。",
+)
+INI_UNREADABLE_HINT = Msg(
+    en="Check that the file belongs to you and is readable (chmod 600 {path}).",
+    ja="ファイルの所有者が自分で、読み取れることを確認してください（chmod 600 {path}）。",
+)
+INI_SYNTAX = Msg(
+    en="{path}, line {line}: {problem}",
+    ja="{path} の {line} 行目: {problem}",
+)
+INI_SYNTAX_HINT = Msg(
+    en="Each line must be `[section]`, `key = value`, a comment starting with ; or #, or empty. "
+    "Fix that line, or export the file again from the notebook or `oauthmail consent`.",
+    ja="各行は `[セクション]`、`キー = 値`、; か # で始まるコメント、空行のいずれかです。"
+    "その行を直すか、ノートブックまたは `oauthmail consent` でファイルを書き出し直してください。",
+)
+P_NOT_KEY_VALUE = Msg(en="expected `key = value`, found {text!r}", ja="`キー = 値` の形ではありません: {text!r}")
+P_BAD_SECTION = Msg(en="a section header must look like [name]", ja="セクション見出しは [名前] の形で書きます")
+P_DUP_SECTION = Msg(en="section [{section}] appears twice (first on line {first})",
+                    ja="セクション [{section}] が2回あります（最初は {first} 行目）")
+P_DUP_KEY = Msg(en="key `{key}` appears twice in [{section}] (first on line {first})",
+                ja="[{section}] にキー `{key}` が2回あります（最初は {first} 行目）")
+P_KEY_OUTSIDE = Msg(en="`{key}` is outside any [section]", ja="`{key}` がどのセクションにも属していません")
+P_MISSING = Msg(en="[{section}] has no `{key}`", ja="[{section}] に `{key}` がありません")
+P_BAD_CHOICE = Msg(en="`{key} = {value}` must be one of: {choices}",
+                   ja="`{key} = {value}` は次のいずれかでなければなりません: {choices}")
+P_BAD_PORT = Msg(en="`smtp_port = {value}` is not a port number (1-65535)",
+                 ja="`smtp_port = {value}` はポート番号（1〜65535）ではありません")
+P_BAD_TIME = Msg(en="`{key} = {value}` is not a time like 2026-11-21T10:00:00Z",
+                 ja="`{key} = {value}` は 2026-11-21T10:00:00Z のような日時ではありません")
+P_BAD_VERSION = Msg(en="format version {value} is not supported (this kit reads version 1)",
+                    ja="形式のバージョン {value} には対応していません（このキットが読めるのは 1 です）")
+P_BAD_DEFAULT = Msg(en="default_account = {value} names no [section] in this file",
+                    ja="default_account = {value} に当たるセクションがこのファイルにありません")
+P_BAD_ADDRESS = Msg(en="section [{section}] is not an e-mail address", ja="セクション名 [{section}] がメールアドレスではありません")
+P_BAD_URL = Msg(en="`{key} = {value}` is not an https:// address", ja="`{key} = {value}` は https:// のアドレスではありません")
+P_CONTROL = Msg(en="the value of `{key}` contains a control character", ja="`{key}` の値に制御文字が含まれています")
+
+NO_ACCOUNTS = Msg(en="{path} holds no account.", ja="{path} にアカウントがありません。")
+NO_ACCOUNTS_HINT = Msg(
+    en="Run `oauthmail consent google|microsoft --ini {path}` to add one.",
+    ja="`oauthmail consent google|microsoft --ini {path}` でアカウントを追加してください。",
+)
+NO_SUCH_ACCOUNT = Msg(en="{path} has no account {account}.", ja="{path} にアカウント {account} がありません。")
+NO_SUCH_ACCOUNT_HINT = Msg(
+    en="Accounts in this file: {accounts}. Pass one of them with --account.",
+    ja="このファイルにあるアカウント: {accounts}。--account でどれかを指定してください。",
+)
+WHICH_ACCOUNT = Msg(en="{path} holds several accounts and none is the default.",
+                    ja="{path} には複数のアカウントがあり、既定のものが決まっていません。")
+WHICH_ACCOUNT_HINT = Msg(
+    en="Pass --account ADDRESS (one of: {accounts}) or set default_account in [oauthmail].",
+    ja="--account アドレス（{accounts} のどれか）を指定するか、[oauthmail] に default_account を書いてください。",
+)
+WORLD_READABLE = Msg(
+    en="warning: {path} can be read by other users (mode {mode}); it holds a refresh token. Run: chmod 600 {path}",
+    ja="警告: {path} は他のユーザーも読めます（モード {mode}）。リフレッシュトークンが入っています。"
+    "chmod 600 {path} を実行してください。",
+)
+INI_WRITE_FAILED = Msg(en="Could not write {path} ({reason}).", ja="{path} に書き込めませんでした（{reason}）。")
+INI_WRITE_FAILED_HINT = Msg(
+    en="Check that the folder exists and is writable, and that the disk is not full. The previous file is unchanged.",
+    ja="フォルダーが存在し書き込めること、ディスクに空きがあることを確認してください。元のファイルは変わっていません。",
+)
+
+# --- the account ---------------------------------------------------------------------------------
+
+#: Keys every account must have.
+REQUIRED = ("provider", "client_id", "refresh_token")
+#: Keys written by this kit, in the order they are written.
+KNOWN_KEYS = (
+    "provider", "client_id", "client_secret", "auth_uri", "token_uri", "authority", "scopes",
+    "refresh_token", "access_token", "access_token_expires_at", "smtp_host", "smtp_port",
+    "smtp_security", "sasl_mechanism", "transport", "graph_url", "gmail_api_url",
+)
+SECRET_KEYS = frozenset({"client_secret", "refresh_token", "access_token"})
+
+
+@dataclass
+class Account:
+    """One account section. Secrets are hidden from ``repr``."""
+
+    email: str
+    provider: str
+    client_id: str
+    refresh_token: str
+    client_secret: str = ""
+    auth_uri: str = ""
+    token_uri: str = ""
+    authority: str = ""
+    scopes: list[str] = field(default_factory=list)
+    access_token: str = ""
+    access_token_expires_at: datetime | None = None
+    smtp_host: str = ""
+    smtp_port: int | None = None
+    smtp_security: str = ""
+    sasl_mechanism: str = ""
+    transport: str = ""
+    graph_url: str = ""
+    gmail_api_url: str = ""
+    #: Keys this kit does not know, kept in file order and written back unchanged.
+    extra: dict[str, str] = field(default_factory=dict)
+    #: Line number of each key in the file it was read from (for messages).
+    lines: dict[str, int] = field(default_factory=dict, compare=False)
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in fields(self):
+            if f.name in ("lines",):
+                continue
+            value = getattr(self, f.name)
+            if f.name in SECRET_KEYS:
+                value = mask(value)
+            shown.append(f"{f.name}={value!r}")
+        return f"Account({', '.join(shown)})"
+
+    def secrets(self) -> list[str]:
+        """Every secret value this account holds (for redaction and tests)."""
+        return [v for v in (self.client_secret, self.refresh_token, self.access_token) if v]
+
+    def to_items(self) -> list[tuple[str, str]]:
+        """``(key, value)`` pairs in the order they are written."""
+        items: list[tuple[str, str]] = []
+        for key in KNOWN_KEYS:
+            value = getattr(self, key)
+            if value in ("", None, []):
+                continue
+            if key == "scopes":
+                text = " ".join(value)
+            elif key == "access_token_expires_at":
+                text = format_time(value)
+            else:
+                text = str(value)
+            items.append((key, text))
+        items.extend(self.extra.items())
+        return items
+
+
+def format_time(value: datetime) -> str:
+    """UTC, second precision, ``Z`` suffix: ``2026-11-21T10:00:00Z``."""
+    return value.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime:
+    """Parse ``2026-11-21T10:00:00Z`` (or any ISO 8601 time; naive means UTC)."""
+    t = text.strip()
+    if t.endswith(("Z", "z")):
+        t = t[:-1] + "+00:00"
+    value = datetime.fromisoformat(t)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+# --- the file ------------------------------------------------------------------------------------
+
+
+@dataclass
+class TokenFile:
+    """A whole token INI: the ``[oauthmail]`` section and the accounts, in file order."""
+
+    path: Path
+    meta: dict[str, str] = field(default_factory=lambda: {"version": str(FORMAT_VERSION)})
+    accounts: dict[str, Account] = field(default_factory=dict)
+    #: Warnings for a person (world-readable file …), already in the current language.
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def default_account(self) -> str:
+        return self.meta.get("default_account", "")
+
+    def account(self, name: str | None = None) -> Account:
+        """The named account, else the default one, else the only one."""
+        shown = str(self.path)
+        names = ", ".join(self.accounts) or "-"
+        if name:
+            for key, acc in self.accounts.items():
+                if key.lower() == name.lower():
+                    return acc
+            raise ConfigError(NO_SUCH_ACCOUNT, NO_SUCH_ACCOUNT_HINT, path=shown, account=name,
+                              accounts=names, code="no_such_account")
+        if not self.accounts:
+            raise ConfigError(NO_ACCOUNTS, NO_ACCOUNTS_HINT, path=shown, code="no_accounts")
+        if self.default_account and self.default_account in self.accounts:
+            return self.accounts[self.default_account]
+        if len(self.accounts) == 1:
+            return next(iter(self.accounts.values()))
+        raise ConfigError(WHICH_ACCOUNT, WHICH_ACCOUNT_HINT, path=shown, accounts=names, code="which_account")
+
+    def set_account(self, account: Account, *, make_default: bool = False) -> None:
+        """Add or replace an account (other accounts are kept)."""
+        self.accounts[account.email] = account
+        if make_default or not self.default_account:
+            self.meta["default_account"] = account.email
+
+    def render(self) -> str:
+        """The file's text."""
+        out = [f"[{META}]"]
+        meta = dict(self.meta)
+        meta["version"] = str(FORMAT_VERSION)
+        ordered = ["version", "default_account"] + [k for k in meta if k not in ("version", "default_account")]
+        out += [f"{k} = {meta[k]}" for k in ordered if meta.get(k)]
+        for acc in self.accounts.values():
+            out.append("")
+            out.append(f"[{acc.email}]")
+            out += [f"{k} = {v}" for k, v in acc.to_items()]
+        return "\n".join(out) + "\n"
+
+    def save(self) -> None:
+        """Write the whole file atomically with mode 0600 (take :func:`locked` around read+save)."""
+        atomic_write(self.path, self.render())
+
+
+def parse(text: str, path: str | Path = "<text>") -> TokenFile:
+    """Parse and validate INI text; a problem raises :class:`ConfigError` naming the line."""
+    shown = str(path)
+
+    def fail(line: int, problem: Msg, **params: Any) -> ConfigError:
+        return ConfigError(INI_SYNTAX, INI_SYNTAX_HINT, path=shown, line=line,
+                           problem=problem.format(None, **params), code="ini_syntax")
+
+    sections: dict[str, tuple[int, dict[str, tuple[str, int]]]] = {}
+    current: dict[str, tuple[str, int]] | None = None
+    current_name = ""
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip().lstrip("\ufeff")
+        if not line or line[0] in ";#":
+            continue
+        if line.startswith("["):
+            if not line.endswith("]") or len(line) < 3:
+                raise fail(lineno, P_BAD_SECTION)
+            current_name = line[1:-1].strip()
+            if not current_name:
+                raise fail(lineno, P_BAD_SECTION)
+            for existing, (first, _) in sections.items():
+                if existing.lower() == current_name.lower():
+                    raise fail(lineno, P_DUP_SECTION, section=current_name, first=first)
+            current = {}
+            sections[current_name] = (lineno, current)
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise fail(lineno, P_NOT_KEY_VALUE, text=_short(line))
+        key = key.strip().lower()
+        value = _strip_inline_comment(value.strip())
+        if current is None:
+            raise fail(lineno, P_KEY_OUTSIDE, key=key)
+        if key in current:
+            raise fail(lineno, P_DUP_KEY, key=key, section=current_name, first=current[key][1])
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise fail(lineno, P_CONTROL, key=key)
+        current[key] = (value, lineno)
+
+    tf = TokenFile(Path(path))
+    meta_line, meta = sections.pop(META, (0, {}))
+    if META not in sections:
+        for name in list(sections):
+            if name.lower() == META:
+                meta_line, meta = sections.pop(name)
+    tf.meta = {k: v for k, (v, _) in meta.items()}
+    version = tf.meta.get("version", str(FORMAT_VERSION))
+    if version.strip() != str(FORMAT_VERSION):
+        raise fail(meta.get("version", ("", meta_line))[1], P_BAD_VERSION, value=version)
+    tf.meta["version"] = str(FORMAT_VERSION)
+
+    for name, (header_line, items) in sections.items():
+        tf.accounts[name] = _account(name, header_line, items, fail)
+    default = tf.meta.get("default_account", "")
+    if default and default not in tf.accounts:
+        matches = [n for n in tf.accounts if n.lower() == default.lower()]
+        if not matches:
+            raise fail(meta["default_account"][1], P_BAD_DEFAULT, value=default)
+        tf.meta["default_account"] = matches[0]
+    return tf
+
+
+def _account(name: str, header_line: int, items: dict[str, tuple[str, int]], fail: Any) -> Account:
+    if "@" not in name or any(c.isspace() for c in name):
+        raise fail(header_line, P_BAD_ADDRESS, section=name)
+    for key in REQUIRED:
+        if not items.get(key, ("", 0))[0]:
+            raise fail(items.get(key, ("", header_line))[1], P_MISSING, section=name, key=key)
+
+    def get(key: str) -> str:
+        return items.get(key, ("", 0))[0]
+
+    def check_choice(key: str, choices: tuple[str, ...], upper: bool = False) -> str:
+        value = get(key)
+        if not value:
+            return ""
+        norm = value.upper() if upper else value.lower()
+        if norm not in choices:
+            raise fail(items[key][1], P_BAD_CHOICE, key=key, value=value, choices=" | ".join(choices))
+        return norm
+
+    provider = check_choice("provider", PROVIDERS)
+    security = check_choice("smtp_security", SECURITIES)
+    sasl = check_choice("sasl_mechanism", SASL_MECHANISMS, upper=True)
+    transport = check_choice("transport", TRANSPORTS)
+    port: int | None = None
+    if get("smtp_port"):
+        try:
+            port = int(get("smtp_port"))
+        except ValueError:
+            port = 0
+        if not 0 < port < 65536:
+            raise fail(items["smtp_port"][1], P_BAD_PORT, value=get("smtp_port"))
+    expires: datetime | None = None
+    if get("access_token_expires_at"):
+        try:
+            expires = parse_time(get("access_token_expires_at"))
+        except ValueError:
+            raise fail(items["access_token_expires_at"][1], P_BAD_TIME, key="access_token_expires_at",
+                       value=get("access_token_expires_at")) from None
+    for key in ("auth_uri", "token_uri", "authority", "graph_url", "gmail_api_url"):
+        value = get(key)
+        if value and not value.lower().startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise fail(items[key][1], P_BAD_URL, key=key, value=value)
+    known = set(KNOWN_KEYS)
+    return Account(
+        email=name,
+        provider=provider,
+        client_id=get("client_id"),
+        client_secret=get("client_secret"),
+        auth_uri=get("auth_uri"),
+        token_uri=get("token_uri"),
+        authority=get("authority"),
+        scopes=get("scopes").replace(",", " ").split(),
+        refresh_token=get("refresh_token"),
+        access_token=get("access_token"),
+        access_token_expires_at=expires,
+        smtp_host=get("smtp_host"),
+        smtp_port=port,
+        smtp_security=security,
+        sasl_mechanism=sasl,
+        transport=transport,
+        graph_url=get("graph_url"),
+        gmail_api_url=get("gmail_api_url"),
+        extra={k: v for k, (v, _) in items.items() if k not in known},
+        lines={k: ln for k, (_, ln) in items.items()} | {"[section]": header_line},
+    )
+
+
+def _strip_inline_comment(value: str) -> str:
+    """``value ; comment`` → ``value``: a ; or # starts a comment only after white space."""
+    for i, ch in enumerate(value):
+        if ch in ";#" and i > 0 and value[i - 1] in " \t":
+            return value[:i].rstrip()
+    return value
+
+
+def _short(text: str, limit: int = 40) -> str:
+    # Never echo a whole line: it may be a token pasted without a key.
+    return text if len(text) <= limit else text[: limit // 2] + "…"
+
+
+def read(path: str | Path) -> TokenFile:
+    """Read and validate a token INI; adds a warning when others can read it."""
+    p = Path(path).expanduser()
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(INI_NOT_FOUND, INI_NOT_FOUND_HINT, path=str(p), code="ini_not_found") from None
+    except OSError as exc:
+        raise ConfigError(INI_UNREADABLE, INI_UNREADABLE_HINT, path=str(p), reason=exc.strerror or type(exc).__name__,
+                          code="ini_unreadable") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(INI_SYNTAX, INI_SYNTAX_HINT, path=str(p), line=line,
+                          problem="not UTF-8 text / UTF-8 のテキストではありません", code="ini_syntax") from None
+    tf = parse(text, p)
+    warning = permission_warning(p)
+    if warning:
+        tf.warnings.append(warning)
+    return tf
+
+
+def read_or_new(path: str | Path) -> TokenFile:
+    """The file if it exists, else an empty one to be filled and saved."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        return TokenFile(p)
+    return read(p)
+
+
+def permission_warning(path: Path) -> str | None:
+    """A warning text when group or others may read the file (POSIX only)."""
+    if sys.platform == "win32":
+        return None
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    if mode & 0o077:
+        return WORLD_READABLE.format(None, path=str(path), mode=oct(mode))
+    return None
+
+
+# --- safe writing -------------------------------------------------------------------------------
+
+
+def atomic_write(path: str | Path, text: str, mode: int = 0o600) -> None:
+    """Write ``text`` to ``path`` so that readers see the old or the new file, never half of one.
+
+    A temp file in the same folder (created 0600 by :func:`tempfile.mkstemp`), flushed and
+    fsync'ed, then :func:`os.replace`-d over the target; the folder is fsync'ed too.
+    """
+    p = Path(path).expanduser()
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    except OSError as exc:
+        raise ConfigError(INI_WRITE_FAILED, INI_WRITE_FAILED_HINT, path=str(p), reason=exc.strerror or str(exc),
+                          code="write_failed") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, p)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise ConfigError(INI_WRITE_FAILED, INI_WRITE_FAILED_HINT, path=str(p), reason=exc.strerror or str(exc),
+                          code="write_failed") from None
+    if hasattr(os, "O_DIRECTORY"):
+        with contextlib.suppress(OSError):
+            dfd = os.open(p.parent, os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+
+
+@contextlib.contextmanager
+def locked(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock for ``path`` (on ``<path>.lock``) across read-modify-write."""
+    p = Path(path).expanduser()
+    p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock_path = p.with_name(p.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+            import msvcrt
+
+            while True:
+                try:
+                    msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:
+                    continue
+            try:
+                yield
+            finally:
+                msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def update_account(path: str | Path, email: str, **changes: Any) -> Account:
+    """Change some keys of one account under the lock, re-reading the file first.
+
+    Used to store a rotated refresh token and a new access token: whatever other processes
+    wrote meanwhile (other accounts, other keys) is kept.
+    """
+    with locked(path):
+        tf = read(path)
+        acc = tf.account(email)
+        for key, value in changes.items():
+            if not hasattr(acc, key):
+                raise TypeError(f"unknown account field {key}")
+            setattr(acc, key, value)
+        tf.save()
+        return acc
+
+
+def save_account(path: str | Path, account: Account, *, make_default: bool = False) -> TokenFile:
+    """Add or replace one account in the file (creating it if needed), keeping the others."""
+    with locked(path):
+        tf = read_or_new(path)
+        tf.set_account(account, make_default=make_default)
+        tf.save()
+        return tf
