@@ -1,0 +1,312 @@
+"""Turning the INI's refresh token into an access token, cached until shortly before it expires.
+
+The fast path (a cached token valid beyond the margin) reads the INI and returns: no lock, and
+none of google-auth, MSAL or requests is imported — a send with a cached token pays only for
+smtplib. Otherwise the INI's lock is taken, the file re-read (another process may have refreshed
+meanwhile), and the refresh made; the new access token, its expiry and a rotated refresh token
+(Microsoft issues a new one on every refresh) are stored in ONE atomic write under the lock
+before the token is returned, so no process can lose a rotated refresh token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from . import explain, providers, tokenfile
+from .errors import ConfigError, NetworkError, OAuthMailError, TokenError
+from .i18n import Msg
+from .secrets import mask, redact
+from .tls import CERT_UNTRUSTED, CERT_UNTRUSTED_HINT, TIMED_OUT, TIMED_OUT_HINT, requests_verify
+
+TOKEN_REFUSED = Msg(
+    en="The token endpoint refused to renew the access token for {account}: {reply}",
+    ja="トークンエンドポイントが {account} のアクセストークンの更新を拒否しました: {reply}",
+)
+TOKEN_REFUSED_HINT = Msg(
+    en="Check client_id, client_secret and token_uri/authority in the token INI; if they are right, run the consent "
+    "step again (notebook or `oauthmail consent`) to get a new refresh token.",
+    ja="トークン INI の client_id、client_secret、token_uri／authority を確認してください。正しければ、同意の手順"
+    "（ノートブックまたは `oauthmail consent`）をやり直して新しいリフレッシュトークンを取得してください。",
+)
+UNREACHABLE = Msg(
+    en="The token endpoint {url} could not be reached ({reason}).",
+    ja="トークンエンドポイント {url} に接続できませんでした（{reason}）。",
+)
+UNREACHABLE_HINT = Msg(
+    en="Check that this computer is online and can open {url}; behind a proxy set HTTPS_PROXY; "
+    "behind corporate TLS inspection set REQUESTS_CA_BUNDLE (or SSL_CERT_FILE) to the company CA. "
+    "With the sandbox, check that it is running.",
+    ja="このコンピューターがネットにつながり {url} を開けるか確認してください。プロキシ環境では HTTPS_PROXY を設定し、"
+    "会社の TLS 検査がある場合は REQUESTS_CA_BUNDLE（または SSL_CERT_FILE）に社内 CA を指定してください。"
+    "サンドボックスなら起動しているか確認してください。",
+)
+PROXY_FAILED = Msg(
+    en="The proxy refused or failed the connection to {url} ({reason}).",
+    ja="プロキシ経由で {url} に接続できませんでした（{reason}）。",
+)
+PROXY_FAILED_HINT = Msg(
+    en="Check HTTPS_PROXY / HTTP_PROXY (address, port, user and password) or set NO_PROXY for this host; ask IT "
+    "whether the proxy allows this address.",
+    ja="HTTPS_PROXY／HTTP_PROXY（アドレス・ポート・ユーザー・パスワード）を確認するか、このホストを NO_PROXY に加えてください。"
+    "プロキシがこのアドレスを許可しているか情報システム部門に確認してください。",
+)
+BAD_RESPONSE = Msg(
+    en="The token endpoint {url} answered without an access token.",
+    ja="トークンエンドポイント {url} の応答にアクセストークンがありませんでした。",
+)
+BAD_RESPONSE_HINT = Msg(
+    en="Check token_uri / authority in the token INI: it must be the provider's token address.",
+    ja="トークン INI の token_uri／authority を確認してください。プロバイダーのトークン用アドレスである必要があります。",
+)
+NO_AUTHORITY = Msg(
+    en="The Microsoft account {account} has no authority in the token INI.",
+    ja="Microsoft アカウント {account} のトークン INI に authority がありません。",
+)
+NO_AUTHORITY_HINT = Msg(
+    en="Add `authority = https://login.microsoftonline.com/<tenant id>` to the [{account}] section, or export the INI again.",
+    ja="[{account}] セクションに `authority = https://login.microsoftonline.com/<テナントID>` を書き足すか、INI を書き出し直してください。",
+)
+
+
+@dataclass
+class AccessToken:
+    """An access token ready for XOAUTH2 (its value never shows in ``repr``)."""
+
+    token: str
+    expires_at: datetime
+    email: str
+    refreshed: bool
+    #: Warnings about the INI for a person (world-readable file …).
+    warnings: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return (f"AccessToken(token={mask(self.token)!r}, expires_at={self.expires_at.isoformat()}, "
+                f"email={self.email!r}, refreshed={self.refreshed})")
+
+    def seconds_left(self, now: datetime | None = None) -> float:
+        return (self.expires_at - (now or datetime.now(timezone.utc))).total_seconds()
+
+
+@dataclass
+class TokenResponse:
+    """What a provider's token endpoint gave back (secrets hidden from ``repr``)."""
+
+    access_token: str
+    expires_at: datetime
+    #: The new refresh token when the provider rotated it, else ``None``.
+    refresh_token: str | None = None
+    scopes: list[str] = field(default_factory=list)
+    url: str = ""
+
+    def __repr__(self) -> str:
+        return (f"TokenResponse(access_token={mask(self.access_token)!r}, expires_at={self.expires_at.isoformat()}, "
+                f"refresh_token={mask(self.refresh_token)!r}, scopes={self.scopes!r}, url={self.url!r})")
+
+
+# --- small pure helpers ----------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def cached_token_valid(acc: tokenfile.Account, margin: float = 300, now: datetime | None = None) -> bool:
+    """Whether the INI's cached access token stays valid for more than ``margin`` seconds."""
+    if not acc.access_token or acc.access_token_expires_at is None:
+        return False
+    return (acc.access_token_expires_at - (now or _now())).total_seconds() > margin
+
+
+def token_url(acc: tokenfile.Account) -> str:
+    """The address refreshes go to (for messages)."""
+    if acc.provider == "microsoft":
+        return (acc.authority or "").rstrip("/") + "/oauth2/v2.0/token"
+    return acc.token_uri or providers.GOOGLE_TOKEN_URI
+
+
+def microsoft_scopes(acc: tokenfile.Account) -> list[str]:
+    """The INI's scopes without the ones MSAL adds itself (it refuses to be given them)."""
+    scopes = [s for s in acc.scopes if s.lower() not in providers.MSAL_RESERVED_SCOPES]
+    if not scopes:
+        scopes = [providers.microsoft_cloud_for_authority(acc.authority).smtp_scope]
+    return scopes
+
+
+def _secrets(acc: tokenfile.Account) -> list[str]:
+    return [acc.refresh_token, acc.client_secret, acc.access_token]
+
+
+def _error_from_text(text: str, acc: tokenfile.Account, url: str) -> OAuthMailError:
+    clean = redact(text, _secrets(acc))[:500]
+    found = explain.error_for(clean, TokenError, account=acc.email, url=url)
+    if found is not None:
+        return found
+    return TokenError(TOKEN_REFUSED, TOKEN_REFUSED_HINT, account=acc.email, reply=clean, details=clean,
+                      code="token_refused")
+
+
+def _network_error(exc: BaseException, url: str, acc: tokenfile.Account) -> OAuthMailError:
+    """A requests/urllib3 failure (possibly wrapped by google-auth) as a :class:`NetworkError`."""
+    import requests
+
+    chain: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and len(chain) < 10:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    for item in chain:
+        if isinstance(item, OAuthMailError):
+            return item
+    reason = redact(str(chain[-1]), _secrets(acc))[:200] or type(chain[-1]).__name__
+    text = " ".join(str(x) for x in chain)
+    if any(isinstance(x, requests.exceptions.SSLError) for x in chain) or "CERTIFICATE_VERIFY_FAILED" in text:
+        return NetworkError(CERT_UNTRUSTED, CERT_UNTRUSTED_HINT, where=url, reason="certificate verify failed",
+                            code="tls_verify")
+    if any(isinstance(x, requests.exceptions.ProxyError) for x in chain):
+        return NetworkError(PROXY_FAILED, PROXY_FAILED_HINT, url=url, reason=reason, code="proxy")
+    if any(isinstance(x, (requests.exceptions.Timeout, TimeoutError)) for x in chain):
+        return NetworkError(TIMED_OUT, TIMED_OUT_HINT, where=url, timeout="30", code="timeout")
+    return NetworkError(UNREACHABLE, UNREACHABLE_HINT, url=url, reason=reason, code="token_unreachable")
+
+
+# --- the provider calls ----------------------------------------------------------------------------
+
+
+def refresh(account: tokenfile.Account, *, timeout: float = 30) -> TokenResponse:
+    """One refresh at the provider (no file I/O): Google via google-auth, Microsoft via MSAL."""
+    if account.provider == "microsoft":
+        return _refresh_microsoft(account, timeout)
+    return _refresh_google(account, timeout)
+
+
+def _refresh_google(acc: tokenfile.Account, timeout: float) -> TokenResponse:
+    import google.auth.exceptions
+    import requests
+    from google.auth.transport.requests import Request
+    from google.oauth2.credentials import Credentials
+
+    url = acc.token_uri or providers.GOOGLE_TOKEN_URI
+    session = requests.Session()
+    session.verify = requests_verify()
+
+    class _Timed(Request):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            kwargs["timeout"] = timeout
+            return super().__call__(*args, **kwargs)  # type: ignore[no-untyped-call]
+
+    creds = Credentials(  # type: ignore[no-untyped-call]
+        token=None,
+        refresh_token=acc.refresh_token,
+        token_uri=url,
+        client_id=acc.client_id,
+        client_secret=acc.client_secret or None,
+        scopes=acc.scopes or None,
+    )
+    try:
+        creds.refresh(_Timed(session))  # type: ignore[no-untyped-call]
+    except google.auth.exceptions.RefreshError as exc:
+        raise _error_from_text(str(exc.args[0]) if exc.args else str(exc), acc, url) from None
+    except (google.auth.exceptions.TransportError, requests.exceptions.RequestException, OSError) as exc:
+        raise _network_error(exc, url, acc) from None
+    finally:
+        session.close()
+    if not creds.token:
+        raise TokenError(BAD_RESPONSE, BAD_RESPONSE_HINT, url=url, code="no_access_token")
+    expiry = creds.expiry
+    expires_at = (expiry.replace(tzinfo=timezone.utc) if expiry is not None and expiry.tzinfo is None
+                  else expiry or _now() + timedelta(seconds=3600))
+    new_rt = creds.refresh_token if creds.refresh_token and creds.refresh_token != acc.refresh_token else None
+    return TokenResponse(creds.token, expires_at, new_rt, list(creds.granted_scopes or acc.scopes or []), url)
+
+
+def _refresh_microsoft(acc: tokenfile.Account, timeout: float) -> TokenResponse:
+    import msal
+    import requests
+
+    if not acc.authority:
+        raise ConfigError(NO_AUTHORITY, NO_AUTHORITY_HINT, account=acc.email, code="no_authority")
+    url = token_url(acc)
+    discovery = providers.is_known_microsoft_host(acc.authority)
+    kwargs: dict[str, Any] = {
+        "authority": acc.authority,
+        "verify": requests_verify(),
+        "timeout": timeout,
+        "instance_discovery": discovery,
+        "token_cache": msal.TokenCache(),
+    }
+    try:
+        app: Any
+        if acc.client_secret:
+            app = msal.ConfidentialClientApplication(acc.client_id, client_credential=acc.client_secret, **kwargs)
+        else:
+            app = msal.PublicClientApplication(acc.client_id, **kwargs)
+        result = app.acquire_token_by_refresh_token(acc.refresh_token, scopes=microsoft_scopes(acc))
+    except (requests.exceptions.RequestException, OSError) as exc:
+        raise _network_error(exc, url, acc) from None
+    except ValueError as exc:  # MSAL: authority discovery failed / invalid authority
+        text = str(exc)
+        chained = exc.__cause__ or exc.__context__
+        if isinstance(chained, (requests.exceptions.RequestException, OSError)):
+            raise _network_error(chained, url, acc) from None
+        raise _error_from_text(text, acc, acc.authority) from None
+    if not isinstance(result, dict):
+        raise TokenError(BAD_RESPONSE, BAD_RESPONSE_HINT, url=url, code="no_access_token")
+    if "access_token" not in result:
+        text = f"{result.get('error', '')}: {result.get('error_description', '')}"
+        raise _error_from_text(text, acc, url)
+    expires_in = float(result.get("expires_in") or 3600)
+    new_rt = result.get("refresh_token")
+    return TokenResponse(
+        str(result["access_token"]),
+        _now() + timedelta(seconds=expires_in),
+        new_rt if new_rt and new_rt != acc.refresh_token else None,
+        str(result.get("scope", "")).split(),
+        url,
+    )
+
+
+# --- the stateful step: INI + lock + cache --------------------------------------------------------
+
+
+def access_token_and_account(
+    ini: str | Path,
+    account: str | None = None,
+    *,
+    force_refresh: bool = False,
+    margin: float = 300,
+    timeout: float = 30,
+) -> tuple[AccessToken, tokenfile.Account]:
+    """Like :func:`get_access_token`, also giving the account (for its SMTP settings)."""
+    tf = tokenfile.read(ini)
+    acc = tf.account(account)
+    warnings = list(tf.warnings)
+    if not force_refresh and cached_token_valid(acc, margin):
+        assert acc.access_token_expires_at is not None
+        return AccessToken(acc.access_token, acc.access_token_expires_at, acc.email, False, warnings), acc
+    with tokenfile.locked(ini):
+        tf = tokenfile.read(ini)
+        acc = tf.account(acc.email)
+        if not force_refresh and cached_token_valid(acc, margin):
+            assert acc.access_token_expires_at is not None
+            return AccessToken(acc.access_token, acc.access_token_expires_at, acc.email, False, warnings), acc
+        resp = refresh(acc, timeout=timeout)
+        if resp.refresh_token:
+            acc.refresh_token = resp.refresh_token
+        acc.access_token = resp.access_token
+        acc.access_token_expires_at = resp.expires_at
+        tf.save()
+    return AccessToken(resp.access_token, resp.expires_at, acc.email, True, warnings), acc
+
+
+def get_access_token(
+    ini: str | Path,
+    account: str | None = None,
+    *,
+    force_refresh: bool = False,
+    margin: float = 300,
+) -> AccessToken:
+    """A valid access token for the account: the cached one, or a fresh one (stored first)."""
+    return access_token_and_account(ini, account, force_refresh=force_refresh, margin=margin)[0]
