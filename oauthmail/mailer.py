@@ -1,0 +1,363 @@
+"""Sending: one message (:func:`send_message`, :func:`send`) or many over one connection (:class:`Mailer`).
+
+Where settings come from, first match wins: the call's overrides, the account's INI keys, the
+provider's defaults (:mod:`oauthmail.providers`).
+
+Retry rules, chosen so that nothing is ever sent twice:
+
+* a ``535`` to a *cached* token: refresh once (the cache may be stale, e.g. revoked early) and
+  log in again once; a freshly refreshed token that gets ``535`` is reported, not retried.
+* :class:`Mailer`: a message counts as **sent** only after the server's ``250`` to the end of
+  DATA. If the connection drops before the message content went out (greeting, MAIL, RCPT,
+  the DATA command), the kit reconnects and sends it. If it drops after the content started
+  to go out and before the ``250``, the server may or may not have taken it: the message is
+  reported as **unknown** (``code == "delivery_unknown"``) and is NOT resent; the batch goes on
+  with the next message on a new connection.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from email.message import EmailMessage, Message
+from email.utils import make_msgid
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from . import providers, tokenfile
+from .errors import AuthenticationError, ConfigError, DeliveryError, NetworkError, OAuthMailError
+from .i18n import Msg
+from .message import NO_RECIPIENT, NO_RECIPIENT_HINT, Attachment, build_message, message_bytes, recipients
+from .smtp import (
+    DISCONNECTED,
+    DISCONNECTED_HINT,
+    Transcript,
+    authenticate,
+    connect,
+    quit_quietly,
+    send_bytes,
+)
+from .tls import network_error
+from .tokens import AccessToken, access_token_and_account
+
+DELIVERY_UNKNOWN = Msg(
+    en="The connection to {where} dropped while the message was being sent; it may or may not have been delivered.",
+    ja="メッセージの送信中に {where} との接続が切れました。届いたかどうかは分かりません。",
+)
+DELIVERY_UNKNOWN_HINT = Msg(
+    en="It was not sent again, to avoid a duplicate. Check the recipient's mailbox or the Sent folder before sending it again.",
+    ja="二重送信を避けるため、再送はしていません。もう一度送る前に、受信側のメールボックスか送信済みフォルダーを確認してください。",
+)
+
+
+@dataclass
+class SmtpSettings:
+    """Where and how to connect."""
+
+    host: str
+    port: int
+    security: str
+    mechanism: str
+
+
+@dataclass
+class SendResult:
+    """What happened to one message (the transcript is already masked)."""
+
+    ok: bool
+    message_id: str
+    recipients: list[str]
+    refused: dict[str, tuple[int, str]]
+    transcript: str
+    account: str
+    host: str
+    port: int
+    security: str
+    elapsed: float
+    transport: str = "smtp"
+    token_refreshed: bool = False
+
+
+@dataclass
+class BatchResult:
+    """What :meth:`Mailer.send_many` did: ids sent, and (id, error) for the others."""
+
+    sent: list[str] = field(default_factory=list)
+    failed: list[tuple[str, OAuthMailError]] = field(default_factory=list)
+    reconnects: int = 0
+
+    @property
+    def unknown(self) -> list[str]:
+        """Messages whose delivery is unknown (in flight when the connection dropped; not resent)."""
+        return [mid for mid, err in self.failed if err.code == "delivery_unknown"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+# --- small pure helpers ----------------------------------------------------------------------------
+
+
+def smtp_settings(
+    acc: tokenfile.Account,
+    *,
+    smtp_host: str | None = None,
+    smtp_port: int | None = None,
+    smtp_security: str | None = None,
+    mechanism: str | None = None,
+) -> SmtpSettings:
+    """Overrides, then the INI, then the provider's defaults."""
+    if acc.provider == "microsoft":
+        default = providers.microsoft_defaults(
+            cloud=providers.microsoft_cloud_for_authority(acc.authority).name, email=acc.email).smtp
+    else:
+        default = providers.GMAIL_SMTP
+    host = smtp_host or acc.smtp_host or default.host
+    security = (smtp_security or "").lower()
+    port = smtp_port or None
+    if not security:
+        if port and not acc.smtp_security:
+            security = "ssl" if port == 465 else "starttls"
+        else:
+            security = acc.smtp_security or default.security
+    if not port:
+        port = acc.smtp_port if acc.smtp_port and not smtp_security else None
+        port = port or (default.port if security == default.security and host == default.host
+                        else providers.default_port(security))
+    mech = (mechanism or acc.sasl_mechanism or "XOAUTH2").upper()
+    return SmtpSettings(host, int(port), security, mech)
+
+
+def _message_id(msg: Message, acc: tokenfile.Account) -> str:
+    mid = msg.get("Message-ID")
+    if not mid:
+        mid = make_msgid(domain=acc.email.rpartition("@")[2])
+        msg["Message-ID"] = mid
+    return str(mid).strip()
+
+
+def _attach_transcript(exc: OAuthMailError, transcript: Transcript | None) -> None:
+    if transcript is not None:
+        exc.transcript = transcript.text()  # type: ignore[attr-defined]
+
+
+# --- the stateful object ---------------------------------------------------------------------------
+
+
+class Mailer:
+    """Many messages over one connection with one token (see the module's retry rules)."""
+
+    def __init__(
+        self,
+        ini: str | Path,
+        account: str | None = None,
+        *,
+        smtp_host: str | None = None,
+        smtp_port: int | None = None,
+        smtp_security: str | None = None,
+        mechanism: str | None = None,
+        timeout: float = 30,
+        transcript: Transcript | None = None,
+        max_reconnects: int = 3,
+    ) -> None:
+        self.ini = ini
+        self.account_name = account
+        self.overrides: dict[str, Any] = {"smtp_host": smtp_host, "smtp_port": smtp_port,
+                                          "smtp_security": smtp_security, "mechanism": mechanism}
+        self.timeout = timeout
+        self.transcript = transcript
+        self.max_reconnects = max_reconnects
+        self.conn: smtplib.SMTP | None = None
+        self.token: AccessToken | None = None
+        self.account: tokenfile.Account | None = None
+        self.settings: SmtpSettings | None = None
+        self.token_refreshed = False
+        self.reconnects = 0
+
+    # context manager
+    def __enter__(self) -> Mailer:
+        self.open()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def where(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}" if self.settings else "?"
+
+    def open(self) -> None:
+        """Get a token, connect and log in (refreshing once on a 535 to a cached token)."""
+        if self.conn is not None:
+            return
+        token, acc = access_token_and_account(self.ini, self.account_name, timeout=self.timeout)
+        self.token, self.account = token, acc
+        self.token_refreshed = self.token_refreshed or token.refreshed
+        self.settings = smtp_settings(acc, **self.overrides)
+        t = self.transcript
+        if t is not None:
+            t.add_secret(token.token, acc.refresh_token, acc.client_secret)
+        s = self.settings
+        conn = connect(s.host, s.port, s.security, timeout=self.timeout, transcript=t)
+        try:
+            authenticate(conn, acc.email, token.token, s.mechanism, transcript=t)
+        except AuthenticationError as exc:
+            quit_quietly(conn)
+            if token.refreshed or exc.smtp_code != 535:
+                raise
+            if t is not None:
+                t.note("login refused with a cached token: refreshing it once and trying again")
+            token, acc = access_token_and_account(self.ini, acc.email, force_refresh=True, timeout=self.timeout)
+            self.token, self.account, self.token_refreshed = token, acc, True
+            if t is not None:
+                t.add_secret(token.token, acc.refresh_token)
+            conn = connect(s.host, s.port, s.security, timeout=self.timeout, transcript=t)
+            try:
+                authenticate(conn, acc.email, token.token, s.mechanism, transcript=t)
+            except OAuthMailError:
+                quit_quietly(conn)
+                raise
+        except OAuthMailError:
+            quit_quietly(conn)
+            raise
+        self.conn = conn
+
+    def close(self) -> None:
+        """QUIT (quietly) and forget the connection."""
+        conn, self.conn = self.conn, None
+        quit_quietly(conn)
+
+    def _drop(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def send(self, msg: Message) -> tuple[str, dict[str, tuple[int, str]]]:
+        """Send one message on the open connection; returns (Message-ID, refused recipients).
+
+        Raises :class:`DeliveryError` when refused and :class:`NetworkError` (``delivery_unknown``
+        if the content was in flight) when the connection fails.
+        """
+        attempts = 0
+        while True:
+            self.open()
+            assert self.conn is not None and self.account is not None
+            acc = self.account
+            mid = _message_id(msg, acc)
+            rcpts = recipients(msg)
+            if not rcpts:
+                raise ConfigError(NO_RECIPIENT, NO_RECIPIENT_HINT, code="no_recipient")
+            if not msg.get("From"):
+                msg["From"] = acc.email
+            data = message_bytes(msg)
+            conn = self.conn
+            try:
+                refused = send_bytes(conn, acc.email, rcpts, data)
+                return mid, refused
+            except DeliveryError as exc:
+                if exc.smtp_code != 421:
+                    raise
+                self._drop()  # 421: the server is closing the channel and did not take the message
+            except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError) as exc:
+                in_flight = bool(getattr(conn, "payload_started", False))
+                self._drop()
+                if in_flight:
+                    raise NetworkError(DELIVERY_UNKNOWN, DELIVERY_UNKNOWN_HINT, where=self.where,
+                                       code="delivery_unknown") from None
+                if attempts >= self.max_reconnects:
+                    if isinstance(exc, smtplib.SMTPServerDisconnected):
+                        raise NetworkError(DISCONNECTED, DISCONNECTED_HINT, where=self.where,
+                                           reason=str(exc)[:200], code="disconnected") from None
+                    raise network_error(exc, self.where) from None
+            attempts += 1
+            self.reconnects += 1
+            if self.transcript is not None:
+                self.transcript.note("connection lost before the message content was sent: reconnecting")
+
+    def send_many(self, messages: Iterable[Message]) -> BatchResult:
+        """Send each message; a refusal or an unknown outcome is recorded and the batch goes on."""
+        result = BatchResult()
+        fatal: OAuthMailError | None = None
+        for msg in messages:
+            mid = str(msg.get("Message-ID") or "").strip()
+            if fatal is not None:
+                result.failed.append((mid, fatal))
+                continue
+            try:
+                mid, _ = self.send(msg)
+                result.sent.append(mid)
+            except (DeliveryError, ConfigError) as exc:
+                result.failed.append((mid or str(msg.get("Message-ID") or ""), exc))
+            except NetworkError as exc:
+                result.failed.append((mid or str(msg.get("Message-ID") or ""), exc))
+                if exc.code != "delivery_unknown":
+                    fatal = exc  # could not reconnect: do not hammer the server with the rest
+            except OAuthMailError as exc:  # token or login failure: the rest cannot go either
+                result.failed.append((mid, exc))
+                fatal = exc
+        result.reconnects = self.reconnects
+        return result
+
+
+# --- one-shot calls --------------------------------------------------------------------------------
+
+
+def send_message(
+    ini: str | Path,
+    message: Message,
+    *,
+    account: str | None = None,
+    smtp_host: str | None = None,
+    smtp_port: int | None = None,
+    smtp_security: str | None = None,
+    mechanism: str | None = None,
+    debug: bool = False,
+    timeout: float = 30,
+    transcript: Transcript | None = None,
+) -> SendResult:
+    """Send one message with the account's token; errors carry ``.transcript`` (masked)."""
+    t0 = time.perf_counter()
+    t = transcript if transcript is not None else Transcript()
+    mailer = Mailer(ini, account, smtp_host=smtp_host, smtp_port=smtp_port, smtp_security=smtp_security,
+                    mechanism=mechanism, timeout=timeout, transcript=t, max_reconnects=1)
+    try:
+        mailer.open()
+        mid, refused = mailer.send(message)
+    except OAuthMailError as exc:
+        _attach_transcript(exc, t)
+        raise
+    finally:
+        mailer.close()
+    assert mailer.account is not None and mailer.settings is not None
+    s = mailer.settings
+    return SendResult(True, mid, recipients(message), refused, t.text(), mailer.account.email, s.host, s.port,
+                      s.security, time.perf_counter() - t0, token_refreshed=mailer.token_refreshed)
+
+
+def send(
+    ini: str | Path,
+    *,
+    to: str | list[str] | tuple[str, ...],
+    subject: str,
+    body: str = "",
+    account: str | None = None,
+    cc: str | list[str] | tuple[str, ...] = (),
+    bcc: str | list[str] | tuple[str, ...] = (),
+    attachments: list[Attachment] | tuple[Attachment, ...] = (),
+    charset: str = "utf-8",
+    **smtp_overrides: Any,
+) -> SendResult:
+    """The one-line call: a message from the account's own address, built and sent."""
+    tf = tokenfile.read(ini)
+    acc = tf.account(account)
+    msg: EmailMessage = build_message(sender=acc.email, to=to, subject=subject, body=body, cc=cc, bcc=bcc,
+                                      attachments=attachments, charset=charset)
+    return send_message(ini, msg, account=acc.email, **smtp_overrides)
