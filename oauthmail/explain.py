@@ -14,6 +14,9 @@ Usage::
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,13 +73,99 @@ def register(*entries: Entry) -> None:
         CATALOG.append(e)
 
 
+#: Base64 runs long enough to hold a JSON object (Gmail's 334 challenge is ~100 characters).
+_B64_RUN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
+
+
+def decode_challenges(text: str) -> list[str]:
+    """JSON objects hidden in base64 inside ``text`` (Gmail's ``334 eyJzdGF0dXMiOi…`` challenge).
+
+    Only runs that decode to a JSON object are returned, so a base64 token or XOAUTH2 string
+    (which decode to something else) is never revealed by this helper.
+    """
+    found: list[str] = []
+    for m in _B64_RUN.finditer(text):
+        run = m.group(0)
+        try:
+            raw = base64.b64decode(run + "=" * (-len(run) % 4), validate=True)
+            decoded = raw.decode("utf-8")
+        except (binascii.Error, ValueError):
+            continue
+        stripped = decoded.strip()
+        if not stripped.startswith("{"):
+            continue
+        try:
+            obj = json.loads(stripped)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            found.append(json.dumps(obj, separators=(",", ":")))
+    return found
+
+
+def normalise(text: str) -> str:
+    """The text to match: the original plus any base64 JSON challenge it contains, decoded."""
+    extra = decode_challenges(text)
+    return text if not extra else text + "\n" + "\n".join(extra)
+
+
 def explain(text: str) -> Entry | None:
     """The catalog entry that recognises ``text``, or ``None``."""
     _load()
+    subject = normalise(text)
     for entry in CATALOG:
-        if entry.matches(text):
+        if entry.matches(subject):
             return entry
     return None
+
+
+def all_matches(text: str) -> list[Entry]:
+    """Every entry that recognises ``text``, in catalog order (for tests of the order)."""
+    _load()
+    subject = normalise(text)
+    return [e for e in CATALOG if e.matches(subject)]
+
+
+def find(entry_id: str) -> Entry:
+    """The entry with this id (``KeyError`` if there is none)."""
+    _load()
+    for entry in CATALOG:
+        if entry.id == entry_id:
+            return entry
+    raise KeyError(entry_id)
+
+
+def describe(entry: Entry | None, lang: str | None = None) -> dict[str, Any]:
+    """A JSON-friendly explanation in one language (``recognised: False`` for ``None``)."""
+    if entry is None:
+        return {
+            "recognised": False,
+            "id": None,
+            "code": None,
+            "title": NOT_RECOGNISED.format(lang),
+            "what": NOT_RECOGNISED.format(lang),
+            "causes": [],
+            "fix": NOT_RECOGNISED_FIX.format(lang),
+            "where": None,
+            "kind": None,
+        }
+    return {
+        "recognised": True,
+        "id": entry.id,
+        "code": entry.code or entry.id,
+        "title": entry.title.format(lang),
+        "what": entry.what.format(lang),
+        "causes": [c.format(lang) for c in entry.causes],
+        "fix": entry.fix.format(lang),
+        "where": entry.where.format(lang) if entry.where else None,
+        "kind": entry.kind.__name__,
+    }
+
+
+def hint_for(text: str, lang: str | None = None) -> str | None:
+    """The catalog's "what to do" for a raw error text, or ``None`` (for ``hint:`` lines and widgets)."""
+    entry = explain(text)
+    return entry.fix.format(lang) if entry else None
 
 
 def error_for(text: str, default: type[OAuthMailError] | None = None, **params: Any) -> OAuthMailError | None:
