@@ -1,0 +1,39 @@
+"""``oauthmail token``: print a fresh access token (or the XOAUTH2 string) for msmtp, mutt and friends.
+
+The ONLY place the kit prints a token, on purpose: msmtp's ``passwordeval "oauthmail token --ini F"``
+reads it from stdout. Everything else (warnings, errors) goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "token", help="print a fresh access token (for msmtp passwordeval)",
+        description="Print a valid access token on stdout (refreshed if needed), for msmtp/mutt passwordeval.")
+    p.add_argument("--ini", help="token INI (default: OAUTHMAIL_HOME/oauthmail.ini)")
+    p.add_argument("--account", help="which account of the INI")
+    p.add_argument("--xoauth2", action="store_true", help="print the base64 SASL XOAUTH2 string instead")
+    p.add_argument("--force-refresh", action="store_true", help="refresh even if the cached token is still valid")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..paths import default_ini
+    from ..tokens import get_access_token
+
+    ini = args.ini or str(default_ini())
+    tok = get_access_token(ini, args.account, force_refresh=args.force_refresh)
+    for warning in tok.warnings:
+        print(warning if warning.startswith(("warning:", "警告")) else f"warning: {warning}", file=sys.stderr)
+    if args.xoauth2:
+        from ..sasl import xoauth2_string
+
+        print(xoauth2_string(tok.email, tok.token))
+    else:
+        print(tok.token)
+    return 0
