@@ -1,0 +1,76 @@
+"""The consent step: from an OAuth client to a refresh token in the token INI.
+
+Google goes through ``google_auth_oauthlib.flow.Flow`` and Microsoft through MSAL's auth code
+flow, in the MSAL style: a *flow* is a plain JSON-serialisable dict passed between two calls, so a
+notebook can start in one cell and finish in another, or after a kernel restart
+(:func:`save_flow` / :func:`load_flow`, 0600 under ``OAUTHMAIL_HOME``). Three ways to get the
+answer back:
+
+- **loopback** — :func:`run_consent` listens on the flow's redirect (``http://127.0.0.1:48888/callback``
+  for the Web clients of the guides; a free port for a Google Desktop client), opens the browser and
+  finishes when the callback with the right ``state`` arrives;
+- **paste** — on a remote kernel (:func:`detect_environment`), the person opens ``flow["auth_uri"]``,
+  approves, and pastes the address the browser could not load into :func:`finish`;
+- **device code** — Microsoft public clients only (:func:`start_device_code`,
+  :func:`finish_device_code`); Google does not allow Gmail scopes there (P13).
+
+Runnable against the local sandbox (the simulated user plays the browser)::
+
+    from oauthmail.sandbox import Sandbox
+    from oauthmail.consent import load_google_client, start_google, run_consent, save_result
+
+    with Sandbox() as sb:                       # SSL_CERT_FILE / REQUESTS_CA_BUNDLE: sb.env()
+        flow = start_google(load_google_client(sb.client_secrets_web))
+        result = run_consent(flow, open_browser=False,
+                             on_url=lambda url: sb.approve(url, user="alice@example.com"))
+        save_result("out.ini", result)          # [alice@example.com] with refresh token, 0600
+
+Paste mode (remote kernel) and Microsoft::
+
+    flow = start_microsoft(microsoft_client(client_id, secret, tenant="contoso.com"))
+    print(flow["auth_uri"])                     # the person opens it and approves
+    result = finish(flow, "http://localhost:48888/callback?code=...&state=...")
+
+Public names: :class:`ClientConfig`, :func:`load_google_client`, :func:`google_client_from_values`,
+:func:`microsoft_client` (from :mod:`oauthmail.clients`), :func:`start_google`,
+:func:`start_microsoft`, :func:`start_device_code`, :func:`finish`, :func:`finish_device_code`,
+:class:`LoopbackListener`, :func:`run_consent`, :func:`run_consent_async`, :func:`parse_redirect`,
+:func:`detect_environment`, :class:`Environment`, :class:`ConsentResult`, :func:`save_result`,
+:func:`save_flow`, :func:`load_flow`, :func:`discard_flow`.
+"""
+
+from __future__ import annotations
+
+from ..clients import ClientConfig, google_client_from_values, load_google_client, microsoft_client
+from .environment import Environment, detect_environment
+from .flow import discard_flow, finish, load_flow, run_consent, run_consent_async, save_flow
+from .google import DEFAULT_WEB_REDIRECT, start_google
+from .loopback import LoopbackListener
+from .microsoft import DEFAULT_MS_REDIRECT, finish_device_code, start_device_code, start_microsoft
+from .paste import parse_redirect
+from .result import ConsentResult, save_result
+
+__all__ = [
+    "DEFAULT_MS_REDIRECT",
+    "DEFAULT_WEB_REDIRECT",
+    "ClientConfig",
+    "ConsentResult",
+    "Environment",
+    "LoopbackListener",
+    "detect_environment",
+    "discard_flow",
+    "finish",
+    "finish_device_code",
+    "google_client_from_values",
+    "load_flow",
+    "load_google_client",
+    "microsoft_client",
+    "parse_redirect",
+    "run_consent",
+    "run_consent_async",
+    "save_flow",
+    "save_result",
+    "start_device_code",
+    "start_google",
+    "start_microsoft",
+]

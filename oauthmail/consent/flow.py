@@ -1,0 +1,200 @@
+"""Finishing a flow, whichever way the answer came back, and keeping a flow across a kernel restart.
+
+A flow is the plain dict :func:`~oauthmail.consent.start_google` / :func:`~oauthmail.consent.start_microsoft`
+return. :func:`finish` takes whatever came back (the captured callback URL, a pasted address, its
+query, a dict or a bare code), checks ``state`` (a different one is a possible CSRF), the address
+asked for, then redeems the code. :func:`run_consent` does the whole loopback round trip.
+:func:`save_flow` / :func:`load_flow` keep the flow under ``OAUTHMAIL_HOME`` with mode 0600, since
+it holds the PKCE verifier and the client secret.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import webbrowser
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from .. import paths
+from ..errors import ConsentError, OAuthMailError
+from ..i18n import Msg
+from ..tokenfile import atomic_write
+from .google import FLOW_KIND, finish_google
+from .loopback import LoopbackListener
+from .microsoft import finish_device_code, finish_microsoft
+from .paste import parse_redirect
+from .problems import (
+    EMAIL_MISMATCH,
+    EMAIL_MISMATCH_HINT,
+    NO_EMAIL,
+    NO_EMAIL_HINT,
+    STATE_MISMATCH,
+    STATE_MISMATCH_HINT,
+    provider_error,
+)
+from .result import ConsentResult
+
+#: Codes expire after about 10 minutes; a saved flow older than this cannot be finished.
+FLOW_MAX_AGE = 3600.0
+
+FLOW_MISSING = Msg(
+    en="There is no saved sign-in to finish ({path}).",
+    ja="完了させる途中のサインインが保存されていません（{path}）。",
+)
+FLOW_STALE = Msg(
+    en="The sign-in was started in an earlier session (more than {minutes} minutes ago).",
+    ja="このサインインは以前のセッションで（{minutes} 分以上前に）始めたものです。",
+)
+FLOW_BAD = Msg(
+    en="The saved sign-in {path} is damaged or not a sign-in file.",
+    ja="保存されたサインイン {path} が壊れているか、サインインのファイルではありません。",
+)
+FLOW_RESTART_HINT = Msg(
+    en="Start the sign-in again (for example click 'Start sign-in' again) and complete it in one go.",
+    ja="サインインを最初からやり直し（「サインイン開始」をもう一度押すなど）、途中で止めずに完了してください。",
+)
+NOT_A_FLOW = Msg(
+    en="This is not a sign-in flow started by start_google / start_microsoft / start_device_code.",
+    ja="これは start_google / start_microsoft / start_device_code で始めたサインインではありません。",
+)
+OPENING = Msg(en="Opening the sign-in page in your browser…", ja="ブラウザでサインインのページを開いています…")
+WAITING = Msg(
+    en="Waiting for the browser (up to {minutes} min) at {redirect_uri} …",
+    ja="ブラウザからの応答を待っています（最大 {minutes} 分、{redirect_uri}）…",
+)
+
+
+def _check_flow(flow: Mapping[str, Any]) -> None:
+    if not isinstance(flow, Mapping) or flow.get("kind") != FLOW_KIND or flow.get("provider") not in (
+            "google", "microsoft"):
+        raise ConsentError(NOT_A_FLOW, FLOW_RESTART_HINT, code="not_a_flow")
+
+
+def finish(flow: dict[str, Any], pasted_or_captured: str | Mapping[str, object]) -> ConsentResult:
+    """Redeem the answer (URL, query, dict or bare code) for tokens; errors say what to do."""
+    _check_flow(flow)
+    if flow.get("mode") == "device_code":
+        return finish_device_code(flow)
+    params = parse_redirect(pasted_or_captured, example=flow.get("redirect_uri") or "http://127.0.0.1:48888/callback")
+    state = params.get("state")
+    if state is not None and state != flow.get("state"):
+        raise ConsentError(STATE_MISMATCH, STATE_MISMATCH_HINT, code="state_mismatch")
+    if params.get("error"):
+        raise provider_error(params["error"], params.get("error_description", ""),
+                             redirect_uri=flow.get("redirect_uri", ""), email=flow.get("email", ""),
+                             scopes=flow.get("scopes", []))
+    params.setdefault("state", str(flow.get("state", "")))
+    result = finish_google(flow, params) if flow["provider"] == "google" else finish_microsoft(flow, params)
+    return check_email(result, flow.get("email") or None)
+
+
+def check_email(result: ConsentResult, expected: str | None) -> ConsentResult:
+    """Fill in or check the signed-in address against the one asked for (nothing is saved on a mismatch)."""
+    if expected:
+        expected = expected.strip()
+        if result.email and result.email.lower() != expected.lower():
+            raise ConsentError(EMAIL_MISMATCH, EMAIL_MISMATCH_HINT, code="email_mismatch", expected=expected,
+                               actual=result.email)
+        result.email = result.email or expected
+    if not result.email:
+        raise ConsentError(NO_EMAIL, NO_EMAIL_HINT, code="no_email")
+    return result
+
+
+def open_in_browser(url: str) -> bool:
+    """Try the system browser; ``False`` when there is none (headless, remote)."""
+    try:
+        return bool(webbrowser.open(url, new=1, autoraise=True))
+    except webbrowser.Error:
+        return False
+
+
+def run_consent(
+    flow: dict[str, Any],
+    *,
+    open_browser: bool = True,
+    timeout: float | None = 300,
+    on_url: Callable[[str], object] | None = None,
+    cancel: threading.Event | None = None,
+    listener: LoopbackListener | None = None,
+) -> ConsentResult:
+    """Listen on the flow's redirect, show/open the URL, wait for the right callback, and finish."""
+    _check_flow(flow)
+    if flow.get("mode") == "device_code":
+        if on_url is not None:
+            on_url(str(flow.get("verification_uri", "")))
+        if open_browser and flow.get("verification_uri"):
+            open_in_browser(str(flow["verification_uri"]))
+        return check_email(finish_device_code(flow, cancel=cancel, timeout=timeout), flow.get("email") or None)
+    own = listener is None
+    active = listener or LoopbackListener(flow["redirect_uri"], state=flow["state"])
+    active.start()
+    try:
+        if on_url is not None:
+            on_url(flow["auth_uri"])
+        if open_browser:
+            open_in_browser(flow["auth_uri"])
+        url = active.wait(timeout, cancel)
+    finally:
+        if own:
+            active.stop()
+    return finish(flow, url)
+
+
+def run_consent_async(flow: dict[str, Any], **kwargs: Any) -> Future[ConsentResult]:
+    """:func:`run_consent` in a daemon thread, so a notebook's widgets stay live (P39); cancel with ``cancel=``."""
+    future: Future[ConsentResult] = Future()
+
+    def work() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(run_consent(flow, **kwargs))
+        except OAuthMailError as exc:
+            future.set_exception(exc)
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name="oauthmail-consent", daemon=True).start()
+    return future
+
+
+def default_flow_path(provider: str | None = None) -> Path:
+    """``OAUTHMAIL_HOME/consent-flow[-provider].json``."""
+    name = f"consent-flow-{provider}.json" if provider else "consent-flow.json"
+    return paths.home() / name
+
+
+def save_flow(flow: dict[str, Any], path: str | Path | None = None) -> Path:
+    """Keep a started flow (0600, atomic) so it can be finished after a kernel restart."""
+    _check_flow(flow)
+    target = Path(path).expanduser() if path else default_flow_path()
+    atomic_write(target, json.dumps(flow, ensure_ascii=False, indent=1))
+    return target
+
+
+def load_flow(path: str | Path | None = None, *, max_age: float = FLOW_MAX_AGE) -> dict[str, Any]:
+    """A flow saved by :func:`save_flow`; a missing, damaged or stale one says to start again (P8)."""
+    target = Path(path).expanduser() if path else default_flow_path()
+    try:
+        data = json.loads(target.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConsentError(FLOW_MISSING, FLOW_RESTART_HINT, code="flow_missing", path=str(target)) from None
+    except (OSError, ValueError):
+        raise ConsentError(FLOW_BAD, FLOW_RESTART_HINT, code="flow_bad", path=str(target)) from None
+    if not isinstance(data, dict) or data.get("kind") != FLOW_KIND:
+        raise ConsentError(FLOW_BAD, FLOW_RESTART_HINT, code="flow_bad", path=str(target))
+    created = data.get("created_at")
+    if not isinstance(created, (int, float)) or time.time() - created > max_age:
+        raise ConsentError(FLOW_STALE, FLOW_RESTART_HINT, code="flow_stale", minutes=int(max_age // 60))
+    return data
+
+
+def discard_flow(path: str | Path | None = None) -> None:
+    """Remove a saved flow once finished (it holds the PKCE verifier)."""
+    target = Path(path).expanduser() if path else default_flow_path()
+    target.unlink(missing_ok=True)

@@ -1,0 +1,233 @@
+"""The one-shot loopback listener the browser is sent back to after consent.
+
+Why our own and not ``InstalledAppFlow.run_local_server``: a Google Web client or an Entra Web app
+registers an exact address such as ``http://127.0.0.1:48888/callback``, and ``run_local_server``
+cannot serve a path (provider-facts fact 31, P2). It also serves exactly one request, so a favicon
+fetch or a stray tab could eat the sign-in. This listener binds only the redirect's host and port,
+keeps serving until the answer with the right ``state`` arrives (stray requests get a page saying so),
+answers the browser in English and Japanese, and refuses to move to another port when its port is
+busy: the port is registered with the provider (P12).
+
+::
+
+    with LoopbackListener("http://127.0.0.1:48888/callback", state=flow["state"]) as listener:
+        url = listener.wait(timeout=300)        # the full callback URL, with code and state
+"""
+
+from __future__ import annotations
+
+import errno
+import html
+import http.server
+import sys
+import threading
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from ..errors import ConsentError
+from ..i18n import Msg
+from .problems import CANCELLED, CANCELLED_HINT, TIMEOUT, TIMEOUT_HINT
+
+PORT_BUSY = Msg(
+    en="Port {port} on {host} is in use (maybe an earlier sign-in is still waiting).",
+    ja="{host} のポート {port} は使用中です（以前のサインインがまだ待機しているのかもしれません）。",
+)
+PORT_BUSY_HINT = Msg(
+    en="Restart the kernel or stop the other program, then try again. The port must stay {port} because it is "
+    "registered with the provider.",
+    ja="カーネルを再起動するか、ポートを使っている他のプログラムを止めてから、やり直してください。ポートはプロバイダーに"
+    "登録されているため {port} のままでなければなりません。",
+)
+CANNOT_LISTEN = Msg(
+    en="Cannot listen on {host}:{port} ({reason}).",
+    ja="{host}:{port} で待ち受けできません（{reason}）。",
+)
+CANNOT_LISTEN_HINT = Msg(
+    en="The return address must be a loopback address (127.0.0.1 or localhost) on this machine. On a remote notebook "
+    "use the paste mode (--paste) instead.",
+    ja="戻り先アドレスはこのマシンのループバックアドレス（127.0.0.1 か localhost）でなければなりません。"
+    "リモートのノートブックでは貼り付け方式（--paste）を使ってください。",
+)
+NOT_LOOPBACK = Msg(
+    en="The return address {redirect_uri} is not a http:// loopback address with a port, so the kit cannot listen on it.",
+    ja="戻り先アドレス {redirect_uri} はポート付きの http:// ループバックアドレスではないため、キットが待ち受けできません。",
+)
+
+PAGE_SUCCESS = Msg(
+    en="Sign-in complete. You can close this tab and go back to the notebook or terminal.",
+    ja="サインインが完了しました。このタブを閉じて、ノートブックまたはターミナルに戻ってください。",
+)
+PAGE_FAILURE = Msg(
+    en="The sign-in did not succeed ({error}). Go back to the notebook or terminal to see what to do.",
+    ja="サインインは成功しませんでした（{error}）。ノートブックまたはターミナルに戻って、対処方法を確認してください。",
+)
+PAGE_WRONG_STATE = Msg(
+    en="This answer belongs to another sign-in attempt, so it was ignored. Use the link from the current attempt; "
+    "the kit is still waiting.",
+    ja="この応答は別のサインインのものなので無視しました。今回のサインインのリンクを使ってください。キットは引き続き待っています。",
+)
+PAGE_WAITING = Msg(
+    en="This is the oauthmail sign-in return address. It is waiting for the answer from the consent page.",
+    ja="ここは oauthmail のサインインの戻り先です。同意画面からの応答を待っています。",
+)
+PAGE_NOT_HERE = Msg(
+    en="Nothing here: the sign-in return address is {path}.",
+    ja="ここには何もありません。サインインの戻り先は {path} です。",
+)
+PAGE_DONE = Msg(
+    en="This sign-in is already finished. You can close this tab.",
+    ja="このサインインはすでに終わっています。このタブは閉じてかまいません。",
+)
+
+
+def parse_loopback(redirect_uri: str) -> tuple[str, int, str]:
+    """``(bind host, port, path)`` of a loopback redirect; ``localhost`` binds 127.0.0.1."""
+    try:
+        parts = urlsplit(redirect_uri)
+        port = parts.port
+    except ValueError:
+        port = None
+        parts = urlsplit("")
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "http" or host not in ("127.0.0.1", "localhost", "::1") or not port:
+        raise ConsentError(NOT_LOOPBACK, CANNOT_LISTEN_HINT, code="not_loopback", redirect_uri=redirect_uri[:200])
+    bind = "127.0.0.1" if host == "localhost" else host
+    return bind, port, parts.path or "/"
+
+
+def render_page(title: Msg, *, ok: bool, **params: object) -> bytes:
+    """A small self-contained page with the text in Japanese and English."""
+    color = "#1a7f37" if ok else "#b35900"
+    body = "".join(
+        f'<p lang="{lang}">{html.escape(title.format(lang, **params))}</p>' for lang in ("ja", "en")
+    )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>oauthmail</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;line-height:1.6}"
+        f"h1{{color:{color};font-size:1.3em}}</style></head><body><h1>oauthmail</h1>{body}</body></html>"
+    ).encode()
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = sys.platform != "win32"
+    listener: LoopbackListener
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.0"
+
+    def do_GET(self) -> None:
+        status, page = self.server.listener._handle(self.path)
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.end_headers()
+        self.wfile.write(page)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: the request line holds the authorization code."""
+
+
+class LoopbackListener:
+    """Listens on the redirect's host and port until the callback with the right ``state`` arrives."""
+
+    def __init__(self, redirect_uri: str, *, state: str | None = None) -> None:
+        self.redirect_uri = redirect_uri
+        self.state = state
+        self.host, self.port, self.path = parse_loopback(redirect_uri)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._callback: str | None = None
+        #: How many requests were ignored (favicon, wrong path, wrong state) — for tests and status lines.
+        self.ignored = 0
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> LoopbackListener:
+        """Bind the port (a busy port is :data:`PORT_BUSY`, never another port) and serve in a thread."""
+        if self._server is not None:
+            return self
+        try:
+            server = _Server((self.host, self.port), _Handler)
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1), errno.EACCES):
+                raise ConsentError(PORT_BUSY, PORT_BUSY_HINT, code="port_busy", host=self.host,
+                                   port=self.port) from None
+            raise ConsentError(CANNOT_LISTEN, CANNOT_LISTEN_HINT, code="cannot_listen", host=self.host,
+                               port=self.port, reason=exc.strerror or type(exc).__name__) from None
+        server.listener = self
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=f"oauthmail-loopback-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port (safe to call twice)."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> LoopbackListener:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    # -- waiting ----------------------------------------------------------------------------------
+
+    def wait(self, timeout: float | None = 300, cancel: threading.Event | None = None) -> str:
+        """The callback URL (with code or error); :data:`TIMEOUT` or :data:`CANCELLED` otherwise."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if self._done.wait(0.05):
+                assert self._callback is not None
+                return self._callback
+            if cancel is not None and cancel.is_set():
+                raise ConsentError(CANCELLED, CANCELLED_HINT, code="cancelled")
+            if deadline is not None and time.monotonic() >= deadline:
+                raise ConsentError(TIMEOUT, TIMEOUT_HINT, code="timeout", seconds=int(timeout or 0))
+
+    @property
+    def callback_url(self) -> str | None:
+        """The captured callback, once it arrived."""
+        return self._callback
+
+    # -- one request ------------------------------------------------------------------------------
+
+    def _handle(self, raw_path: str) -> tuple[int, bytes]:
+        parts = urlsplit(raw_path)
+        if parts.path != self.path:
+            with self._lock:
+                self.ignored += 1
+            return 404, render_page(PAGE_NOT_HERE, ok=False, path=self.path)
+        params = {k: v[0] for k, v in parse_qs(parts.query).items() if v}
+        with self._lock:
+            if self._done.is_set():
+                return 200, render_page(PAGE_DONE, ok=True)
+            if not params.get("code") and not params.get("error"):
+                self.ignored += 1
+                return 200, render_page(PAGE_WAITING, ok=True)
+            if self.state is not None and params.get("state") != self.state:
+                self.ignored += 1
+                return 400, render_page(PAGE_WRONG_STATE, ok=False)
+            self._callback = f"{self.redirect_uri.split('?', 1)[0]}?{parts.query}"
+            self._done.set()
+        if params.get("error"):
+            return 200, render_page(PAGE_FAILURE, ok=False, error=params["error"][:80])
+        return 200, render_page(PAGE_SUCCESS, ok=True)
