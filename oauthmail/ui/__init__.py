@@ -1,0 +1,222 @@
+"""Widgets for the notebooks: thin ipywidgets views over plain controllers.
+
+``oauthmail.ui.Kit`` is what a notebook cell calls — one line per step::
+
+    from oauthmail.ui import Kit
+    kit = Kit.start("google")        # language from the notebook's folder, sandbox by default
+    kit.mode()                       # Sandbox (practice) / Real Google
+    kit.checklist("google.gmail_api")
+    kit.client(); kit.consent(); kit.send_test(); kit.export()
+
+With ``OAUTHMAIL_AUTORUN=1`` each call also drives its own widgets (the same methods a click
+calls) in the sandbox, so the notebook runs top to bottom with no one clicking. The controllers
+(:mod:`oauthmail.ui.controllers`) import no ipywidgets and are what the tests drive.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..errors import OAuthMailError
+from ..i18n import Msg
+from .controllers import (
+    ChecklistController,
+    ClientController,
+    ConsentController,
+    DoctorController,
+    EnvironmentController,
+    ExplainController,
+    ExportController,
+    IniController,
+    SendController,
+)
+from .session import Mode, Provider, Session, notebook_language
+from .steps import STEPS, step
+
+AUTORUN_REAL = Msg(
+    en="OAUTHMAIL_AUTORUN is set but the mode is Real: nothing is clicked automatically outside the sandbox.",
+    ja="OAUTHMAIL_AUTORUN が設定されていますが本番モードです。サンドボックス以外では自動でクリックしません。",
+)
+AUTORUN_FAILED = Msg(en="Autorun stopped at this step: {what}", ja="自動実行がこの手順で止まりました: {what}")
+
+
+class AutorunError(RuntimeError):
+    """A step failed while the notebook ran by itself (the cell fails, so CI sees where)."""
+
+
+class Kit:
+    """One notebook's steps; each method shows a step's widgets (and drives them in autorun)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.views: dict[str, Any] = {}
+        self.controllers: dict[str, Any] = {}
+
+    @classmethod
+    def start(cls, provider: Provider = "google", *, mode: Mode | None = None, lang: str | None = None) -> Kit:
+        return cls(Session.create(provider, mode=mode, lang=lang))
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    @property
+    def lang(self) -> str:
+        return self.session.lang
+
+    @property
+    def auto(self) -> bool:
+        """Autorun drives widgets only in the sandbox."""
+        return self.session.autorun and self.session.mode == "sandbox"
+
+    def _show(self, name: str, view: Any, ctrl: Any = None) -> Any:
+        self.views[name] = view
+        if ctrl is not None:
+            self.controllers[name] = ctrl
+        try:
+            from IPython.display import display
+
+            display(view.box)  # type: ignore[no-untyped-call]
+        except ImportError:  # pragma: no cover - plain Python without IPython
+            pass
+        return view
+
+    def _check(self, ctrl: Any) -> None:
+        if self.auto and ctrl.status == "failed":
+            err: OAuthMailError | None = ctrl.error
+            what = err.what(self.lang) + " / " + err.hint(self.lang) if err else ctrl.message
+            raise AutorunError(AUTORUN_FAILED.format(self.lang, what=what))
+
+    # --- steps ----------------------------------------------------------------------------------
+
+    def mode(self) -> None:
+        from .views import ModeView
+
+        self._show("mode", ModeView(self.session))
+        if self.session.autorun and self.session.mode != "sandbox":
+            print(AUTORUN_REAL.format(self.lang))
+
+    def checklist(self, step_id: str) -> None:
+        from .views import ChecklistView
+
+        ctrl = ChecklistController(self.session, step(step_id))
+        view = self._show(f"checklist:{step_id}", ChecklistView(ctrl), ctrl)
+        if self.auto:
+            view.tick_all(auto=True)
+
+    def environment(self) -> None:
+        from .views import EnvironmentView
+
+        ctrl = EnvironmentController(self.session)
+        view = self._show("environment", EnvironmentView(ctrl), ctrl)
+        if self.auto:
+            view.button.click()
+
+    def client(self) -> None:
+        from .views import ClientView
+
+        ctrl = ClientController(self.session)
+        view = self._show("client", ClientView(ctrl), ctrl)
+        if self.auto:
+            view.sandbox_button.click()
+            self._check(ctrl)
+
+    def consent(self, timeout: float = 300.0) -> None:
+        from .views import ConsentView
+
+        ctrl = ConsentController(self.session, timeout=timeout)
+        view = self._show("consent", ConsentView(ctrl), ctrl)
+        if self.auto:
+            view.button.click()
+            self._check(ctrl)
+            ctrl.approve_in_sandbox()
+            ctrl.wait(timeout)
+            self._check(ctrl)
+
+    def send_test(self) -> None:
+        from .views import SendView
+
+        ctrl = SendController(self.session)
+        view = self._show("send", SendView(ctrl), ctrl)
+        if self.auto:
+            view.button.click()
+            self._check(ctrl)
+
+    def export(self) -> None:
+        from .views import ExportView
+
+        ctrl = ExportController(self.session)
+        view = self._show("export", ExportView(ctrl), ctrl)
+        if self.auto:
+            view.button.click()
+            self._check(ctrl)
+
+    def load_ini(self, path: str = "") -> None:
+        """03: an INI the person already has (in autorun: one made in the sandbox first)."""
+        from .views import IniView
+
+        if self.auto and not path:
+            path = str(self.sandbox_ini())
+        ctrl = IniController(self.session)
+        view = self._show("ini", IniView(ctrl, path or str(self.session.default_ini())), ctrl)
+        if self.auto:
+            view.button.click()
+            self._check(ctrl)
+
+    def doctor(self) -> None:
+        from .views import DoctorView
+
+        ctrl = DoctorController(self.session)
+        view = self._show("doctor", DoctorView(ctrl), ctrl)
+        if self.auto:
+            if not self.session.ini().exists():
+                self.load_ini_quiet()
+            view.button.click()
+            self._check(ctrl)
+
+    def explain(self, text: str = "") -> None:
+        from .views import ExplainView
+
+        ctrl = ExplainController(self.session)
+        view = self._show("explain", ExplainView(ctrl, text), ctrl)
+        if self.auto and text:
+            view.button.click()
+
+    # --- sandbox helpers ------------------------------------------------------------------------
+
+    def sandbox_ini(self) -> Path:
+        """A sandbox INI made without widgets (client + consent by the simulated user)."""
+        ini = self.session.default_ini()
+        if ini.exists():
+            return ini
+        client = ClientController(self.session)
+        if client.use_sandbox("web") is None:
+            raise AutorunError(AUTORUN_FAILED.format(self.lang, what=client.message))
+        consent = ConsentController(self.session, timeout=120)
+        consent.start()
+        if consent.status == "failed":
+            raise AutorunError(AUTORUN_FAILED.format(self.lang, what=consent.message))
+        consent.approve_in_sandbox()
+        if not consent.wait(120):
+            raise AutorunError(AUTORUN_FAILED.format(self.lang, what=consent.message))
+        return ini
+
+    def load_ini_quiet(self) -> None:
+        IniController(self.session).load(str(self.sandbox_ini()))
+
+
+__all__ = [
+    "STEPS",
+    "AutorunError",
+    "ChecklistController",
+    "ClientController",
+    "ConsentController",
+    "DoctorController",
+    "EnvironmentController",
+    "ExplainController",
+    "ExportController",
+    "IniController",
+    "Kit",
+    "SendController",
+    "Session",
+    "notebook_language",
+]

@@ -1,0 +1,736 @@
+"""The notebook steps as plain objects: state plus the library calls, no ipywidgets.
+
+Each controller is what a widget's ``on_click``/``observe`` calls, and what the tests drive
+directly. A controller keeps a ``status`` (``idle``/``working``/``waiting``/``done``/``failed``/
+``cancelled``), a ``message`` in the person's language, and the last error as an
+:class:`~oauthmail.errors.OAuthMailError` (shown as what + hint). Views subscribe with
+:meth:`Controller.subscribe` to redraw; callbacks may run on a background thread.
+
+Long waits (the browser coming back, the device code being entered) run on a thread with a
+:class:`threading.Event` to cancel them, so the widgets stay live (pitfall P39).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import socket
+import stat
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..clients import ClientConfig
+from ..errors import ConfigError, ConsentError, OAuthMailError
+from ..i18n import Msg
+from ..secrets import redact, shorten_id
+from .clientvalues import (
+    EMPTY_SECRET,
+    EMPTY_SECRET_HINT_MICROSOFT,
+    GOOGLE_WEB_REDIRECT,
+    MICROSOFT_WEB_REDIRECT,
+    parse_client_upload,
+    parse_expiry,
+)
+from .session import Session
+from .steps import Step
+
+# --- messages ------------------------------------------------------------------------------------
+
+UNEXPECTED = Msg(en="Unexpected problem: {name}: {text}", ja="想定外の問題が起きました: {name}: {text}")
+UNEXPECTED_HINT = Msg(
+    en="Run the cell again. If it keeps happening, open 04_troubleshooting and run the doctor.",
+    ja="セルをもう一度実行してください。繰り返す場合は 04_troubleshooting を開いて診断（doctor）を実行してください。",
+)
+CLIENT_READY = Msg(en="Client ready: {kind}, ID {client_id}, secret {secret} (from {source}).",
+                   ja="クライアントの準備ができました: {kind}、ID {client_id}、シークレット {secret}（{source} から）。")
+CLIENT_SANDBOX = Msg(
+    en="Sandbox: the values come from the practice server (in the real console you would copy or download them).",
+    ja="サンドボックス: 値は練習用サーバーから取り込みました（本番ではコンソールからコピーまたはダウンロードします）。",
+)
+NO_CLIENT = Msg(en="The client step is not done yet.", ja="クライアントの手順がまだ終わっていません。")
+NO_CLIENT_HINT = Msg(en="Go back to the client cell, upload the JSON or type the values, and press the button.",
+                     ja="クライアントのセルに戻り、JSON をアップロードするか値を入力してボタンを押してください。")
+NO_TOKEN = Msg(en="There is no token yet.", ja="まだトークンがありません。")
+NO_TOKEN_HINT = Msg(en="Run the sign-in (consent) step first.", ja="先にサインイン（同意）の手順を実行してください。")
+CONSENT_OPEN = Msg(en="Open the link, sign in as {who} and allow access. Waiting for the browser (up to {minutes} min)…",
+                   ja="リンクを開き、{who} でサインインしてアクセスを許可してください。ブラウザーからの戻りを待っています（最大 {minutes} 分）…")
+CONSENT_REMOTE = Msg(
+    en="This notebook runs on a remote machine, so the sign-in page cannot come back here by itself. Open the "
+    "link, allow access, and when the browser shows \"This site can't be reached\", copy the whole address "
+    "from the address bar and paste it below.",
+    ja="このノートブックは別のマシンで動いているため、サインイン後のページが自動ではここに戻りません。リンクを開いて"
+    "許可し、ブラウザーに「このサイトにアクセスできません」と出たら、アドレスバーのアドレスを丸ごとコピーして下に貼り付けてください。",
+)
+CONSENT_DONE = Msg(en="Signed in as {account}. The token is saved in {ini} (mode 600).",
+                   ja="{account} としてサインインしました。トークンは {ini} に保存しました（モード 600）。")
+CONSENT_CANCELLED = Msg(en="Sign-in cancelled. Press the button to start again.",
+                        ja="サインインを中止しました。やり直すにはボタンを押してください。")
+CONSENT_BUSY = Msg(en="A sign-in is already waiting. Finish it or press Cancel first.",
+                   ja="サインインがすでに待機中です。終わらせるか、先に「中止」を押してください。")
+CONSENT_BUSY_HINT = Msg(en="Only one sign-in can listen on the return address at a time.",
+                        ja="戻り先アドレスで待ち受けられるサインインは一度に1つだけです。")
+DEVICE_CODE = Msg(en="On any device, open {uri} and enter the code {code}. Waiting…",
+                  ja="どの端末でもよいので {uri} を開き、コード {code} を入力してください。待機中…")
+SENDING = Msg(en="Sending…", ja="送信中…")
+SENT = Msg(en="Delivered to {recipients} through {host}:{port} ({security}) in {elapsed:.1f} s. Message-ID: {message_id}",
+           ja="{host}:{port}（{security}）経由で {recipients} に送信しました（{elapsed:.1f} 秒）。Message-ID: {message_id}")
+SEND_FAILED = Msg(en="Sending failed.", ja="送信できませんでした。")
+EMPTY_RECIPIENT = Msg(en="The recipient is empty.", ja="宛先が空です。")
+EMPTY_RECIPIENT_HINT = Msg(en="Enter one address, e.g. your own, to receive the test message.",
+                           ja="テストメールを受け取るアドレス（自分のアドレスなど）を1つ入れてください。")
+BAD_RECIPIENT = Msg(en="\"{value}\" is not an e-mail address.", ja="「{value}」はメールアドレスではありません。")
+TEST_SUBJECT = Msg(en="oauthmail test message", ja="oauthmail テストメール")
+TEST_BODY = Msg(
+    en="This message was sent by oauthmail with OAuth2 (XOAUTH2). If you can read it, the setup works.",
+    ja="このメールは oauthmail が OAuth2（XOAUTH2）で送信しました。読めていれば設定は完了です。",
+)
+EXPORTED = Msg(en="Exported: token INI {ini} ({mode}); setup record {record}.",
+               ja="書き出しました: トークン INI {ini}（{mode}）、セットアップ記録 {record}。")
+INI_PRIVATE = Msg(en="private, chmod 600", ja="本人のみ読める chmod 600")
+INI_NOT_PRIVATE = Msg(en="readable by others ({mode}) — run chmod 600", ja="他人も読める状態（{mode}）— chmod 600 を実行してください")
+INI_LOADED = Msg(en="{path}: {count} account(s): {accounts}. Default: {default}.",
+                 ja="{path}: アカウント {count} 件: {accounts}。既定: {default}。")
+EMPTY_PATH = Msg(en="The path is empty.", ja="パスが空です。")
+EMPTY_PATH_HINT = Msg(en="Enter the path of your token INI, e.g. ~/.config/oauthmail/oauthmail.ini.",
+                      ja="トークン INI のパスを入れてください（例: ~/.config/oauthmail/oauthmail.ini）。")
+EXPLAIN_EMPTY = Msg(en="Paste an error message first.", ja="先にエラーメッセージを貼り付けてください。")
+ENV_LOCAL = Msg(en="local kernel (the browser can come back to this machine)",
+                ja="ローカルのカーネル（ブラウザーからこのマシンに戻れます）")
+ENV_REMOTE = Msg(en="remote kernel ({label}): use the paste box at sign-in",
+                 ja="リモートのカーネル（{label}）: サインイン時は貼り付け欄を使います")
+REACH_OK = Msg(en="reachable ({ms} ms)", ja="接続できます（{ms} ミリ秒）")
+REACH_FAIL = Msg(en="not reachable: {reason}", ja="接続できません: {reason}")
+BINDER_NOTE = Msg(
+    en="Public Binder blocks outgoing SMTP (ports 25/465/587): real sending will not work there; use the sandbox.",
+    ja="公開 Binder では外向きの SMTP（25/465/587 番ポート）が遮断されています。本番の送信はできないので、サンドボックスを使ってください。",
+)
+
+Listener = Callable[[], None]
+
+
+def error_of(exc: BaseException) -> OAuthMailError:
+    """Every failure as an OAuthMailError (unknown ones wrapped, their text redacted)."""
+    if isinstance(exc, OAuthMailError):
+        return exc
+    return OAuthMailError(UNEXPECTED, UNEXPECTED_HINT, name=type(exc).__name__, text=redact(str(exc))[:300])
+
+
+class Controller:
+    """Status, message and error, plus subscribers to redraw a view."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.status = "idle"
+        self.message = ""
+        self.error: OAuthMailError | None = None
+        self._listeners: list[Listener] = []
+        self._lock = threading.RLock()
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            with contextlib.suppress(Exception):
+                listener()
+
+    def _set(self, status: str, message: str = "", error: OAuthMailError | None = None) -> None:
+        self.status, self.message, self.error = status, message, error
+        self._changed()
+
+    def _fail(self, exc: BaseException) -> OAuthMailError:
+        err = error_of(exc)
+        self._set("failed", err.what(self.session.lang), err)
+        return err
+
+
+# --- checklists ----------------------------------------------------------------------------------
+
+
+class ChecklistController(Controller):
+    """The ticks of one console step; every change is recorded with its time."""
+
+    def __init__(self, session: Session, step: Step) -> None:
+        super().__init__(session)
+        self.step = step
+
+    def labels(self) -> list[tuple[str, str]]:
+        return [(tid, msg.format(self.session.lang)) for tid, msg in self.step.ticks]
+
+    def set(self, tick_id: str, done: bool, *, auto: bool = False) -> None:
+        self.session.tick(self.step, tick_id, done, auto=auto)
+        self._set("done" if self.complete() else "idle")
+
+    def tick_all(self, *, auto: bool = False) -> None:
+        for tid, _ in self.step.ticks:
+            self.session.tick(self.step, tid, True, auto=auto)
+        self._set("done")
+
+    def is_done(self, tick_id: str) -> bool:
+        t = self.session.ticks.get(f"{self.step.id}.{tick_id}")
+        return bool(t and t.done)
+
+    def complete(self) -> bool:
+        return all(self.is_done(tid) for tid, _ in self.step.ticks)
+
+
+# --- the client ----------------------------------------------------------------------------------
+
+
+class ClientController(Controller):
+    """Upload the client JSON or type ID and secret; Azure tenant and secret expiry; sandbox values."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.values: ClientConfig | None = None
+        self.warnings: list[str] = []
+
+    def _accept(self, values: ClientConfig, source: str) -> ClientConfig:
+        self.values = values
+        self.session.client = values
+        self.warnings = list(values.warnings)
+        secret = "*****" if values.client_secret else "-"
+        text = CLIENT_READY.format(self.session.lang, kind=values.client_type,
+                                   client_id=shorten_id(values.client_id, 12, 6), secret=secret, source=source)
+        if source == "sandbox":
+            text += " " + CLIENT_SANDBOX.format(self.session.lang)
+        self._set("done", text)
+        return values
+
+    def load_json(self, data: bytes, name: str = "client_secret.json") -> ClientConfig | None:
+        """A Google client-secrets file as uploaded (``bytes(upload.value[0].content)``)."""
+        try:
+            return self._accept(parse_client_upload(data, name), name)
+        except Exception as exc:
+            self._fail(exc)
+            return None
+
+    def use_google(self, client_id: str, client_secret: str, *, kind: str = "web") -> ClientConfig | None:
+        try:
+            from ..clients import google_client_from_values
+
+            web = kind == "web"
+            cfg = google_client_from_values(client_id, client_secret, client_type="web" if web else "installed",
+                                            redirect_uris=[GOOGLE_WEB_REDIRECT] if web else None)
+            return self._accept(cfg, "typed")
+        except Exception as exc:
+            self._fail(exc)
+            return None
+
+    def use_microsoft(self, client_id: str, client_secret: str, *, tenant: str = "common", public: bool = False,
+                      secret_expires: str = "", authority: str = "") -> ClientConfig | None:
+        try:
+            from ..clients import microsoft_client
+
+            secret = (client_secret or "").strip()
+            if not public and not secret:
+                raise ConfigError(EMPTY_SECRET, EMPTY_SECRET_HINT_MICROSOFT, code="client_secret_empty")
+            self.session.secret_expires = parse_expiry(secret_expires)
+            cfg = microsoft_client(client_id, None if public else secret, tenant=tenant or "common",
+                                   authority=authority or None)
+            return self._accept(cfg, "typed")
+        except Exception as exc:
+            self._fail(exc)
+            return None
+
+    def use_sandbox(self, kind: str = "web") -> ClientConfig | None:
+        """The sandbox's registered client, standing in for what the console would give."""
+        try:
+            from ..clients import load_google_client, microsoft_client
+
+            sb = self.session.sandbox()
+            if self.session.provider == "google":
+                cfg = load_google_client(sb.client_secrets_web if kind == "web" else sb.client_secrets_installed)
+            elif kind == "public":
+                cfg = microsoft_client(sb.microsoft_public_client_id, None, authority=sb.microsoft_authority)
+            else:
+                cfg = microsoft_client(sb.microsoft_web_client_id, sb.microsoft_web_client_secret,
+                                       authority=sb.microsoft_authority)
+                self.session.redirect_uri = str(sb.microsoft_web_redirect_uri)
+            cfg.warnings = []
+            return self._accept(cfg, "sandbox")
+        except Exception as exc:
+            self._fail(exc)
+            return None
+
+
+# --- consent -------------------------------------------------------------------------------------
+
+
+class ConsentController(Controller):
+    """Start the sign-in, wait for the browser on a thread (cancellable), or take a pasted address."""
+
+    def __init__(self, session: Session, *, timeout: float = 300.0) -> None:
+        super().__init__(session)
+        self.timeout = timeout
+        self.flow: dict[str, Any] | None = None
+        self.auth_uri = ""
+        self.device: dict[str, str] = {}
+        self.remote = False
+        self.started_at = 0.0
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        #: Set once the loopback listener is up (the browser may be sent to the link).
+        self.listening = threading.Event()
+
+    # helpers ------------------------------------------------------------------------------------
+
+    def _client(self) -> ClientConfig:
+        values = self.session.client
+        if not isinstance(values, ClientConfig):
+            raise ConfigError(NO_CLIENT, NO_CLIENT_HINT, code="no_client")
+        return values
+
+    def redirect_prefix(self) -> str:
+        uri = str((self.flow or {}).get("redirect_uri") or "")
+        if uri:
+            return uri
+        return MICROSOFT_WEB_REDIRECT if self.session.provider == "microsoft" else GOOGLE_WEB_REDIRECT
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started_at if self.started_at else 0.0
+
+    def _new_flow(self) -> dict[str, Any]:
+        from .. import consent
+
+        cfg = self._client()
+        if cfg.provider == "google":
+            return dict(consent.start_google(cfg, email=self.session.account or None))
+        redirect = self.session.redirect_uri or MICROSOFT_WEB_REDIRECT
+        return dict(consent.start_microsoft(cfg, authority=cfg.authority or None, redirect_uri=redirect))
+
+    def _save(self, result: Any) -> None:
+        from .. import consent
+
+        ini = self.session.ini()
+        smtp: dict[str, Any] = {}
+        if self.session.mode == "sandbox":
+            sb = self.session.sandbox()
+            smtp = {"smtp_host": sb.smtp_host, "smtp_port": int(sb.smtp_starttls_port), "smtp_security": "starttls"}
+        consent.save_result(ini, result, make_default=True, **smtp)
+        self.session.account = str(getattr(result, "email", "") or "")
+        self.session.ini_path = ini
+        self.session.consent_warnings = list(getattr(result, "warnings", []) or [])
+        text = CONSENT_DONE.format(self.session.lang, account=self.session.account, ini=str(ini))
+        if self.session.consent_warnings:
+            text += " " + " ".join(self.session.consent_warnings)
+        self._set("done", text)
+
+    # actions ------------------------------------------------------------------------------------
+
+    def start(self) -> str:
+        """Build the authorization link and listen for the browser on a background thread."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                err = ConsentError(CONSENT_BUSY, CONSENT_BUSY_HINT, code="consent_busy")
+                self._set(self.status, err.what(self.session.lang), err)
+                return self.auth_uri
+            try:
+                from .. import consent
+
+                self.remote = bool(getattr(consent.detect_environment(), "remote", False))
+                self.flow = self._new_flow()
+                self.auth_uri = str(self.flow["auth_uri"])
+                with contextlib.suppress(Exception):
+                    consent.save_flow(self.flow)
+            except Exception as exc:
+                self._fail(exc)
+                return ""
+            self._cancel = threading.Event()
+            self.listening = threading.Event()
+            self.started_at = time.monotonic()
+            who = self.session.account or "the sending account / 送信元アカウント"
+            text = CONSENT_OPEN.format(self.session.lang, who=who, minutes=int(self.timeout // 60))
+            if self.remote:
+                text += " " + CONSENT_REMOTE.format(self.session.lang)
+            self._set("waiting", text)
+            self._thread = threading.Thread(target=self._listen, name="oauthmail-consent", daemon=True)
+            self._thread.start()
+            return self.auth_uri
+
+    def _listen(self) -> None:
+        from .. import consent
+
+        flow = self.flow
+        assert flow is not None
+        try:
+            result = consent.run_consent(flow, open_browser=False, timeout=self.timeout, cancel=self._cancel,
+                                         on_url=lambda _url: self.listening.set())
+            self._save(result)
+        except Exception as exc:
+            if self._cancel.is_set() and self.status != "done":
+                self._set("cancelled", CONSENT_CANCELLED.format(self.session.lang))
+            elif self.status != "done":
+                self._fail(exc)
+
+    def paste(self, text: str) -> bool:
+        """Finish with the address the browser ended on (remote kernels)."""
+        try:
+            from .. import consent
+            from ..consent.paste import parse_redirect
+
+            parse_redirect(text, example=self.redirect_prefix().split("?")[0])
+            if self.flow is None:
+                raise ConfigError(NO_TOKEN, NO_TOKEN_HINT, code="no_flow")
+            pasted = text
+
+            result = consent.finish(self.flow, pasted)
+            self._cancel.set()
+            self._save(result)
+            return True
+        except Exception as exc:
+            self._fail(exc)
+            return False
+
+    def start_device_code(self) -> None:
+        """Microsoft device sign-in (public client with \"Allow public client flows\")."""
+        try:
+            from .. import consent
+
+            values = self._client()
+            self.flow = dict(consent.start_device_code(values, authority=values.authority or None))
+        except Exception as exc:
+            self._fail(exc)
+            return
+        self.device = {"uri": str(self.flow.get("verification_uri", "")), "code": str(self.flow.get("user_code", ""))}
+        self._cancel = threading.Event()
+        self.started_at = time.monotonic()
+        self._set("waiting", DEVICE_CODE.format(self.session.lang, **self.device))
+
+        flow = self.flow
+
+        def poll() -> None:
+            try:
+                result = consent.finish_device_code(flow, cancel=self._cancel)
+                self._save(result)
+            except Exception as exc:
+                if self._cancel.is_set():
+                    self._set("cancelled", CONSENT_CANCELLED.format(self.session.lang))
+                else:
+                    self._fail(exc)
+
+        self._thread = threading.Thread(target=poll, name="oauthmail-device-code", daemon=True)
+        self._thread.start()
+
+    def cancel(self) -> None:
+        """Stop waiting; the listener closes and the port is freed."""
+        self._cancel.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=5)
+        if self.status == "waiting":
+            self._set("cancelled", CONSENT_CANCELLED.format(self.session.lang))
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the background wait ends (autorun and tests); ``True`` when signed in."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return self.status == "done"
+
+    def approve_in_sandbox(self, user: str | None = None) -> None:
+        """Autorun: the sandbox's simulated user follows the link once the listener is up."""
+        from ..sandbox import approve
+
+        self.listening.wait(15)
+        sb = self.session.sandbox()
+        approve(self.auth_uri, user=user, ca_file=str(sb.ca_file))
+
+
+# --- sending a test ------------------------------------------------------------------------------
+
+
+class SendController(Controller):
+    """Send one test message with the saved token and keep the masked transcript."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.transcript = ""
+        self.result: Any = None
+
+    def default_recipient(self) -> str:
+        return self.session.account
+
+    def default_subject(self) -> str:
+        return TEST_SUBJECT.format(self.session.lang)
+
+    def default_body(self) -> str:
+        return TEST_BODY.format(self.session.lang)
+
+    def send(self, to: str, subject: str = "", body: str = "") -> Any:
+        recipient = (to or "").strip()
+        try:
+            if not recipient:
+                raise ConfigError(EMPTY_RECIPIENT, EMPTY_RECIPIENT_HINT, code="no_recipient")
+            if "@" not in recipient or any(c.isspace() for c in recipient):
+                raise ConfigError(BAD_RECIPIENT, EMPTY_RECIPIENT_HINT, value=recipient[:80], code="bad_recipient")
+            ini = self.session.ini()
+            if not ini.exists():
+                raise ConfigError(NO_TOKEN, NO_TOKEN_HINT, code="no_token")
+            self._set("working", SENDING.format(self.session.lang))
+            from ..mailer import send
+
+            result = send(ini, to=[recipient], subject=subject or self.default_subject(),
+                          body=body or self.default_body(), account=self.session.account or None, debug=True)
+        except Exception as exc:
+            self.transcript = redact(str(getattr(exc, "transcript", "") or ""), self._secrets())
+            self._fail(exc)
+            return None
+        self.result = result
+        self.session.send_result = result
+        self.transcript = redact(str(getattr(result, "transcript", "") or ""), self._secrets())
+        recipients = getattr(result, "recipients", None) or [recipient]
+        self._set("done", SENT.format(
+            self.session.lang, recipients=", ".join(recipients), host=getattr(result, "host", ""),
+            port=getattr(result, "port", ""), security=getattr(result, "security", ""),
+            elapsed=float(getattr(result, "elapsed", 0.0) or 0.0), message_id=getattr(result, "message_id", ""),
+        ))
+        return result
+
+    def _secrets(self) -> list[str]:
+        try:
+            from ..tokenfile import read
+
+            return [s for acc in read(self.session.ini()).accounts.values() for s in acc.secrets()]
+        except Exception:
+            return []
+
+
+# --- loading an existing INI (03) ----------------------------------------------------------------
+
+
+class IniController(Controller):
+    """Point the session at an INI a person already has, and list its accounts (no secret shown)."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.accounts: list[str] = []
+
+    def load(self, path: str, account: str = "") -> bool:
+        try:
+            if not (path or "").strip():
+                raise ConfigError(EMPTY_PATH, EMPTY_PATH_HINT, code="empty_path")
+            from ..tokenfile import read
+
+            p = Path(path.strip()).expanduser()
+            tf = read(p)
+            acc = tf.account(account.strip() or None)
+        except Exception as exc:
+            self._fail(exc)
+            return False
+        self.accounts = list(tf.accounts)
+        self.session.ini_path = p
+        self.session.account = acc.email
+        self.session.provider = "microsoft" if acc.provider == "microsoft" else "google"
+        text = INI_LOADED.format(self.session.lang, path=str(p), count=len(self.accounts),
+                                 accounts=", ".join(self.accounts), default=acc.email)
+        if tf.warnings:
+            text += " " + " ".join(tf.warnings)
+        self._set("done", text)
+        return True
+
+
+# --- export --------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExportResult:
+    ini: Path
+    ini_private: bool
+    ini_mode: str
+    record: Path | None
+    record_data_uri: str = ""
+    record_formats: list[Path] = field(default_factory=list)
+
+
+def ini_mode(path: Path) -> tuple[bool, str]:
+    """Whether only the owner can read the INI, and its mode as ``0o600``."""
+    if sys.platform == "win32":  # pragma: no cover
+        return True, "n/a"
+    mode = stat.S_IMODE(path.stat().st_mode)
+    return not (mode & 0o077), oct(mode)
+
+
+def data_uri(path: Path, mime: str) -> str:
+    """A ``data:`` link for a small file (the record only — never the INI, which holds a token)."""
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+class ExportController(Controller):
+    """Show where the INI is (and that it is private), and write the setup record next to it."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.result: ExportResult | None = None
+
+    def export(self, *, fix_mode: bool = True) -> ExportResult | None:
+        try:
+            ini = self.session.ini()
+            if not ini.exists():
+                raise ConfigError(NO_TOKEN, NO_TOKEN_HINT, code="no_token")
+            private, mode = ini_mode(ini)
+            if not private and fix_mode:
+                os.chmod(ini, 0o600)
+                private, mode = ini_mode(ini)
+            from .. import paths
+            from ..record import build_record, write_record
+
+            record = build_record(ini, account=self.session.account or None, steps=self.session.steps_for_record(),
+                                  doctor=self.session.doctor_report, send_result=self.session.send_result)
+            stem = time.strftime("setup-%Y%m%d-%H%M%S")
+            folder = paths.records_dir()
+            written: list[Path] = []
+            for ext in ("md", "json", "html"):
+                target = folder / f"{stem}.{ext}"
+                write_record(record, target)
+                written.append(target)
+            main = written[0]
+            self.session.record_path = main
+            result = ExportResult(ini, private, mode, main, data_uri(main, "text/markdown"), written)
+        except Exception as exc:
+            self._fail(exc)
+            return None
+        self.result = result
+        state = INI_PRIVATE.format(self.session.lang) if private else INI_NOT_PRIVATE.format(self.session.lang, mode=mode)
+        self._set("done", EXPORTED.format(self.session.lang, ini=str(ini), mode=state, record=str(main)))
+        return result
+
+
+# --- environment, doctor, explain ----------------------------------------------------------------
+
+
+@dataclass
+class Reach:
+    host: str
+    port: int
+    ok: bool
+    text: str
+
+
+def probe(host: str, port: int, timeout: float = 3.0) -> tuple[bool, str, float]:
+    """TCP connect to host:port: (ok, reason, seconds)."""
+    started = time.monotonic()
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True, "", time.monotonic() - started
+    except OSError as exc:
+        return False, exc.strerror or type(exc).__name__, time.monotonic() - started
+
+
+REAL_HOSTS: dict[str, list[tuple[str, int]]] = {
+    "google": [("oauth2.googleapis.com", 443), ("accounts.google.com", 443), ("smtp.gmail.com", 587)],
+    "microsoft": [("login.microsoftonline.com", 443), ("smtp.office365.com", 587)],
+}
+
+
+class EnvironmentController(Controller):
+    """Local or remote kernel, versions, and whether the token and SMTP hosts answer."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.rows: list[tuple[str, str]] = []
+        self.reach: list[Reach] = []
+
+    def versions(self) -> list[tuple[str, str]]:
+        from importlib import metadata
+
+        from .. import __version__
+
+        rows = [("python", sys.version.split()[0]), ("oauthmail", __version__)]
+        for dist in ("google-auth-oauthlib", "google-auth", "msal", "ipywidgets", "jupyterlab"):
+            try:
+                rows.append((dist, metadata.version(dist)))
+            except metadata.PackageNotFoundError:
+                rows.append((dist, "-"))
+        return rows
+
+    def targets(self) -> list[tuple[str, int]]:
+        if self.session.mode == "sandbox":
+            sb = self.session.sandbox()
+            return [(sb.smtp_host, int(sb.smtp_starttls_port)), (sb.smtp_host, int(sb.smtp_ssl_port))]
+        return REAL_HOSTS[self.session.provider] + (REAL_HOSTS["microsoft" if self.session.provider == "google" else "google"])
+
+    def check(self, timeout: float = 3.0) -> list[Reach]:
+        lang = self.session.lang
+        self._set("working", "…")
+        try:
+            from ..consent import detect_environment
+
+            env = detect_environment()
+            where = ENV_REMOTE.format(lang, label=env.label) if env.remote else ENV_LOCAL.format(lang)
+        except Exception:
+            where = ENV_LOCAL.format(lang)
+        rows = [("kernel", where), *self.versions()]
+        if os.environ.get("BINDER_SERVICE_HOST") or os.environ.get("BINDER_LAUNCH_HOST"):
+            rows.append(("binder", BINDER_NOTE.format(lang)))
+        try:
+            targets = self.targets()
+        except Exception as exc:
+            self._fail(exc)
+            return []
+        results: list[Reach] = [Reach(h, p, False, "") for h, p in targets]
+
+        def run(i: int) -> None:
+            ok, reason, secs = probe(targets[i][0], targets[i][1], timeout)
+            text = REACH_OK.format(lang, ms=int(secs * 1000)) if ok else REACH_FAIL.format(lang, reason=reason)
+            results[i] = Reach(targets[i][0], targets[i][1], ok, text)
+
+        threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(targets))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout + 1)
+        self.rows, self.reach = rows, results
+        self._set("done", "")
+        return results
+
+
+class DoctorController(Controller):
+    """Run the preflight checks on the session's INI."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.report: Any = None
+
+    def run(self, path: str = "") -> Any:
+        try:
+            ini = Path(path).expanduser() if path.strip() else self.session.ini()
+            from ..doctor import run_doctor
+
+            self._set("working", "…")
+            report = run_doctor(ini, account=self.session.account or None)
+        except Exception as exc:
+            self._fail(exc)
+            return None
+        self.report = report
+        self.session.doctor_report = report
+        self._set("done", "")
+        return report
+
+
+class ExplainController(Controller):
+    """What an error text means and what to do, from the kit's catalog."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.entry: Any = None
+
+    def explain(self, text: str) -> Any:
+        from ..explain import NOT_RECOGNISED, NOT_RECOGNISED_FIX, explain
+
+        if not (text or "").strip():
+            self.entry = None
+            self._set("failed", EXPLAIN_EMPTY.format(self.session.lang))
+            return None
+        self.entry = explain(text)
+        if self.entry is None:
+            self._set("done", NOT_RECOGNISED.format(self.session.lang) + " " + NOT_RECOGNISED_FIX.format(self.session.lang))
+        else:
+            self._set("done", self.entry.title.format(self.session.lang))
+        return self.entry

@@ -1,0 +1,128 @@
+"""The notebook's state for one kernel: language, mode, provider, checklist ticks, paths.
+
+A :class:`Session` is what every controller shares. It knows nothing about ipywidgets; the
+notebooks create one through :class:`oauthmail.ui.Kit`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from .. import paths
+from ..i18n import Lang, current_language, normalize_lang, set_language
+from .steps import Step
+
+Mode = Literal["sandbox", "real"]
+Provider = Literal["google", "microsoft"]
+
+
+def notebook_language(cwd: Path | None = None) -> Lang:
+    """``OAUTHMAIL_LANG`` if set, else the notebook's folder (``ja``/``en``), else the locale.
+
+    JupyterLab and nbclient start the kernel in the notebook's folder, so the Japanese edition
+    speaks Japanese without anyone setting anything.
+    """
+    env = os.environ.get("OAUTHMAIL_LANG")
+    if env:
+        return normalize_lang(env)
+    name = (cwd or Path.cwd()).name
+    if name in ("ja", "en"):
+        return normalize_lang(name)
+    return current_language()
+
+
+def autorun_enabled() -> bool:
+    """Contract: ``OAUTHMAIL_AUTORUN=1`` makes every step drive its own widgets."""
+    return os.environ.get("OAUTHMAIL_AUTORUN", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def now_utc() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Tick:
+    """One checklist tick as it goes into the setup record."""
+
+    id: str
+    label: str
+    done: bool
+    at: str
+    auto: bool = False
+
+    def as_record(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "done": self.done, "at": self.at, "auto": self.auto}
+
+
+@dataclass
+class Session:
+    """Everything the steps of one notebook share."""
+
+    provider: Provider = "google"
+    mode: Mode = "sandbox"
+    lang: Lang = "en"
+    autorun: bool = False
+    ticks: dict[str, Tick] = field(default_factory=dict)
+    #: The client step's :class:`~oauthmail.clients.ClientConfig`; the signed-in account's address.
+    client: Any = None
+    account: str = ""
+    #: Microsoft redirect registered for the client (the sandbox's, or the seed's localhost one).
+    redirect_uri: str = ""
+    secret_expires: date | None = None
+    consent_warnings: list[str] = field(default_factory=list)
+    ini_path: Path | None = None
+    send_result: Any = None
+    doctor_report: Any = None
+    record_path: Path | None = None
+    _sandbox: Any = None
+
+    @classmethod
+    def create(cls, provider: Provider = "google", *, mode: Mode | None = None, lang: str | None = None) -> Session:
+        """A session in the notebook's language; sandbox unless ``OAUTHMAIL_MODE=real``."""
+        chosen: Lang = normalize_lang(lang) if lang else notebook_language()
+        set_language(chosen)
+        env_mode = os.environ.get("OAUTHMAIL_MODE", "").strip().lower()
+        return cls(provider=provider, mode=mode or ("real" if env_mode == "real" else "sandbox"),
+                   lang=chosen, autorun=autorun_enabled())
+
+    # --- paths ----------------------------------------------------------------------------------
+
+    def default_ini(self) -> Path:
+        """Sandbox tokens never mix with real ones: ``sandbox.ini`` vs ``oauthmail.ini`` in OAUTHMAIL_HOME."""
+        return paths.home() / "sandbox.ini" if self.mode == "sandbox" else paths.default_ini()
+
+    def ini(self) -> Path:
+        return self.ini_path or self.default_ini()
+
+    # --- the sandbox ----------------------------------------------------------------------------
+
+    def sandbox(self) -> Any:
+        """The running sandbox (started on first use, shared through OAUTHMAIL_HOME/sandbox).
+
+        Also points the kernel's TLS trust at the sandbox CA, as a person's shell would with
+        ``SSL_CERT_FILE`` / ``REQUESTS_CA_BUNDLE``.
+        """
+        if self._sandbox is None:
+            from ..sandbox import ensure_running
+
+            self._sandbox = ensure_running(state_dir=paths.sandbox_dir())
+            ca = str(self._sandbox.ca_file)
+            os.environ["SSL_CERT_FILE"] = ca
+            os.environ["REQUESTS_CA_BUNDLE"] = ca
+        return self._sandbox
+
+    # --- checklist ------------------------------------------------------------------------------
+
+    def tick(self, step: Step, tick_id: str, done: bool, *, auto: bool = False) -> Tick:
+        """Record a tick (with the time) under ``<step id>.<tick id>``."""
+        label = dict(step.ticks)[tick_id].format(self.lang)
+        t = Tick(f"{step.id}.{tick_id}", label, done, now_utc(), auto)
+        self.ticks[t.id] = t
+        return t
+
+    def steps_for_record(self) -> list[dict[str, Any]]:
+        return [t.as_record() for t in self.ticks.values()]

@@ -1,0 +1,484 @@
+"""ipywidgets 8 views: each builds its widgets and binds them to one controller's methods.
+
+No logic lives here that a controller does not have; the tests click these buttons
+(``view.button.click()``) and set values without a browser. Secrets typed into a Password box
+are read once and cleared; no Label/HTML ever shows one.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from typing import Any
+
+from ..errors import OAuthMailError
+from ..i18n import Msg
+from .controllers import (
+    ChecklistController,
+    ClientController,
+    ConsentController,
+    DoctorController,
+    EnvironmentController,
+    ExplainController,
+    ExportController,
+    IniController,
+    SendController,
+)
+
+# --- widget texts --------------------------------------------------------------------------------
+
+L_MODE = Msg(en="Where to sign in", ja="サインイン先")
+L_SANDBOX = Msg(en="Sandbox (practice)", ja="サンドボックス（練習）")
+L_REAL_GOOGLE = Msg(en="Real Google", ja="本番の Google")
+L_REAL_MICROSOFT = Msg(en="Real Microsoft", ja="本番の Microsoft")
+L_MODE_SANDBOX_NOTE = Msg(
+    en="Practice mode: a local Google-like / Microsoft-like sign-in and mail server. Nothing leaves this machine.",
+    ja="練習モード: このマシンの中で動く Google 風・Microsoft 風のサインインとメールサーバーを使います。外部には何も送りません。",
+)
+L_MODE_REAL_NOTE = Msg(
+    en="Real mode: you need the values from your own console, and the test message really goes out.",
+    ja="本番モード: ご自分のコンソールで作った値が必要です。テストメールは実際に送信されます。",
+)
+L_UPLOAD = Msg(en="Client JSON", ja="クライアント JSON")
+L_CLIENT_ID = Msg(en="Client ID", ja="クライアント ID")
+L_CLIENT_SECRET = Msg(en="Client secret", ja="クライアント シークレット")
+L_CLIENT_KIND = Msg(en="Client type", ja="クライアントの種類")
+L_KIND_DESKTOP = Msg(en="Desktop app", ja="デスクトップ アプリ")
+L_KIND_WEB = Msg(en="Web application", ja="ウェブ アプリケーション")
+L_TENANT = Msg(en="Tenant", ja="テナント")
+L_ACCOUNT_TYPE = Msg(en="Accounts", ja="アカウントの種類")
+L_ACC_ORG = Msg(en="Work or school (organizations)", ja="職場または学校（organizations）")
+L_ACC_ANY = Msg(en="Any Microsoft account (common)", ja="すべての Microsoft アカウント（common）")
+L_ACC_PERSONAL = Msg(en="Personal only (consumers)", ja="個人用のみ（consumers）")
+L_ACC_TENANT = Msg(en="My tenant only (tenant ID below)", ja="自分のテナントのみ（下にテナント ID）")
+L_EXPIRES = Msg(en="Secret expires", ja="シークレットの有効期限")
+L_USE_VALUES = Msg(en="Use these values", ja="この値を使う")
+L_USE_SANDBOX = Msg(en="Use the sandbox client", ja="サンドボックスのクライアントを使う")
+L_PUBLIC = Msg(en="Public client (no secret, device code)", ja="パブリック クライアント（シークレットなし・デバイス コード）")
+L_START = Msg(en="Start sign-in", ja="サインインを開始")
+L_DEVICE = Msg(en="Sign in with a device code", ja="デバイス コードでサインイン")
+L_CANCEL = Msg(en="Cancel", ja="中止")
+L_OPEN_LINK = Msg(en="Open the sign-in page", ja="サインインページを開く")
+L_PASTE = Msg(en="Address after sign-in", ja="サインイン後のアドレス")
+L_PASTE_PH = Msg(en="http://…/callback?code=…", ja="http://…/callback?code=…")
+L_PASTE_BUTTON = Msg(en="Finish with this address", ja="このアドレスで完了")
+L_TO = Msg(en="To", ja="宛先")
+L_SUBJECT = Msg(en="Subject", ja="件名")
+L_BODY = Msg(en="Body", ja="本文")
+L_SEND = Msg(en="Send test message", ja="テストメールを送信")
+L_TRANSCRIPT = Msg(en="SMTP conversation (tokens masked)", ja="SMTP のやり取り（トークンは伏せ字）")
+L_EXPORT = Msg(en="Export INI and setup record", ja="INI とセットアップ記録を書き出す")
+L_DOWNLOAD_RECORD = Msg(en="Download the setup record", ja="セットアップ記録をダウンロード")
+L_INI_NO_DOWNLOAD = Msg(
+    en="The INI holds your refresh token, so it is not offered as a download: copy it from this path "
+    "with your file manager or terminal, and keep it private.",
+    ja="INI にはリフレッシュトークンが入っているため、ダウンロードリンクは出しません。このパスからファイル操作や"
+    "ターミナルでコピーし、他人に見せないでください。",
+)
+L_CHECK = Msg(en="Check this environment", ja="この環境を点検")
+L_INI_PATH = Msg(en="INI file", ja="INI ファイル")
+L_ACCOUNT = Msg(en="Account (optional)", ja="アカウント（省略可）")
+L_LOAD = Msg(en="Load", ja="読み込む")
+L_DOCTOR = Msg(en="Run the doctor", ja="診断を実行")
+L_EXPLAIN_TEXT = Msg(en="Error message", ja="エラーメッセージ")
+L_EXPLAIN = Msg(en="Explain", ja="説明を見る")
+L_ERROR = Msg(en="Problem", ja="問題")
+L_HINT = Msg(en="What to do", ja="対処")
+L_WHAT = Msg(en="What it means", ja="意味")
+L_CAUSES = Msg(en="Likely causes", ja="考えられる原因")
+L_WHERE = Msg(en="Where", ja="場所")
+L_AUTO = Msg(en="(ticked automatically: autorun)", ja="（自動実行のため自動でチェック）")
+L_ELAPSED = Msg(en="{seconds} s", ja="{seconds} 秒")
+
+
+def _w() -> Any:
+    import ipywidgets
+
+    return ipywidgets
+
+
+def error_html(err: OAuthMailError | None, lang: str, fallback: str = "") -> str:
+    """What happened and what to do, in the person's language (escaped)."""
+    if err is None:
+        return html.escape(fallback)
+    return (f"<div class='oauthmail-error' style='color:#a00'><b>{html.escape(L_ERROR.format(lang))}:</b> "
+            f"{html.escape(err.what(lang))}<br><b>{html.escape(L_HINT.format(lang))}:</b> "
+            f"{html.escape(err.hint(lang))}</div>")
+
+
+def status_html(ctrl: Any) -> str:
+    lang = ctrl.session.lang
+    if ctrl.status == "failed":
+        return error_html(ctrl.error, lang, ctrl.message)
+    color = {"done": "#070", "waiting": "#a60", "working": "#a60", "cancelled": "#666"}.get(ctrl.status, "#333")
+    return f"<span style='color:{color}'>{html.escape(ctrl.message)}</span>"
+
+
+class View:
+    """A box of widgets over a controller; shown by returning ``view.box`` or displaying the view."""
+
+    box: Any
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.box)  # type: ignore[no-untyped-call]
+
+
+class ModeView(View):
+    """Sandbox (practice) or the real provider: one switch."""
+
+    def __init__(self, session: Any, on_change: Any = None) -> None:
+        w = _w()
+        lang = session.lang
+        self.session = session
+        real = L_REAL_GOOGLE if session.provider == "google" else L_REAL_MICROSOFT
+        self.toggle = w.ToggleButtons(options=[(L_SANDBOX.format(lang), "sandbox"), (real.format(lang), "real")],
+                                      value=session.mode, description=L_MODE.format(lang),
+                                      style={"description_width": "initial"})
+        self.note = w.HTML()
+        self._on_change = on_change
+        self.toggle.observe(self._changed, names="value")
+        self._render()
+        self.box = w.VBox([self.toggle, self.note])
+
+    def _changed(self, change: dict[str, Any]) -> None:
+        self.session.mode = change["new"]
+        self.session.client = None
+        self.session.ini_path = None
+        self._render()
+        if self._on_change:
+            self._on_change()
+
+    def _render(self) -> None:
+        note = L_MODE_SANDBOX_NOTE if self.session.mode == "sandbox" else L_MODE_REAL_NOTE
+        self.note.value = f"<i>{html.escape(note.format(self.session.lang))}</i>"
+
+
+class ChecklistView(View):
+    def __init__(self, ctrl: ChecklistController) -> None:
+        w = _w()
+        self.ctrl = ctrl
+        self.boxes: dict[str, Any] = {}
+        for tid, label in ctrl.labels():
+            cb = w.Checkbox(value=ctrl.is_done(tid), description=label, indent=False,
+                            layout=w.Layout(width="auto"))
+            cb.observe(lambda change, tid=tid: self._ticked(tid, change["new"]), names="value")
+            self.boxes[tid] = cb
+        self.note = w.HTML()
+        self._auto = False
+        self.box = w.VBox([*self.boxes.values(), self.note])
+
+    def _ticked(self, tid: str, value: bool) -> None:
+        self.ctrl.set(tid, bool(value), auto=self._auto)
+
+    def tick_all(self, *, auto: bool = False) -> None:
+        """Tick every box as a click would (autorun marks them automatic)."""
+        self._auto = auto
+        try:
+            for cb in self.boxes.values():
+                cb.value = True
+        finally:
+            self._auto = False
+        if auto:
+            self.note.value = f"<small>{html.escape(L_AUTO.format(self.ctrl.session.lang))}</small>"
+
+
+class ClientView(View):
+    """Upload the client JSON or type the values; Azure tenant/account type and secret expiry."""
+
+    def __init__(self, ctrl: ClientController) -> None:
+        w = _w()
+        self.ctrl = ctrl
+        s = ctrl.session
+        lang = s.lang
+        wide = w.Layout(width="60%")
+        style = {"description_width": "12em"}
+        self.upload = w.FileUpload(accept=".json,application/json", multiple=False, description=L_UPLOAD.format(lang))
+        self.client_id = w.Text(description=L_CLIENT_ID.format(lang), layout=wide, style=style)
+        self.secret = w.Password(description=L_CLIENT_SECRET.format(lang), layout=wide, style=style)
+        self.kind = w.Dropdown(options=[(L_KIND_DESKTOP.format(lang), "installed"), (L_KIND_WEB.format(lang), "web")],
+                               value="web", description=L_CLIENT_KIND.format(lang), style=style)
+        self.account_type = w.Dropdown(
+            options=[(L_ACC_ORG.format(lang), "organizations"), (L_ACC_ANY.format(lang), "common"),
+                     (L_ACC_PERSONAL.format(lang), "consumers"), (L_ACC_TENANT.format(lang), "tenant")],
+            value="organizations", description=L_ACCOUNT_TYPE.format(lang), style=style)
+        self.tenant = w.Text(description=L_TENANT.format(lang), placeholder="00000000-0000-0000-0000-000000000000",
+                             layout=wide, style=style)
+        self.expires = w.DatePicker(description=L_EXPIRES.format(lang), style=style)
+        self.public = w.Checkbox(value=False, description=L_PUBLIC.format(lang), indent=False)
+        self.button = w.Button(description=L_USE_VALUES.format(lang), button_style="primary",
+                               layout=w.Layout(width="auto"))
+        self.sandbox_button = w.Button(description=L_USE_SANDBOX.format(lang), layout=w.Layout(width="auto"))
+        self.status = w.HTML()
+        self.warnings = w.HTML()
+        self.upload.observe(self._uploaded, names="value")
+        self.button.on_click(lambda _b: self.use_typed())
+        self.sandbox_button.on_click(lambda _b: self.ctrl.use_sandbox(self.kind.value if s.provider == "google" else
+                                                                      ("public" if self.public.value else "web")))
+        ctrl.subscribe(self._render)
+        if s.provider == "google":
+            fields = [self.upload, self.client_id, self.secret, self.kind]
+        else:
+            fields = [self.client_id, self.secret, self.public, self.account_type, self.tenant, self.expires]
+        self.box = w.VBox([*fields, w.HBox([self.button, self.sandbox_button]), self.status, self.warnings])
+
+    def _uploaded(self, change: dict[str, Any]) -> None:
+        files = change["new"]
+        if not files:
+            return
+        f = files[0]
+        self.ctrl.load_json(bytes(f.content), str(f.name))
+        # Drop the uploaded bytes from the widget so the secret is not kept in the widget model.
+        self.upload.value = ()
+
+    def use_typed(self) -> None:
+        secret = self.secret.value
+        self.secret.value = ""  # read once, never kept in the widget (P37)
+        if self.ctrl.session.provider == "google":
+            self.ctrl.use_google(self.client_id.value, secret, kind=self.kind.value)
+        else:
+            tenant = self.tenant.value if self.account_type.value == "tenant" else self.account_type.value
+            expires = self.expires.value.isoformat() if self.expires.value else ""
+            self.ctrl.use_microsoft(self.client_id.value, secret, tenant=tenant, public=self.public.value,
+                                    secret_expires=expires)
+
+    def _render(self) -> None:
+        self.status.value = status_html(self.ctrl)
+        warnings = self.ctrl.warnings if self.ctrl.status == "done" else []
+        self.warnings.value = "".join(f"<div style='color:#a60'>⚠ {html.escape(t)}</div>" for t in warnings)
+
+
+class ConsentView(View):
+    """Start button, link, status with progress, paste box (remote kernels), device code, Cancel."""
+
+    def __init__(self, ctrl: ConsentController) -> None:
+        w = _w()
+        self.ctrl = ctrl
+        lang = ctrl.session.lang
+        self.button = w.Button(description=L_START.format(lang), button_style="primary", icon="sign-in",
+                               layout=w.Layout(width="auto"))
+        self.device_button = w.Button(description=L_DEVICE.format(lang), layout=w.Layout(width="auto"))
+        self.cancel_button = w.Button(description=L_CANCEL.format(lang), button_style="warning", disabled=True)
+        self.link = w.HTML()
+        self.status = w.HTML()
+        self.progress = w.IntProgress(value=0, min=0, max=max(1, int(ctrl.timeout)), layout=w.Layout(visibility="hidden"))
+        self.elapsed = w.Label()
+        self.paste = w.Text(description=L_PASTE.format(lang), placeholder=L_PASTE_PH.format(lang),
+                            layout=w.Layout(width="80%"), style={"description_width": "initial"})
+        self.paste_button = w.Button(description=L_PASTE_BUTTON.format(lang), layout=w.Layout(width="auto"))
+        self.paste_row = w.HBox([self.paste, self.paste_button], layout=w.Layout(display="none"))
+        self.button.on_click(lambda _b: self.ctrl.start())
+        self.device_button.on_click(lambda _b: self.ctrl.start_device_code())
+        self.cancel_button.on_click(lambda _b: self.ctrl.cancel())
+        self.paste_button.on_click(lambda _b: self._pasted())
+        ctrl.subscribe(self._render)
+        buttons = [self.button, self.cancel_button]
+        if ctrl.session.provider == "microsoft":
+            buttons.insert(1, self.device_button)
+        self._ticker: threading.Thread | None = None
+        self.box = w.VBox([w.HBox(buttons), self.link, w.HBox([self.progress, self.elapsed]), self.status,
+                           self.paste_row])
+
+    def _pasted(self) -> None:
+        text = self.paste.value
+        self.paste.value = ""  # the address carries a one-time code: do not keep it in the widget
+        self.ctrl.paste(text)
+
+    def _tick(self) -> None:
+        while self.ctrl.status == "waiting":
+            secs = int(self.ctrl.elapsed())
+            self.progress.value = min(secs, self.progress.max)
+            self.elapsed.value = L_ELAPSED.format(self.ctrl.session.lang, seconds=secs)
+            time.sleep(1)
+
+    def _render(self) -> None:
+        c = self.ctrl
+        lang = c.session.lang
+        waiting = c.status == "waiting"
+        self.button.disabled = waiting
+        self.device_button.disabled = waiting
+        self.cancel_button.disabled = not waiting
+        self.progress.layout.visibility = "visible" if waiting else "hidden"
+        if c.auth_uri and waiting and not c.device:
+            self.link.value = (f"<a href='{html.escape(c.auth_uri, quote=True)}' target='_blank' rel='noopener'>"
+                               f"<b>{html.escape(L_OPEN_LINK.format(lang))}</b> ↗</a>")
+        elif c.device and waiting:
+            self.link.value = (f"<a href='{html.escape(c.device['uri'], quote=True)}' target='_blank'>"
+                               f"{html.escape(c.device['uri'])}</a> &nbsp; <code style='font-size:150%'>"
+                               f"{html.escape(c.device['code'])}</code>")
+        else:
+            self.link.value = ""
+        self.paste_row.layout.display = "flex" if waiting and (c.remote or c.session.mode == "real") and not c.device else "none"
+        self.status.value = status_html(c)
+        if waiting and (self._ticker is None or not self._ticker.is_alive()):
+            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._ticker.start()
+
+
+class SendView(View):
+    def __init__(self, ctrl: SendController) -> None:
+        w = _w()
+        self.ctrl = ctrl
+        lang = ctrl.session.lang
+        wide = w.Layout(width="70%")
+        self.to = w.Text(value=ctrl.default_recipient(), description=L_TO.format(lang), layout=wide)
+        self.subject = w.Text(value=ctrl.default_subject(), description=L_SUBJECT.format(lang), layout=wide)
+        self.body = w.Textarea(value=ctrl.default_body(), description=L_BODY.format(lang), layout=wide)
+        self.button = w.Button(description=L_SEND.format(lang), button_style="primary", icon="paper-plane",
+                               layout=w.Layout(width="auto"))
+        self.status = w.HTML()
+        self.transcript = w.Textarea(disabled=True, layout=w.Layout(width="95%", height="14em"))
+        self.transcript_box = w.Accordion(children=[self.transcript], titles=(L_TRANSCRIPT.format(lang),))
+        self.button.on_click(lambda _b: self.send())
+        ctrl.subscribe(self._render)
+        self.box = w.VBox([self.to, self.subject, self.body, self.button, self.status, self.transcript_box])
+
+    def refresh_defaults(self) -> None:
+        if not self.to.value:
+            self.to.value = self.ctrl.default_recipient()
+
+    def send(self) -> None:
+        self.refresh_defaults()
+        self.button.disabled = True
+        try:
+            self.ctrl.send(self.to.value, self.subject.value, self.body.value)
+        finally:
+            self.button.disabled = False
+
+    def _render(self) -> None:
+        self.status.value = status_html(self.ctrl)
+        self.transcript.value = self.ctrl.transcript
+        if self.ctrl.transcript:
+            self.transcript_box.selected_index = 0
+
+
+class ExportView(View):
+    def __init__(self, ctrl: ExportController) -> None:
+        w = _w()
+        self.ctrl = ctrl
+        self.button = w.Button(description=L_EXPORT.format(ctrl.session.lang), button_style="primary", icon="download",
+                               layout=w.Layout(width="auto"))
+        self.status = w.HTML()
+        self.links = w.HTML()
+        self.button.on_click(lambda _b: self.ctrl.export())
+        ctrl.subscribe(self._render)
+        self.box = w.VBox([self.button, self.status, self.links])
+
+    def _render(self) -> None:
+        lang = self.ctrl.session.lang
+        self.status.value = status_html(self.ctrl)
+        r = self.ctrl.result
+        if r is None or self.ctrl.status != "done":
+            self.links.value = ""
+            return
+        parts = [f"<div><code>{html.escape(str(r.ini))}</code> — {html.escape(L_INI_NO_DOWNLOAD.format(lang))}</div>"]
+        if r.record is not None:
+            parts.append(f"<div><a download='{html.escape(r.record.name, quote=True)}' "
+                         f"href='{r.record_data_uri}'>{html.escape(L_DOWNLOAD_RECORD.format(lang))}</a> "
+                         f"(<code>{html.escape(str(r.record))}</code>)</div>")
+        self.links.value = "".join(parts)
+
+
+class EnvironmentView(View):
+    def __init__(self, ctrl: EnvironmentController) -> None:
+        w = _w()
+        self.ctrl = ctrl
+        self.button = w.Button(description=L_CHECK.format(ctrl.session.lang), icon="stethoscope",
+                               layout=w.Layout(width="auto"))
+        self.table = w.HTML()
+        self.status = w.HTML()
+        self.button.on_click(lambda _b: self.ctrl.check())
+        ctrl.subscribe(self._render)
+        self.box = w.VBox([self.button, self.status, self.table])
+
+    def _render(self) -> None:
+        self.status.value = status_html(self.ctrl) if self.ctrl.status == "failed" else ""
+        rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in self.ctrl.rows)
+        rows += "".join(
+            f"<tr><td>{html.escape(r.host)}:{r.port}</td><td style='color:{'#070' if r.ok else '#a00'}'>"
+            f"{html.escape(r.text)}</td></tr>" for r in self.ctrl.reach)
+        self.table.value = f"<table>{rows}</table>" if rows else ""
+
+
+class IniView(View):
+    def __init__(self, ctrl: IniController, path: str = "") -> None:
+        w = _w()
+        self.ctrl = ctrl
+        lang = ctrl.session.lang
+        self.path = w.Text(value=path, description=L_INI_PATH.format(lang), layout=w.Layout(width="80%"))
+        self.account = w.Text(description=L_ACCOUNT.format(lang), layout=w.Layout(width="50%"))
+        self.button = w.Button(description=L_LOAD.format(lang), button_style="primary")
+        self.status = w.HTML()
+        self.button.on_click(lambda _b: self.ctrl.load(self.path.value, self.account.value))
+        ctrl.subscribe(lambda: setattr(self.status, "value", status_html(self.ctrl)))
+        self.box = w.VBox([self.path, self.account, self.button, self.status])
+
+
+class DoctorView(View):
+    def __init__(self, ctrl: DoctorController) -> None:
+        w = _w()
+        self.ctrl = ctrl
+        self.button = w.Button(description=L_DOCTOR.format(ctrl.session.lang), icon="stethoscope",
+                               button_style="primary", layout=w.Layout(width="auto"))
+        self.status = w.HTML()
+        self.table = w.HTML()
+        self.button.on_click(lambda _b: self.ctrl.run())
+        ctrl.subscribe(self._render)
+        self.box = w.VBox([self.button, self.status, self.table])
+
+    def _render(self) -> None:
+        lang = self.ctrl.session.lang
+        self.status.value = status_html(self.ctrl)
+        report = self.ctrl.report
+        if report is None or self.ctrl.status != "done":
+            self.table.value = ""
+            return
+        rows = []
+        for check in getattr(report, "checks", []):
+            status = str(getattr(check, "status", ""))
+            color = {"ok": "#070", "pass": "#070", "warn": "#a60", "fail": "#a00", "error": "#a00"}.get(status, "#333")
+            rows.append(f"<tr><td style='color:{color}'><b>{html.escape(status)}</b></td>"
+                        f"<td>{html.escape(_text(getattr(check, 'title', ''), lang))}</td>"
+                        f"<td>{html.escape(_text(getattr(check, 'detail', ''), lang))}</td>"
+                        f"<td>{html.escape(_text(getattr(check, 'fix', ''), lang))}</td></tr>")
+        self.table.value = "<table>" + "".join(rows) + "</table>"
+
+
+def _text(value: Any, lang: str) -> str:
+    """A Msg in ``lang``, or the value as text."""
+    if isinstance(value, Msg):
+        return value.format(lang)
+    return "" if value is None else str(value)
+
+
+class ExplainView(View):
+    def __init__(self, ctrl: ExplainController, text: str = "") -> None:
+        w = _w()
+        self.ctrl = ctrl
+        lang = ctrl.session.lang
+        self.text = w.Textarea(value=text, description=L_EXPLAIN_TEXT.format(lang), layout=w.Layout(width="90%"))
+        self.button = w.Button(description=L_EXPLAIN.format(lang), button_style="primary")
+        self.result = w.HTML()
+        self.button.on_click(lambda _b: self.ctrl.explain(self.text.value))
+        ctrl.subscribe(self._render)
+        self.box = w.VBox([self.text, self.button, self.result])
+
+    def _render(self) -> None:
+        lang = self.ctrl.session.lang
+        e = self.ctrl.entry
+        if e is None:
+            self.result.value = status_html(self.ctrl)
+            return
+        parts = [f"<h4>{html.escape(_text(e.title, lang))}</h4>",
+                 f"<p><b>{html.escape(L_WHAT.format(lang))}:</b> {html.escape(_text(e.what, lang))}</p>",
+                 f"<p><b>{html.escape(L_HINT.format(lang))}:</b> {html.escape(_text(e.fix, lang))}</p>"]
+        causes = [html.escape(_text(c, lang)) for c in getattr(e, "causes", ())]
+        if causes:
+            parts.append(f"<p><b>{html.escape(L_CAUSES.format(lang))}:</b></p><ul>"
+                         + "".join(f"<li>{c}</li>" for c in causes) + "</ul>")
+        where = getattr(e, "where", None)
+        if where:
+            parts.append(f"<p><b>{html.escape(L_WHERE.format(lang))}:</b> {html.escape(_text(where, lang))}</p>")
+        self.result.value = "".join(parts)
