@@ -1,0 +1,148 @@
+"""``oauthmail consent google|microsoft``: sign in once and save the refresh token to the INI.
+
+stdout carries only what a script or a person must act on: the authorization URL (``--no-browser``
+/ ``--paste``, on a line of its own), the device-code message, and the final "saved" line.
+Progress and warnings go to stderr. No secret is printed; prefer ``OAUTHMAIL_CLIENT_SECRET`` to
+``--client-secret`` (a command line is visible to other users in ``ps``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from ..i18n import Msg
+
+PASTE_PROMPT = Msg(
+    en="Open the address above in a browser, approve, then paste here the full address your browser ended on "
+    "(it starts with {redirect_uri}) and press Enter:",
+    ja="上のアドレスをブラウザで開いて許可し、最後に表示されたアドレス（{redirect_uri} で始まります）をすべてここに"
+    "貼り付けて Enter を押してください:",
+)
+OPEN_THIS = Msg(
+    en="Open this address in a browser to sign in (the kit listens on {redirect_uri}):",
+    ja="サインインするには、次のアドレスをブラウザで開いてください（キットは {redirect_uri} で待っています）:",
+)
+BROWSER_OPENED = Msg(
+    en="Opening your browser. If nothing opens, use this address: {url}",
+    ja="ブラウザを開いています。開かない場合は次のアドレスを使ってください: {url}",
+)
+DEVICE_WAITING = Msg(
+    en="Waiting for the code to be entered (up to {minutes} min)…",
+    ja="コードの入力を待っています（最大 {minutes} 分）…",
+)
+SAVED_LINE = Msg(
+    en="Saved {email} ({provider}) to {path}",
+    ja="{email}（{provider}）を {path} に保存しました",
+)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "consent", help="sign in once (Google or Microsoft) and save the refresh token",
+        description="Run the OAuth consent and save the account to a token INI (0600).")
+    sub = parser.add_subparsers(dest="provider", metavar="PROVIDER")
+    sub.required = True
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--ini", help="token INI to create or update (default: OAUTHMAIL_HOME/oauthmail.ini)")
+        p.add_argument("--email", help="the address you will sign in as (checked; nothing saved on a mismatch)")
+        p.add_argument("--redirect-uri", help="the registered loopback return address")
+        p.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
+        p.add_argument("--paste", action="store_true",
+                       help="remote machine: paste the final address (or the code) on stdin instead of listening")
+        p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the browser (default 300)")
+        p.add_argument("--transport", choices=("smtp", "graph", "gmail-api"), default="smtp",
+                       help="what the token will be used for (default smtp)")
+        p.add_argument("--smtp-host", help="override the provider's SMTP host")
+        p.add_argument("--smtp-port", type=int, help="override the SMTP port")
+        p.add_argument("--smtp-security", choices=("starttls", "ssl"), help="override the SMTP security")
+        p.add_argument("--default", action="store_true", help="make this the INI's default account")
+
+    g = sub.add_parser("google", help="Gmail / Google Workspace (client_secret_*.json)")
+    g.add_argument("--client-secrets", required=True, metavar="FILE", help="the OAuth client JSON from Google Cloud")
+    common(g)
+    g.set_defaults(func=run)
+
+    m = sub.add_parser("microsoft", help="Microsoft 365 / Outlook.com (Entra app registration)")
+    m.add_argument("--client-id", required=True, help="Application (client) ID")
+    m.add_argument("--client-secret", help="secret Value (better: env OAUTHMAIL_CLIENT_SECRET)")
+    where = m.add_mutually_exclusive_group()
+    where.add_argument("--tenant", default="common", help="common | organizations | consumers | tenant id | domain")
+    where.add_argument("--authority", help="full authority URL (sovereign clouds, test providers)")
+    m.add_argument("--device-code", action="store_true", help="sign in with a code on another device (public client)")
+    common(m)
+    m.set_defaults(func=run)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import paths
+    from ..consent import (
+        detect_environment,
+        finish,
+        finish_device_code,
+        load_google_client,
+        microsoft_client,
+        run_consent,
+        save_result,
+        start_device_code,
+        start_google,
+        start_microsoft,
+    )
+    from ..consent.flow import check_email
+
+    if args.provider == "google":
+        client = load_google_client(args.client_secrets)
+    else:
+        secret = args.client_secret or os.environ.get("OAUTHMAIL_CLIENT_SECRET") or None
+        client = microsoft_client(args.client_id, secret, tenant=args.tenant or "common", authority=args.authority)
+    for warning in client.warnings:
+        _err(warning)
+
+    env = detect_environment()
+    if env.remote and not (args.paste or getattr(args, "device_code", False)):
+        _err(env.label + " " + env.advice)
+
+    if getattr(args, "device_code", False):
+        flow = start_device_code(client, tenant=args.tenant or "common", authority=args.authority,
+                                 email=args.email, transport=args.transport)
+        print(flow["message"], flush=True)
+        _err(DEVICE_WAITING(minutes=max(1, int(args.timeout // 60))))
+        result = check_email(finish_device_code(flow, timeout=args.timeout), args.email)
+    else:
+        if args.provider == "google":
+            flow = start_google(client, email=args.email, redirect_uri=args.redirect_uri, transport=args.transport)
+        else:
+            kwargs: dict[str, Any] = {"email": args.email, "transport": args.transport,
+                                      "tenant": args.tenant or "common", "authority": args.authority}
+            if args.redirect_uri:
+                kwargs["redirect_uri"] = args.redirect_uri
+            flow = start_microsoft(client, **kwargs)
+        if args.paste:
+            print(flow["auth_uri"], flush=True)
+            _err(PASTE_PROMPT(redirect_uri=flow["redirect_uri"]))
+            line = sys.stdin.readline()
+            result = finish(flow, line)
+        else:
+            def show(url: str) -> None:
+                if args.no_browser:
+                    _err(OPEN_THIS(redirect_uri=flow["redirect_uri"]))
+                    print(url, flush=True)
+                else:
+                    _err(BROWSER_OPENED(url=url))
+
+            result = run_consent(flow, open_browser=not args.no_browser, timeout=args.timeout, on_url=show)
+
+    ini = args.ini or str(paths.default_ini())
+    path = save_result(ini, result, make_default=args.default, email=args.email, smtp_host=args.smtp_host,
+                       smtp_port=args.smtp_port, smtp_security=args.smtp_security)
+    for warning in result.warnings:
+        _err(warning)
+    print(SAVED_LINE(email=result.email, provider=result.provider, path=str(path)), flush=True)
+    return 0
