@@ -258,12 +258,26 @@ class TokenFile:
         for acc in self.accounts.values():
             out.append("")
             out.append(f"[{acc.email}]")
-            out += [f"{k} = {v}" for k, v in acc.to_items()]
+            for k, v in acc.to_items():
+                # Refuse to write what could not be read back unchanged (a value with a line
+                # break, surrounding white space or a " ;" that would start a comment).
+                if has_control(v) or v != v.strip(_WS) or _strip_inline_comment(v) != v:
+                    raise ConfigError(INI_SYNTAX, INI_SYNTAX_HINT, path=str(self.path), line="-",
+                                      problem=P_CONTROL.format(None, key=k), code="ini_value")
+                out.append(f"{k} = {v}")
         return "\n".join(out) + "\n"
 
     def save(self) -> None:
         """Write the whole file atomically with mode 0600 (take :func:`locked` around read+save)."""
         atomic_write(self.path, self.render())
+
+
+_WS = " \t\r"
+
+
+def has_control(value: str) -> bool:
+    """Whether ``value`` holds a character that cannot stay on one INI line unchanged."""
+    return any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" for c in value)
 
 
 def parse(text: str, path: str | Path = "<text>") -> TokenFile:
@@ -277,8 +291,10 @@ def parse(text: str, path: str | Path = "<text>") -> TokenFile:
     sections: dict[str, tuple[int, dict[str, tuple[str, int]]]] = {}
     current: dict[str, tuple[str, int]] | None = None
     current_name = ""
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip().lstrip("\ufeff")
+    # Only "\n" (and "\r\n") end a line: str.splitlines() would also split on \x85, \u2028 …
+    # inside a value and silently cut it.
+    for lineno, raw in enumerate(text.split("\n"), start=1):
+        line = raw.strip(_WS).lstrip("\ufeff").strip(_WS)
         if not line or line[0] in ";#":
             continue
         if line.startswith("["):
@@ -296,13 +312,13 @@ def parse(text: str, path: str | Path = "<text>") -> TokenFile:
         key, sep, value = line.partition("=")
         if not sep or not key.strip():
             raise fail(lineno, P_NOT_KEY_VALUE, text=_short(line))
-        key = key.strip().lower()
-        value = _strip_inline_comment(value.strip())
+        key = key.strip(_WS).lower()
+        value = _strip_inline_comment(value.strip(_WS))
         if current is None:
             raise fail(lineno, P_KEY_OUTSIDE, key=key)
         if key in current:
             raise fail(lineno, P_DUP_KEY, key=key, section=current_name, first=current[key][1])
-        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        if has_control(value):
             raise fail(lineno, P_CONTROL, key=key)
         current[key] = (value, lineno)
 
