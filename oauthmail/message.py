@@ -147,10 +147,12 @@ def _encodable(header: str, text: str, charset: str) -> None:
 def _header_text(header: str, text: str, charset: str) -> str | Header:
     """Plain ASCII stays as is; anything else becomes RFC 2047 encoded words in ``charset``."""
     check_header_value(header, text)
-    if text.isascii():
+    # Plain text would be changed on the way: surrounding blanks are dropped by readers, and a
+    # literal "=?...?=" would be decoded as an encoded word. Encoded words keep both exact.
+    if text.isascii() and text == text.strip() and "=?" not in text and len(text) < 900:
         return text
     _encodable(header, text, charset)
-    return Header(text, charset, header_name=header)
+    return Header(text, "utf-8" if text.isascii() else charset, header_name=header)
 
 
 def _set(msg: Message, name: str, value: str | Header) -> None:

@@ -180,6 +180,8 @@ def test_property_result_or_clean_error_never_mangled(subject: str, name: str, b
     back = reparse(data)
     assert str(make_header(decode_header(msg["Subject"]))) == subject or back["Subject"] == subject
     assert back["Subject"] == subject
+    assert back["From"].addresses[0].addr_spec == "a@example.com"
+    assert back["From"].addresses[0].display_name == name
     assert recipients(back) == ["b@example.com"]
     # no header smuggled in: the header names are exactly ours
     assert sorted(k.lower() for k in back) == sorted(
