@@ -1,0 +1,181 @@
+"""A real browser over the real kit: JupyterLab in headless Debian Chromium, driven by Playwright.
+
+The tests here walk the notebooks the way a person does (open, run, upload, type, click, approve
+in a new tab) against the sandbox, and save screenshots of each step. They run with ``make test``
+when ``/usr/bin/chromium`` and Playwright are installed, and are skipped with one clear line
+otherwise (Playwright's own browser download is impossible on the machines this kit is built on).
+
+Session fixtures: ``browser_env`` (a throw-away OAUTHMAIL_HOME, the sandbox and its CA),
+``lab_server`` (JupyterLab on a free loopback port with a random token, widget-state saving pinned
+off), ``chromium`` (the browser). Per test: ``lab`` (a :class:`~labdriver.LabPage` on a fresh
+context, kernels shut down afterwards).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # labdriver.py, next to this file
+
+from labdriver import (  # noqa: E402
+    CHROMIUM,
+    LabPage,
+    LabServer,
+    browser_skip_reason,
+    launch_chromium,
+)
+
+REPO = HERE.parent.parent
+SKIP_LINE = ("browser tests skipped: {reason} — install it with "
+             "`sudo apt-get install chromium fonts-noto-cjk`")
+
+
+# --- collection: mark, or skip with one clear line -------------------------------------------------
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test under tests/browser gets the ``browser`` marker; skipped when Chromium is missing."""
+    reason = browser_skip_reason()
+    ours = [item for item in items if HERE in Path(str(item.fspath)).resolve().parents]
+    for item in ours:
+        item.add_marker(pytest.mark.browser)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=SKIP_LINE.format(reason=reason)))
+    config.stash[_SKIPPED_KEY] = bool(reason and ours)
+    config.stash[_REASON_KEY] = reason or ""
+
+
+_SKIPPED_KEY = pytest.StashKey[bool]()
+_REASON_KEY = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if config.stash.get(_SKIPPED_KEY, False):
+        terminalreporter.write_line(SKIP_LINE.format(reason=config.stash.get(_REASON_KEY, "")), yellow=True, bold=True)
+
+
+# --- session fixtures ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """``test-artifacts/screenshots`` in the checkout (gitignored), emptied once per run."""
+    path = REPO / "test-artifacts" / "screenshots"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The OAUTHMAIL_HOME every kernel of the browser session shares (sandbox state, INIs, records)."""
+    return tmp_path_factory.mktemp("browser-home")
+
+
+@pytest.fixture(scope="session")
+def browser_sandbox(browser_home: Path) -> Iterator[Any]:
+    """The sandbox, started by the test so the kernels reuse it through sandbox.json."""
+    from oauthmail.sandbox import Sandbox
+
+    sandbox = Sandbox(state_dir=browser_home / "sandbox")
+    sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+@pytest.fixture(scope="session")
+def kernel_env(browser_home: Path) -> dict[str, str]:
+    """The environment JupyterLab (and so every kernel) starts with: a person's, pointed at the tmp home.
+
+    No OAUTHMAIL_AUTORUN (a person clicks) and no OAUTHMAIL_LANG (the notebook's folder decides).
+    """
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OAUTHMAIL_", "JUPYTER", "PYTEST_")) and k not in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")}
+    env["OAUTHMAIL_HOME"] = str(browser_home)
+    # The sandbox's CA (its path is fixed by the state folder, so it is known before the sandbox runs).
+    ca = str(browser_home / "sandbox" / "ca.pem")
+    env["SSL_CERT_FILE"] = ca
+    env["REQUESTS_CA_BUNDLE"] = ca
+    return env
+
+
+@pytest.fixture(scope="session")
+def lab_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A throw-away copy of notebooks/ that JupyterLab serves (saving writes here, never in the repo)."""
+    root = tmp_path_factory.mktemp("lab-root")
+    src = REPO / "notebooks"
+    if src.is_dir():
+        shutil.copytree(src, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def lab_server(lab_root: Path, kernel_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    server = LabServer(root=lab_root, env=kernel_env, state=tmp_path_factory.mktemp("lab-state"),
+                       token=secrets.token_hex(16))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def lab(request: pytest.FixtureRequest, chromium: Any, lab_server: LabServer, artifacts_dir: Path) -> Iterator[LabPage]:
+    """A fresh browser context and tab on JupyterLab; every kernel is shut down afterwards.
+
+    ``ignore_https_errors``: the sandbox's consent pages are served over HTTPS with a certificate from
+    the sandbox's own CA, which this throw-away Chromium profile does not trust. A person trusts it
+    by clicking through once (or never sees it: real Google/Microsoft have public certificates); the
+    kernel side, where the tokens travel, still checks TLS strictly against the CA file. Trusting
+    the CA in the profile would need NSS tools (certutil), which this machine does not have.
+    """
+    locale = "ja-JP" if "_ja" in request.node.name else "en-US"
+    context = chromium.new_context(ignore_https_errors=True, viewport={"width": 1280, "height": 900},
+                                   locale=locale, accept_downloads=True)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    name = request.node.name.replace("[", "-").replace("]", "").replace("/", "-")
+    driver = LabPage(page, lab_server, artifacts_dir / name, docs_dir=REPO / "docs" / "screenshots")
+    try:
+        yield driver
+    finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            with contextlib.suppress(Exception):
+                driver.shot("failure")
+        context.close()
+        lab_server.shutdown_kernels()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keep each phase's report on the item so the ``lab`` fixture can screenshot a failure."""
+    rep = yield
+    setattr(item, "rep_" + rep.when, rep)
+    return rep
+
+
+__all__ = ["CHROMIUM"]
