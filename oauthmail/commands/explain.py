@@ -1,0 +1,72 @@
+"""``oauthmail explain "TEXT"``: what an error text means and what to do, in Japanese or English.
+
+Exit status 0 when the catalog recognises the text, 1 (with the honest "not recognised" text and
+the generic checks) when it does not, so scripts can tell the two apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..i18n import Msg
+
+L_WHAT = Msg(en="What happened", ja="何が起きたか")
+L_CAUSES = Msg(en="Likely causes", ja="考えられる原因")
+L_FIX = Msg(en="What to do", ja="対処方法")
+L_WHERE = Msg(en="Where", ja="設定する場所")
+L_CODE = Msg(en="Code", ja="コード")
+EMPTY_INPUT = Msg(en="No error text was given.", ja="エラーの文章が指定されていません。")
+EMPTY_INPUT_HINT = Msg(
+    en="Pass the text in quotes (oauthmail explain \"535 5.7.139 ...\") or pipe it in with `-`.",
+    ja="文章を引用符で囲んで渡すか（oauthmail explain \"535 5.7.139 ...\"）、`-` を付けて標準入力から渡してください。",
+)
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "explain", help="what an error message means and what to do",
+        description="Explain an error text from Google, Microsoft, a mail server or the network (ja/en).")
+    p.add_argument("text", nargs="*", help="the error text (or `-` to read it from stdin)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--lang", dest="explain_lang", choices=("en", "ja"), help="language of the explanation")
+    p.set_defaults(func=run)
+
+
+def render_text(d: dict[str, Any], lang: str | None) -> str:
+    """The explanation as a person reads it on a console."""
+    lines = [f"■ {d['title']}"]
+    if d.get("code"):
+        lines.append(f"{L_CODE.format(lang)}: {d['code']}")
+    if d["recognised"]:
+        lines += ["", f"{L_WHAT.format(lang)}:", f"  {d['what']}"]
+        if d["causes"]:
+            lines += ["", f"{L_CAUSES.format(lang)}:"] + [f"  - {c}" for c in d["causes"]]
+    lines += ["", f"{L_FIX.format(lang)}:", f"  {d['fix']}"]
+    if d.get("where"):
+        lines += ["", f"{L_WHERE.format(lang)}:", f"  {d['where']}"]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from ..errors import ConfigError
+    from ..explain import describe, explain
+    from ..i18n import current_language
+    from ..secrets import redact
+
+    parts: list[str] = list(args.text or [])
+    text = sys.stdin.read() if parts == ["-"] else " ".join(parts)
+    if not text.strip():
+        raise ConfigError(EMPTY_INPUT, EMPTY_INPUT_HINT, code="explain_empty")
+    lang = args.explain_lang or getattr(args, "lang", None) or current_language()
+    d = describe(explain(text), lang)
+    if args.json:
+        d["lang"] = lang
+        d["input"] = redact(text)[:2000]
+        print(json.dumps(d, ensure_ascii=False, indent=2))
+    else:
+        print(render_text(d, lang))
+    return 0 if d["recognised"] else 1
