@@ -48,7 +48,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ours = [item for item in items if HERE in Path(str(item.fspath)).resolve().parents]
     for item in ours:
         item.add_marker(pytest.mark.browser)
-        if reason:
+        if reason and getattr(item.module, "NEEDS_CHROMIUM", True):
             item.add_marker(pytest.mark.skip(reason=SKIP_LINE.format(reason=reason)))
     config.stash[_SKIPPED_KEY] = bool(reason and ours)
     config.stash[_REASON_KEY] = reason or ""

@@ -23,7 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = Path("/usr/bin/chromium")
+#: Debian's Chromium; ``OAUTHMAIL_CHROMIUM`` points at another Chromium-based browser if needed.
+CHROMIUM = Path(os.environ.get("OAUTHMAIL_CHROMIUM") or "/usr/bin/chromium")
 
 #: Debian Chromium as this machine can run it: no sandbox as root, no GPU, and no background
 #: connections (the closed network refuses them by the dozen otherwise). Playwright adds a fresh,
