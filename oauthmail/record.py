@@ -293,8 +293,12 @@ def record_from_account(
     doctor: Any = None,
     send_result: Any = None,
     extra: Mapping[str, Any] | None = None,
+    secrets: Iterable[str] = (),
 ) -> SetupRecord:
-    """The record for one account already read from an INI (pure apart from versions/who/time)."""
+    """The record for one account already read from an INI (pure apart from versions/who/time).
+
+    ``secrets``: more values to scrub besides the account's own (e.g. every account of the INI).
+    """
     from .mailer import smtp_settings
 
     smtp = smtp_settings(acc)
@@ -326,7 +330,7 @@ def record_from_account(
         created_at=now_iso(),
     )
     # Last line of defence: nothing that reaches a file may contain a secret of this account.
-    cleaned = scrub(rec.to_dict(), acc.secrets())
+    cleaned = scrub(rec.to_dict(), [*acc.secrets(), *secrets])
     return SetupRecord.from_dict(cleaned)
 
 
@@ -342,8 +346,9 @@ def build_record(
     """The setup record of one account of a token INI (see :class:`SetupRecord`)."""
     tf = tokenfile.read(ini)
     acc = tf.account(account)
+    every = [s for a in tf.accounts.values() for s in a.secrets()]
     return record_from_account(acc, ini_path=str(Path(ini).expanduser()), steps=steps, doctor=doctor,
-                               send_result=send_result, extra=extra)
+                               send_result=send_result, extra=extra, secrets=every)
 
 
 # --- rendering --------------------------------------------------------------------------------------
