@@ -314,6 +314,14 @@ class ConsentController(Controller):
             sb = self.session.sandbox()
             smtp = {"smtp_host": sb.smtp_host, "smtp_port": int(sb.smtp_starttls_port), "smtp_security": "starttls"}
         consent.save_result(ini, result, make_default=True, **smtp)
+        if self.session.secret_expires is not None:
+            from ..tokenfile import locked, read
+
+            with locked(ini):
+                tf = read(ini)
+                acc = tf.account(result.email)
+                acc.extra["client_secret_expires_at"] = self.session.secret_expires.isoformat() + "T00:00:00Z"
+                tf.save()
         self.session.account = str(getattr(result, "email", "") or "")
         self.session.ini_path = ini
         self.session.consent_warnings = list(getattr(result, "warnings", []) or [])
@@ -433,6 +441,13 @@ class ConsentController(Controller):
         if thread is not None:
             thread.join(timeout)
         return self.status == "done"
+
+    def link(self) -> str:
+        """The address a person's browser must open (through jupyter-server-proxy on a hub, in the sandbox)."""
+        if self.session.mode == "sandbox" and self.auth_uri:
+            with contextlib.suppress(Exception):
+                return str(self.session.sandbox().public_url(self.auth_uri))
+        return self.auth_uri
 
     def approve_in_sandbox(self, user: str | None = None) -> None:
         """Autorun: the sandbox's simulated user follows the link once the listener is up."""
@@ -578,18 +593,13 @@ class ExportController(Controller):
             if not private and fix_mode:
                 os.chmod(ini, 0o600)
                 private, mode = ini_mode(ini)
-            from .. import paths
-            from ..record import build_record, write_record
+            from ..record import build_record, default_path, write_record
 
-            record = build_record(ini, account=self.session.account or None, steps=self.session.steps_for_record(),
-                                  doctor=self.session.doctor_report, send_result=self.session.send_result)
-            stem = time.strftime("setup-%Y%m%d-%H%M%S")
-            folder = paths.records_dir()
-            written: list[Path] = []
-            for ext in ("md", "json", "html"):
-                target = folder / f"{stem}.{ext}"
-                write_record(record, target)
-                written.append(target)
+            record = build_record(ini, self.session.account or None, steps=self.session.steps_for_record(),
+                                  doctor=self.session.doctor_report, send_result=self.session.send_result,
+                                  extra=self.session.record_extra())
+            written = [write_record(record, default_path(record, fmt), lang=self.session.lang)
+                       for fmt in ("md", "json", "html")]
             main = written[0]
             self.session.record_path = main
             result = ExportResult(ini, private, mode, main, data_uri(main, "text/markdown"), written)

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .. import paths
-from ..i18n import Lang, current_language, normalize_lang, set_language
+from ..i18n import Lang, Msg, current_language, normalize_lang, set_language
 from .steps import Step
+
+AUTO_TICK = Msg(en="(ticked automatically: autorun)", ja="（自動実行による自動チェック）")
 
 Mode = Literal["sandbox", "real"]
 Provider = Literal["google", "microsoft"]
@@ -125,4 +127,22 @@ class Session:
         return t
 
     def steps_for_record(self) -> list[dict[str, Any]]:
-        return [t.as_record() for t in self.ticks.values()]
+        """Ticks for the record; automatic ones (autorun) say so in their label."""
+        out = []
+        for t in self.ticks.values():
+            item = t.as_record()
+            if t.auto:
+                item["label"] = f"{t.label} {AUTO_TICK.format(self.lang)}"
+            out.append(item)
+        return out
+
+    def record_extra(self) -> dict[str, Any]:
+        """What the notebook adds to the record: mode, language, autorun, automatic ticks."""
+        extra: dict[str, Any] = {"notebook_mode": self.mode, "notebook_language": self.lang,
+                                 "autorun": self.autorun}
+        auto = [t.id for t in self.ticks.values() if t.auto]
+        if auto:
+            extra["auto_ticked_steps"] = auto
+        if self.secret_expires is not None:
+            extra["client_secret_expires"] = self.secret_expires.isoformat()
+        return extra

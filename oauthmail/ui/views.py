@@ -302,7 +302,7 @@ class ConsentView(View):
         self.cancel_button.disabled = not waiting
         self.progress.layout.visibility = "visible" if waiting else "hidden"
         if c.auth_uri and waiting and not c.device:
-            self.link.value = (f"<a href='{html.escape(c.auth_uri, quote=True)}' target='_blank' rel='noopener'>"
+            self.link.value = (f"<a href='{html.escape(c.link(), quote=True)}' target='_blank' rel='noopener'>"
                                f"<b>{html.escape(L_OPEN_LINK.format(lang))}</b> ↗</a>")
         elif c.device and waiting:
             self.link.value = (f"<a href='{html.escape(c.device['uri'], quote=True)}' target='_blank'>"
@@ -437,12 +437,13 @@ class DoctorView(View):
             return
         rows = []
         for check in getattr(report, "checks", []):
-            status = str(getattr(check, "status", ""))
-            color = {"ok": "#070", "pass": "#070", "warn": "#a60", "fail": "#a00", "error": "#a00"}.get(status, "#333")
+            d = check.to_dict(lang)
+            status = str(d.get("status", ""))
+            color = {"pass": "#070", "warn": "#a60", "fail": "#a00"}.get(status, "#666")
             rows.append(f"<tr><td style='color:{color}'><b>{html.escape(status)}</b></td>"
-                        f"<td>{html.escape(_text(getattr(check, 'title', ''), lang))}</td>"
-                        f"<td>{html.escape(_text(getattr(check, 'detail', ''), lang))}</td>"
-                        f"<td>{html.escape(_text(getattr(check, 'fix', ''), lang))}</td></tr>")
+                        f"<td>{html.escape(str(d.get('title') or ''))}</td>"
+                        f"<td>{html.escape(str(d.get('detail') or ''))}</td>"
+                        f"<td>{html.escape(str(d.get('fix') or ''))}</td></tr>")
         self.table.value = "<table>" + "".join(rows) + "</table>"
 
 

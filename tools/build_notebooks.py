@@ -1,0 +1,1410 @@
+"""Build the English and Japanese notebooks from ONE source, so their code cells are identical.
+
+Markdown cells are ``md(en=..., ja=...)`` pairs; code cells are shared. The output has no
+outputs, no execution counts and no widget state (nbstripout-style), kernelspec python3.
+
+    python tools/build_notebooks.py           # write notebooks/en/*.ipynb and notebooks/ja/*.ipynb
+    python tools/build_notebooks.py --check   # exit 1 if the committed notebooks differ
+
+``tests/test_notebooks_build.py`` runs the check, so an edit made in JupyterLab and saved
+(which would add outputs) or an edit to one language only fails the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "notebooks"
+LANGS = ("en", "ja")
+
+
+@dataclass(frozen=True)
+class Cell:
+    kind: str  # "markdown" | "code"
+    en: str
+    ja: str = ""
+
+    def text(self, lang: str) -> str:
+        return self.en if self.kind == "code" or lang == "en" else self.ja
+
+
+def md(en: str, ja: str) -> Cell:
+    return Cell("markdown", en.strip("\n"), ja.strip("\n"))
+
+
+def code(src: str) -> Cell:
+    return Cell("code", src.strip("\n"))
+
+
+def checklist(step_id: str) -> Cell:
+    return code(f'kit.checklist("{step_id}")')
+
+
+def header(name: str, en_title: str, ja_title: str) -> Cell:
+    """Title plus the link to the other edition (same file name in the sibling folder)."""
+    return md(
+        f"# {en_title}\n\n*日本語版: [../ja/{name}](../ja/{name})*",
+        f"# {ja_title}\n\n*English edition: [../en/{name}](../en/{name})*",
+    )
+
+
+SANDBOX_EN = "**In the sandbox:** nothing to do in a real console here; tick the box to practise. "
+SANDBOX_JA = "**サンドボックスでは:** 本物のコンソールでの操作は不要です。練習としてチェックを入れてください。"
+
+BINDER = md(
+    """
+> **On public Binder (mybinder.org)** outgoing SMTP (ports 25, 465 and 587) is blocked, so a real test
+> message cannot leave. Use the sandbox there; it runs inside the same machine. Real sending works from
+> your own computer or a server that may open SMTP connections.
+""",
+    """
+> **公開 Binder（mybinder.org）では** 外向きの SMTP（25・465・587 番ポート）が遮断されているため、
+> 本番のテストメールは送れません。Binder ではサンドボックスを使ってください（同じマシンの中で動きます）。
+> 本番の送信は、ご自分のパソコンや SMTP 接続を許可されたサーバーから行ってください。
+""",
+)
+
+# =================================================================================================
+# 00 start
+# =================================================================================================
+
+START = [
+    header("00_start.ipynb", "oauthmail: send mail with OAuth2 — start here", "oauthmail: OAuth2 でメールを送る — はじめに"),
+    md(
+        """
+This kit takes you from *"I have a Gmail or Microsoft 365 mailbox"* to *"my program sends mail with
+OAuth2"*, one console step at a time, and leaves you with three things:
+
+1. a **token INI file** your program (or the `oauthmail` command) uses to send mail,
+2. a **test message** that really went through, with the SMTP conversation shown (tokens masked),
+3. a **setup record** (Markdown / JSON / HTML) of what was done and when — without any secret in it.
+
+Everything starts in the **sandbox**: a practice Google-like and Microsoft-like sign-in and mail server
+running on this machine. When the steps make sense, flip the switch to *Real* and do them for your own
+account.
+""",
+        """
+このキットは「Gmail か Microsoft 365 のメールボックスがある」状態から「自分のプログラムが OAuth2 で
+メールを送れる」状態まで、コンソールの操作を一つずつ案内します。最後に次の 3 つが手元に残ります。
+
+1. プログラム（または `oauthmail` コマンド）が送信に使う **トークン INI ファイル**
+2. 実際に届いた **テストメール** と、そのときの SMTP のやり取り（トークンは伏せ字）
+3. 何をいつ行ったかの **セットアップ記録**（Markdown / JSON / HTML。秘密の値は含みません）
+
+最初は **サンドボックス**（このマシンの中で動く、Google 風・Microsoft 風の練習用サインインとメールサーバー）
+で進みます。流れがつかめたら「本番」に切り替えて、ご自分のアカウントで同じ手順を行ってください。
+""",
+    ),
+    md(
+        """
+## What you need
+
+| | Gmail / Google Workspace | Outlook / Microsoft 365 |
+|---|---|---|
+| account | a Google account (free Gmail is fine) | Microsoft 365 for business (an admin for some steps); outlook.com works for SMTP too |
+| console | [Google Cloud console](https://console.cloud.google.com/) | [Microsoft Entra admin center](https://entra.microsoft.com/) and [Microsoft 365 admin center](https://admin.microsoft.com/) |
+| time | about 15 minutes | about 20 minutes (plus time for Authenticated SMTP to apply) |
+| notebook | [01_gmail.ipynb](01_gmail.ipynb) | [02_microsoft365.ipynb](02_microsoft365.ipynb) |
+
+Already have a token INI? Open [03_existing_ini.ipynb](03_existing_ini.ipynb). Something fails?
+[04_troubleshooting.ipynb](04_troubleshooting.ipynb) runs the doctor and explains error messages.
+
+For the sandbox you need nothing at all.
+""",
+        """
+## 必要なもの
+
+| | Gmail / Google Workspace | Outlook / Microsoft 365 |
+|---|---|---|
+| アカウント | Google アカウント（無料の Gmail で可） | Microsoft 365 法人向け（一部の手順は管理者が必要）。SMTP なら outlook.com も可 |
+| コンソール | [Google Cloud コンソール](https://console.cloud.google.com/) | [Microsoft Entra 管理センター](https://entra.microsoft.com/) と [Microsoft 365 管理センター](https://admin.microsoft.com/) |
+| 所要時間 | 約 15 分 | 約 20 分（認証済み SMTP の反映待ちを除く） |
+| ノートブック | [01_gmail.ipynb](01_gmail.ipynb) | [02_microsoft365.ipynb](02_microsoft365.ipynb) |
+
+すでにトークン INI をお持ちなら [03_existing_ini.ipynb](03_existing_ini.ipynb) へ。うまくいかないときは
+[04_troubleshooting.ipynb](04_troubleshooting.ipynb) で診断とエラーメッセージの説明ができます。
+
+サンドボックスで練習するだけなら、何も用意する必要はありません。
+""",
+    ),
+    md(
+        """
+## Sandbox or real
+
+Each notebook starts with a switch: **Sandbox (practice)** or **Real Google / Real Microsoft**.
+In the sandbox the client ID and secret come from the practice server, a simulated browser can approve
+the sign-in, and the test message lands in a local mailbox. In real mode you type or upload what your
+console gave you, and the message really goes out. Files (sandbox state, token INI, records) are kept in
+the kit's folder, `OAUTHMAIL_HOME` (by default `~/.config/oauthmail`), never inside this repository.
+
+Run the next cell (Shift+Enter) to load the kit and check this environment: where the kernel runs (on
+a remote kernel the sign-in uses copy-and-paste), the versions, and whether the token and SMTP servers
+can be reached from here.
+""",
+        """
+## サンドボックスか本番か
+
+各ノートブックの最初に **サンドボックス（練習）** と **本番の Google / 本番の Microsoft** の切り替えがあります。
+サンドボックスでは、クライアント ID とシークレットは練習用サーバーから取り込まれ、サインインの承認も
+自動の「練習用ユーザー」に任せられ、テストメールはこのマシンのメールボックスに届きます。本番モードでは、
+コンソールで得た値を入力またはアップロードし、メールは実際に送信されます。ファイル（サンドボックスの状態・
+トークン INI・記録）はキットのフォルダー `OAUTHMAIL_HOME`（既定は `~/.config/oauthmail`）に保存され、
+このリポジトリの中には置きません。
+
+次のセルを実行（Shift+Enter）すると、キットを読み込み、この環境を点検します。カーネルの場所（リモートなら
+サインインはコピーと貼り付けで行います）、各バージョン、トークンサーバーと SMTP サーバーに届くかを確認します。
+""",
+    ),
+    code(
+        """
+from oauthmail.ui import Kit
+
+kit = Kit.start("google")
+kit.mode()
+"""
+    ),
+    code("kit.environment()"),
+    md(
+        """
+**Reading the result.** *reachable* for `oauth2.googleapis.com:443` / `login.microsoftonline.com:443`
+means tokens can be fetched; for `smtp.gmail.com:587` / `smtp.office365.com:587` that mail can be
+submitted. *Not reachable* usually means a firewall or a proxy: SMTP ports are often blocked on company
+and cloud networks (and always on public Binder). In sandbox mode the sandbox's own ports are checked too.
+""",
+        """
+**結果の見方:** `oauth2.googleapis.com:443` や `login.microsoftonline.com:443` が「接続できます」なら
+トークンを取得できます。`smtp.gmail.com:587` や `smtp.office365.com:587` が「接続できます」なら
+メールを送信できます。「接続できません」の多くはファイアウォールかプロキシが原因です。社内ネットワークや
+クラウドでは SMTP のポートが塞がれていることがよくあります（公開 Binder では必ず塞がれています）。
+サンドボックスモードでは、サンドボックス自身のポートも確認します。
+""",
+    ),
+    BINDER,
+    md(
+        """
+## Next
+
+- Gmail → [01_gmail.ipynb](01_gmail.ipynb)
+- Outlook / Microsoft 365 → [02_microsoft365.ipynb](02_microsoft365.ipynb)
+- I already have an INI → [03_existing_ini.ipynb](03_existing_ini.ipynb)
+- Something fails → [04_troubleshooting.ipynb](04_troubleshooting.ipynb)
+
+Everything the notebooks do can also be done with the `oauthmail` command (`oauthmail --help`).
+""",
+        """
+## 次へ
+
+- Gmail → [01_gmail.ipynb](01_gmail.ipynb)
+- Outlook / Microsoft 365 → [02_microsoft365.ipynb](02_microsoft365.ipynb)
+- INI はもうある → [03_existing_ini.ipynb](03_existing_ini.ipynb)
+- うまくいかない → [04_troubleshooting.ipynb](04_troubleshooting.ipynb)
+
+ノートブックで行うことは、すべて `oauthmail` コマンドでも行えます（`oauthmail --help`）。
+""",
+    ),
+]
+
+# =================================================================================================
+# 01 Gmail
+# =================================================================================================
+
+GMAIL = [
+    header("01_gmail.ipynb", "Gmail: set up OAuth2 sending step by step", "Gmail: OAuth2 送信の設定を一歩ずつ"),
+    md(
+        """
+This notebook walks through the Google Cloud console, signs you in, sends a test message through
+`smtp.gmail.com` with XOAUTH2 and exports the token INI and a setup record. Work through the cells
+from top to bottom (Shift+Enter). Each console step is one cell: read it, do it in the console, then
+tick the boxes under it — the ticks and their times go into the setup record.
+
+Start in the sandbox; switch to **Real Google** when you are ready to do it for your own account.
+""",
+        """
+このノートブックでは、Google Cloud コンソールでの設定、サインイン、`smtp.gmail.com` への XOAUTH2 での
+テスト送信、トークン INI とセットアップ記録の書き出しまでを順に行います。上から順にセルを実行して
+ください（Shift+Enter）。コンソールでの操作は 1 手順につき 1 セルです。読んでコンソールで操作したら、
+その下のチェックボックスにチェックを入れてください。チェックとその時刻はセットアップ記録に残ります。
+
+まずはサンドボックスで練習し、準備ができたら **本番の Google** に切り替えてご自分のアカウントで行います。
+""",
+    ),
+    code(
+        """
+from oauthmail.ui import Kit
+
+kit = Kit.start("google")
+kit.mode()
+"""
+    ),
+    md(
+        """
+### Which kind of OAuth client?
+
+Google offers two client types that work for a mailer, and the guides you may be following differ:
+
+| | **Desktop app** | **Web application** |
+|---|---|---|
+| used by | command-line tools and scripts (e.g. SMAIL's guide) | products that register a fixed return address (e.g. workflow tools' "Mail component") |
+| redirect URI | none to register: any `http://127.0.0.1:<port>/` works | must be registered **exactly**: `http://127.0.0.1:48888/callback` |
+| what you keep | the downloaded `client_secret_….json` | client ID and client secret |
+
+Both give the same refresh token. If no product tells you otherwise, **Desktop app** is the simpler
+choice. The kit handles both; in the sandbox the Web client with `http://127.0.0.1:48888/callback` is used.
+""",
+        """
+### OAuth クライアントの種類はどちらにする？
+
+メール送信に使える Google のクライアントには 2 種類あり、参照している手順書によって異なります。
+
+| | **デスクトップ アプリ** | **ウェブ アプリケーション** |
+|---|---|---|
+| 主な用途 | コマンドラインのツールやスクリプト（SMAIL の手順書など） | 戻り先アドレスが決まっている製品（ワークフロー製品の「メールコンポーネント」など） |
+| リダイレクト URI | 登録不要。`http://127.0.0.1:<ポート>/` ならどれでも可 | **一字一句そのまま** 登録が必要: `http://127.0.0.1:48888/callback` |
+| 手元に残すもの | ダウンロードした `client_secret_….json` | クライアント ID とクライアント シークレット |
+
+どちらでも同じリフレッシュトークンが得られます。製品から指定がなければ **デスクトップ アプリ** の方が
+簡単です。キットはどちらにも対応しています。サンドボックスでは `http://127.0.0.1:48888/callback` の
+ウェブ クライアントを使います。
+""",
+    ),
+    md(
+        f"""
+## Step 1 — Create a project
+
+Open the [new project page](https://console.cloud.google.com/projectcreate) (sign in with your Google
+account first). Give it any name, e.g. *mailer*, and press **Create**. Make sure the project selector at
+the top of the console shows this project before you continue: every later setting belongs to it.
+
+*Why:* the OAuth client and the consent screen live in a project; a separate project keeps the mailer's
+settings away from anything else.
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 1 — プロジェクトを作る
+
+[新しいプロジェクトのページ](https://console.cloud.google.com/projectcreate) を開きます（先に Google
+アカウントでログインしてください）。名前は何でもかまいません（例: *mailer*）。**作成** を押します。
+先へ進む前に、コンソール上部のプロジェクト選択欄にこのプロジェクトが表示されていることを確認してください。
+以降の設定はすべてこのプロジェクトに属します。
+
+*理由:* OAuth クライアントと同意画面はプロジェクトの中に作られます。専用のプロジェクトにしておくと、
+ほかの設定と混ざりません。
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("google.project"),
+    md(
+        f"""
+## Step 2 — Enable the Gmail API
+
+Go to **APIs & Services → Library**, search for **Gmail API**, open it and press **Enable**
+([direct link](https://console.cloud.google.com/apis/library/gmail.googleapis.com)). The page then says
+*API enabled*.
+
+*Why:* Google only issues Gmail permissions to projects where the Gmail API is switched on.
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 2 — Gmail API を有効にする
+
+**「API とサービス」→「ライブラリ」** で **Gmail API** を検索して開き、**「有効にする」** を押します
+（[直接開く](https://console.cloud.google.com/apis/library/gmail.googleapis.com)）。
+「API が有効です」と表示されれば完了です。
+
+*理由:* Gmail API を有効にしたプロジェクトでないと、Gmail の権限を発行してもらえません。
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("google.gmail_api"),
+    md(
+        f"""
+## Step 3 — Configure the OAuth consent screen: External
+
+Open **APIs & Services → OAuth consent screen** (newer consoles call it **Google Auth Platform →
+Branding / Audience**; [direct link](https://console.cloud.google.com/auth/overview)) and press **Get
+started** (or **Create**).
+
+- **App name**: any name people will recognise on the consent page, e.g. *mailer*.
+- **User support email** and **Developer contact**: your address.
+- **Audience / User type**: choose **External**. *Internal* appears only for Google Workspace
+  organisations and is fine if only people of your organisation will use it.
+
+*Why:* the consent screen is the page you will see when signing in; *External* is what a free Gmail
+account needs.
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 3 — OAuth 同意画面を「外部」で作る
+
+**「API とサービス」→「OAuth 同意画面」** を開きます（新しいコンソールでは **「Google Auth Platform」→
+「ブランディング」「対象」** という名前です。[直接開く](https://console.cloud.google.com/auth/overview)）。
+**「開始」**（または **「作成」**）を押します。
+
+- **アプリ名**: 同意画面に表示される名前です。分かりやすい名前にします（例: *mailer*）。
+- **ユーザー サポートメール** と **デベロッパーの連絡先情報**: ご自分のアドレスを入れます。
+- **対象 / ユーザーの種類**: **「外部」** を選びます。「内部」は Google Workspace の組織にだけ表示され、
+  組織内の人だけが使うならそれでもかまいません。
+
+*理由:* 同意画面はサインインのときに表示されるページです。無料の Gmail アカウントでは「外部」が必要です。
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("google.consent_screen"),
+    md(
+        f"""
+## Step 4 — Add the Gmail scope
+
+Under **Data access** (older consoles: **Scopes → Add or remove scopes**), add
+**`https://mail.google.com/`** — shown as *"Read, compose, send and permanently delete all your email
+from Gmail"*. If it is not in the list, paste the address into **Manually add scopes**. Press **Update**,
+then **Save**.
+
+*Why:* SMTP sending (`AUTH XOAUTH2`) only accepts a token with this scope. The narrower `gmail.send`
+scope works only for the Gmail **API**, not for SMTP. Google marks `https://mail.google.com/` as
+*restricted*: for personal use this just means the *unverified app* screen in step 11.
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 4 — Gmail のスコープを追加する
+
+**「データアクセス」**（古いコンソールでは **「スコープ」→「スコープを追加または削除」**）で
+**`https://mail.google.com/`** を追加します。一覧では「Gmail のすべてのメールの閲覧、作成、送信、
+完全な削除」と表示されます。見つからない場合は **「スコープの手動追加」** 欄にこのアドレスを貼り付けます。
+**「更新」** を押し、最後に **「保存」** を押します。
+
+*理由:* SMTP での送信（`AUTH XOAUTH2`）は、このスコープを持つトークンしか受け付けません。範囲の狭い
+`gmail.send` は Gmail **API** 専用で、SMTP では使えません。`https://mail.google.com/` は「制限付き」
+スコープですが、個人で使う分には手順 11 で「確認されていないアプリ」の画面が出るだけです。
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("google.scopes"),
+    md(
+        f"""
+## Step 5 — Add test users
+
+Under **Audience → Test users** (older: **Test users → + Add users**), add the Gmail address that will
+**send** the mail, and save.
+
+*Why:* while the app is in *Testing*, only listed test users may sign in. Anyone else gets
+*"Access blocked: … has not completed the Google verification process"* (`Error 403: access_denied`).
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 5 — テストユーザーを追加する
+
+**「対象」→「テストユーザー」**（古いコンソールでは **「テストユーザー」→「+ ADD USERS」**）で、
+メールを **送信する** Gmail アドレスを追加して保存します。
+
+*理由:* アプリが「テスト中」の間は、登録したテストユーザーしかサインインできません。それ以外の人は
+「アクセスをブロック: … は Google の審査プロセスを完了していません」（`エラー 403: access_denied`）になります。
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("google.test_users"),
+    md(
+        f"""
+## Step 6 — Understand the publishing status ("Testing" means 7 days)
+
+The consent screen starts with the publishing status **Testing**. Two things follow:
+
+- only the **test users** from step 5 can sign in (at most 100);
+- **the refresh token stops working 7 days after consent.** A mailer that runs unattended will then
+  fail with `invalid_grant: Token has been expired or revoked`.
+
+For a token that lasts, press **Publish app** (Audience → *Publishing status* → **In production**).
+For personal use (fewer than 100 users) Google does not require a review, but the sign-in will show the
+*unverified app* warning — that is expected. If you publish after signing in, sign in again: tokens
+issued while in Testing keep their 7-day limit.
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 6 — 公開ステータスを理解する（「テスト中」は 7 日間）
+
+同意画面の公開ステータスは、最初は **「テスト中」** です。これには 2 つの意味があります。
+
+- サインインできるのは手順 5 の **テストユーザー** だけ（最大 100 人）
+- **リフレッシュトークンは同意から 7 日で使えなくなる。** 無人で動くメール送信は、その後
+  `invalid_grant: Token has been expired or revoked` で失敗します。
+
+長く使えるトークンにするには **「アプリを公開」**（「対象」→「公開ステータス」→ **「本番環境」**）を押します。
+個人利用（100 ユーザー未満）なら Google の審査は不要ですが、サインイン時に「確認されていないアプリ」の
+警告が出ます。これは想定どおりです。サインインしたあとで公開した場合は、もう一度サインインしてください。
+「テスト中」に発行されたトークンは 7 日の期限のままです。
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("google.publishing"),
+    md(
+        f"""
+## Step 7 — Check the summary
+
+Look over the consent screen's overview once more: user type **External**, the scope
+`https://mail.google.com/`, your address under test users, and the publishing status you chose.
+Fix anything that is off now — mistakes here show up later as sign-in errors that are harder to read.
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 7 — 概要を確認する
+
+同意画面の概要をもう一度見直します。ユーザーの種類が **「外部」**、スコープに `https://mail.google.com/`、
+テストユーザーにご自分のアドレス、そして選んだ公開ステータス。ここでの誤りは、あとで分かりにくい
+サインインのエラーとして現れるので、今のうちに直してください。
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("google.summary"),
+    md(
+        f"""
+## Step 8 — Create the OAuth client ID
+
+Go to **APIs & Services → Credentials → + Create credentials → OAuth client ID**
+([direct link](https://console.cloud.google.com/apis/credentials); newer consoles: **Google Auth
+Platform → Clients → + Create client**).
+
+- **Application type**: **Desktop app** — or **Web application** if your product's guide asks for it.
+- **Name**: anything, e.g. *mailer client*.
+- Web application only: under **Authorized redirect URIs** press **+ Add URI** and enter exactly
+  **`http://127.0.0.1:48888/callback`** — `127.0.0.1`, not `localhost`; port `48888`; path `/callback`;
+  no trailing slash. Any difference gives `Error 400: redirect_uri_mismatch`. A new URI can take a few
+  minutes to be accepted.
+
+Press **Create**.
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 8 — OAuth クライアント ID を作る
+
+**「API とサービス」→「認証情報」→「+ 認証情報を作成」→「OAuth クライアント ID」** を開きます
+（[直接開く](https://console.cloud.google.com/apis/credentials)。新しいコンソールでは
+**「Google Auth Platform」→「クライアント」→「+ クライアントを作成」**）。
+
+- **アプリケーションの種類**: **「デスクトップ アプリ」**。製品の手順書で指定があれば **「ウェブ アプリケーション」**。
+- **名前**: 何でもかまいません（例: *mailer client*）。
+- ウェブ アプリケーションの場合のみ: **「承認済みのリダイレクト URI」** で **「+ URI を追加」** を押し、
+  **`http://127.0.0.1:48888/callback`** を一字一句そのまま入力します。`localhost` ではなく `127.0.0.1`、
+  ポートは `48888`、パスは `/callback`、末尾に `/` を付けません。少しでも違うと
+  `エラー 400: redirect_uri_mismatch` になります。追加した URI が有効になるまで数分かかることがあります。
+
+**「作成」** を押します。
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("google.client"),
+    md(
+        f"""
+## Step 9 — Keep the client ID and secret (now — the secret is shown once)
+
+The dialog that opens shows the **Client ID** and the **Client secret** (it starts with `GOCSPX-`).
+Press **Download JSON** and keep the file (`client_secret_….apps.googleusercontent.com.json`), or copy
+both values somewhere safe.
+
+*Why now:* Google shows the full secret **only at creation**; later the console shows only its last
+characters. If you lose it, open the client and **Add secret** to make a new one.
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 9 — クライアント ID とシークレットを控える（今すぐ。シークレットは一度しか表示されません）
+
+表示されたダイアログに **クライアント ID** と **クライアント シークレット**（`GOCSPX-` で始まります）が
+出ます。**「JSON をダウンロード」** を押してファイル（`client_secret_….apps.googleusercontent.com.json`）を
+保存するか、両方の値を安全な場所に控えてください。
+
+*今すぐの理由:* Google がシークレット全体を見せるのは **作成したときだけ** です。あとからは末尾の数文字しか
+表示されません。なくした場合は、クライアントを開いて **「シークレットを追加」** で新しく作ります。
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("google.secret"),
+    md(
+        """
+## Step 10 — Give the client to the kit
+
+**Upload** the downloaded JSON, or type the **Client ID** and **Client secret** and press **Use these
+values**. The secret box is emptied as soon as it has been read, and the secret is never shown again.
+The kit checks the file right away: a service-account key, a file without a secret, or a Web client
+without the exact redirect URI are reported here rather than at sign-in.
+
+**In the sandbox:** press **Use the sandbox client** — it plays the part of the JSON you would download.
+""",
+        """
+## 手順 10 — クライアントをキットに渡す
+
+ダウンロードした JSON を **アップロード** するか、**クライアント ID** と **クライアント シークレット** を
+入力して **「この値を使う」** を押します。シークレットの入力欄は読み取った直後に空になり、二度と
+表示されません。キットはその場でファイルを確認します。サービス アカウントの鍵、シークレットのない
+ファイル、正しいリダイレクト URI のないウェブ クライアントなどは、サインインの前にここで知らせます。
+
+**サンドボックスでは:** **「サンドボックスのクライアントを使う」** を押します。ダウンロードする JSON の代わりになります。
+""",
+    ),
+    code("kit.client()"),
+    md(
+        """
+## Step 11 — Sign in and allow access
+
+Press **Start sign-in** and open the link.
+
+1. **Choose the right account** — the Gmail address you added as a test user. If several accounts are
+   signed in, pick that one.
+2. **"Google hasn't verified this app"** appears because the scope is restricted and the app is yours,
+   not published by a company. Click **Advanced**, then **Go to *app name* (unsafe)**. This is expected.
+3. Allow access. Keep the box for Gmail ticked — without it SMTP will refuse the token.
+
+The browser then returns to `http://127.0.0.1:…` and the kit receives the answer by itself.
+**On a remote kernel** (JupyterHub, Binder, a server over SSH) the browser cannot reach this machine:
+the page shows *"This site can't be reached"* — copy the whole address from the address bar and paste
+it into the box that appears. **Cancel** stops waiting at any time.
+
+**In the sandbox:** the practice sign-in page asks which test user you are; choose one and allow.
+""",
+        """
+## 手順 11 — サインインしてアクセスを許可する
+
+**「サインインを開始」** を押し、表示されたリンクを開きます。
+
+1. **正しいアカウントを選ぶ** — テストユーザーに登録した Gmail アドレスです。複数のアカウントで
+   ログインしている場合は、そのアカウントを選んでください。
+2. **「このアプリは Google で確認されていません」** と表示されるのは、スコープが制限付きで、アプリが企業の
+   公開アプリではなくご自分のものだからです。**「詳細」** をクリックし、**「*アプリ名*（安全ではないページ）に
+   移動」** をクリックします。想定どおりの画面です。
+3. アクセスを許可します。Gmail の項目のチェックは外さないでください。外すと SMTP がトークンを受け付けません。
+
+そのあとブラウザーは `http://127.0.0.1:…` に戻り、キットが自動で結果を受け取ります。
+**リモートのカーネル**（JupyterHub、Binder、SSH 先のサーバーなど）では、ブラウザーはこのマシンに届かず
+「このサイトにアクセスできません」と表示されます。アドレスバーのアドレスを丸ごとコピーし、表示される
+貼り付け欄に貼り付けてください。**「中止」** でいつでも待機をやめられます。
+
+**サンドボックスでは:** 練習用のサインイン画面でテストユーザーを選び、許可します。
+""",
+    ),
+    checklist("google.sign_in"),
+    code("kit.consent()"),
+    md(
+        """
+## Step 12 — The token file
+
+When the sign-in succeeds the kit writes a **token INI** (mode 600: only you can read it). It holds
+one section per account with `client_id`, `client_secret`, `auth_uri`, **`token_uri`**, the scope, the
+**refresh token**, and the SMTP server. Every time mail is sent, the refresh token is exchanged at
+`token_uri` for a short-lived access token — so a missing or wrong `token_uri` breaks sending, and the
+file must be kept private: whoever has it can send mail as you.
+
+Signing in again is needed after you change your Google password, after removing the app's access at
+[myaccount.google.com/permissions](https://myaccount.google.com/permissions), after 6 months unused,
+and every 7 days while the app is in *Testing*.
+""",
+        """
+## 手順 12 — トークンファイル
+
+サインインに成功すると、キットは **トークン INI** を書き出します（モード 600: 本人だけが読めます）。
+アカウントごとのセクションに `client_id`、`client_secret`、`auth_uri`、**`token_uri`**、スコープ、
+**リフレッシュトークン**、SMTP サーバーが入ります。送信のたびに、リフレッシュトークンを `token_uri` で
+短時間有効なアクセストークンに交換します。そのため `token_uri` が無い・間違っていると送信できません。
+また、このファイルを持つ人は誰でもあなたとしてメールを送れるので、他人に見せないでください。
+
+次の場合はサインインのやり直しが必要です: Google のパスワードを変更したとき、
+[myaccount.google.com/permissions](https://myaccount.google.com/permissions) でアプリのアクセスを削除したとき、
+6 か月使わなかったとき、そしてアプリが「テスト中」の間は 7 日ごと。
+""",
+    ),
+    checklist("common.token_file"),
+    md(
+        """
+## Step 13 — Send a test message
+
+Send one message (to yourself by default). Below the result you see the **SMTP conversation**, like a
+mailer's debug output: `EHLO`, `STARTTLS`, `AUTH XOAUTH2 *****` — the token is always masked — then
+`235 2.7.0 Accepted`, `MAIL FROM`, `RCPT TO`, `DATA` and the server's `250` with the message ID. If
+something fails, the status line says what happened and what to do.
+
+Gmail replaces the *From* address with the signed-in address unless it is a verified *Send mail as*
+alias in Gmail's settings.
+""",
+        """
+## 手順 13 — テストメールを送る
+
+メールを 1 通送ります（既定の宛先はご自分です）。結果の下に、メーラーのデバッグ出力のような **SMTP の
+やり取り** が表示されます: `EHLO`、`STARTTLS`、`AUTH XOAUTH2 *****`（トークンは必ず伏せ字）、続いて
+`235 2.7.0 Accepted`、`MAIL FROM`、`RCPT TO`、`DATA`、そしてメッセージ ID 付きのサーバーの `250`。
+失敗した場合は、何が起きたか・どうすればよいかが状態欄に表示されます。
+
+Gmail では、送信者（From）のアドレスは、Gmail の設定で確認済みの「他のメールアドレスから送信」でない限り、
+サインインしたアドレスに置き換えられます。
+""",
+    ),
+    code("kit.send_test()"),
+    md(
+        """
+## Step 14 — Export the INI and the setup record
+
+**Export** shows where the token INI is (and makes sure only you can read it) and writes the **setup
+record** — steps ticked with their times, the client (ID shortened, secret left out), the consent, the
+test message's result — as Markdown, JSON and HTML in the kit's `records` folder. The record has a
+download link; the INI deliberately does not, because it holds your refresh token.
+
+Use the INI from a program or the command line:
+
+```
+oauthmail send --ini PATH/TO/FILE.ini --to someone@example.com --subject "Hello" --body "Sent with OAuth2"
+```
+""",
+        """
+## 手順 14 — INI とセットアップ記録を書き出す
+
+**書き出し** を押すと、トークン INI の場所を表示し（本人だけが読めることも確認します）、
+**セットアップ記録**（チェックした手順とその時刻、クライアント（ID は短縮し、シークレットは含めません）、
+同意、テスト送信の結果）を Markdown・JSON・HTML 形式でキットの `records` フォルダーに保存します。
+記録にはダウンロードリンクが付きますが、INI にはリフレッシュトークンが入っているため、あえて付けていません。
+
+INI はプログラムやコマンドラインから使えます:
+
+```
+oauthmail send --ini INIファイルのパス --to someone@example.com --subject "こんにちは" --body "OAuth2 で送信"
+```
+""",
+    ),
+    code("kit.export()"),
+    md(
+        """
+## When it does not work
+
+| symptom | what it means | what to do |
+|---|---|---|
+| `Error 400: redirect_uri_mismatch` | the Web client does not list the exact return address | add `http://127.0.0.1:48888/callback` (step 8), wait a few minutes |
+| `Error 403: access_denied` / *Access blocked* | the account is not a test user | add it under Audience → Test users (step 5) |
+| `invalid_grant: Token has been expired or revoked` | 7 days in *Testing*, password changed, access removed | sign in again (step 11); publish the app (step 6) |
+| `535-5.7.8 Username and Password not accepted` | Gmail refused the token: wrong account, missing scope, expired | sign in again, keep the Gmail box ticked |
+| TLS / certificate errors when fetching the token | an old system without TLS 1.2, or a company proxy that re-signs HTTPS | update the system; point `SSL_CERT_FILE` at the company's CA file |
+| cannot connect to `oauth2.googleapis.com` | a proxy is required or set wrongly | set `HTTPS_PROXY` correctly (or unset a wrong one) |
+| the token URL is invalid / missing | the INI lacks `token_uri` or it was edited | export the INI again from this notebook |
+
+[04_troubleshooting.ipynb](04_troubleshooting.ipynb) runs the doctor on your INI and explains any error
+message you paste.
+""",
+        """
+## うまくいかないとき
+
+| 症状 | 意味 | 対処 |
+|---|---|---|
+| `エラー 400: redirect_uri_mismatch` | ウェブ クライアントに正確な戻り先アドレスが登録されていない | `http://127.0.0.1:48888/callback` を追加して（手順 8）数分待つ |
+| `エラー 403: access_denied`／「アクセスをブロック」 | そのアカウントがテストユーザーではない | 「対象」→「テストユーザー」に追加する（手順 5） |
+| `invalid_grant: Token has been expired or revoked` | 「テスト中」で 7 日経過、パスワード変更、アクセス削除 | サインインし直す（手順 11）。アプリを公開する（手順 6） |
+| `535-5.7.8 Username and Password not accepted` | Gmail がトークンを拒否: 別のアカウント、スコープ不足、期限切れ | サインインし直し、Gmail の項目のチェックを外さない |
+| トークン取得時の TLS・証明書のエラー | TLS 1.2 に対応していない古いシステム、または HTTPS を再署名する社内プロキシ | システムを更新する。社内の CA ファイルを `SSL_CERT_FILE` で指定する |
+| `oauth2.googleapis.com` に接続できない | プロキシが必要、または設定が誤っている | `HTTPS_PROXY` を正しく設定する（誤った設定なら外す） |
+| トークンの URL が不正・見つからない | INI に `token_uri` がない、または書き換えられた | このノートブックから INI を書き出し直す |
+
+[04_troubleshooting.ipynb](04_troubleshooting.ipynb) では、INI の診断と、貼り付けたエラーメッセージの説明ができます。
+""",
+    ),
+    BINDER,
+]
+
+# =================================================================================================
+# 02 Microsoft 365
+# =================================================================================================
+
+MICROSOFT = [
+    header("02_microsoft365.ipynb", "Outlook / Microsoft 365: set up OAuth2 sending step by step",
+           "Outlook / Microsoft 365: OAuth2 送信の設定を一歩ずつ"),
+    md(
+        """
+This notebook walks through the app registration in Microsoft Entra (Azure), the mailbox setting in
+the Microsoft 365 admin center, the sign-in, a test message through `smtp.office365.com` with XOAUTH2,
+and the export of the token INI and a setup record. Run the cells from top to bottom; tick the boxes
+under each console step as you do it.
+
+Start in the sandbox; switch to **Real Microsoft** when you are ready.
+""",
+        """
+このノートブックでは、Microsoft Entra（Azure）でのアプリの登録、Microsoft 365 管理センターでの
+メールボックスの設定、サインイン、`smtp.office365.com` への XOAUTH2 でのテスト送信、トークン INI と
+セットアップ記録の書き出しまでを順に行います。上から順にセルを実行し、コンソールでの各手順を終えたら
+その下のチェックボックスにチェックを入れてください。
+
+まずはサンドボックスで練習し、準備ができたら **本番の Microsoft** に切り替えます。
+""",
+    ),
+    code(
+        """
+from oauthmail.ui import Kit
+
+kit = Kit.start("microsoft")
+kit.mode()
+"""
+    ),
+    md(
+        f"""
+## Step 1 — Check the mailbox
+
+OAuth2 sending through Microsoft 365 needs a **Microsoft 365 for business** subscription (Business
+Basic or higher, or an Exchange Online plan) for the sending mailbox, and for some steps a person with
+an admin role (Application Administrator for the app, Exchange or Global Administrator for the mailbox
+setting). A personal **outlook.com / hotmail.com** address also works for SMTP if the app allows
+personal accounts (step 2).
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 1 — メールボックスを確認する
+
+Microsoft 365 経由で OAuth2 送信をするには、送信元メールボックスに **Microsoft 365 法人向け** の契約
+（Business Basic 以上、または Exchange Online のプラン）が必要です。また一部の手順には管理者ロールを持つ人が
+必要です（アプリにはアプリケーション管理者、メールボックスの設定には Exchange 管理者かグローバル管理者）。
+個人用の **outlook.com / hotmail.com** のアドレスも、アプリが個人アカウントを許可していれば（手順 2）SMTP で使えます。
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("microsoft.license"),
+    md(
+        f"""
+## Step 2 — Register an app
+
+Open [Microsoft Entra admin center → Applications → App registrations](https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade)
+(or in the Azure portal: **Microsoft Entra ID → App registrations**) and press **+ New registration**.
+
+- **Name**: any name, e.g. *mailer*.
+- **Supported account types**: *Accounts in this organizational directory only* for your own
+  organisation; *…and personal Microsoft accounts* if outlook.com addresses must sign in too.
+- **Redirect URI**: platform **Web**, value exactly **`http://localhost:48888/callback`** (path and case
+  must match; a wrong value gives `AADSTS50011`). Do not choose *Single-page application* — its tokens
+  cannot be used from a program.
+
+Press **Register**.
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 2 — アプリを登録する
+
+[Microsoft Entra 管理センター →「アプリケーション」→「アプリの登録」](https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade)
+を開き（Azure portal なら **「Microsoft Entra ID」→「アプリの登録」**）、**「+ 新規登録」** を押します。
+
+- **名前**: 何でもかまいません（例: *mailer*）。
+- **サポートされているアカウントの種類**: 自分の組織だけなら「この組織ディレクトリのみに含まれるアカウント」。
+  outlook.com のアドレスでもサインインするなら「…および個人の Microsoft アカウント」を含むものを選びます。
+- **リダイレクト URI**: プラットフォームは **「Web」**、値は **`http://localhost:48888/callback`** を
+  一字一句そのまま（パスと大文字小文字が一致しないと `AADSTS50011` になります）。
+  「シングルページ アプリケーション」は選ばないでください。そのトークンはプログラムから使えません。
+
+**「登録」** を押します。
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("microsoft.register"),
+    md(
+        f"""
+## Step 3 — The overview page
+
+After registering you land on the app's **Overview**. Two values matter:
+
+- **Application (client) ID** — a GUID like `1a2b3c4d-…`: the client ID.
+- **Directory (tenant) ID** — also a GUID: the tenant to sign in to. An app limited to your organisation
+  needs it (signing in through `common` fails with `AADSTS50194`).
+
+(The *Object ID* is something else; you do not need it.)
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 3 — 概要ページ
+
+登録するとアプリの **「概要」** ページが開きます。大事な値は 2 つです。
+
+- **アプリケーション (クライアント) ID** — `1a2b3c4d-…` のような GUID。これがクライアント ID です。
+- **ディレクトリ (テナント) ID** — これも GUID。サインイン先のテナントです。自分の組織だけのアプリでは
+  必要です（`common` でサインインすると `AADSTS50194` になります）。
+
+（「オブジェクト ID」は別物で、使いません。）
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("microsoft.overview"),
+    md(
+        f"""
+## Step 4 — API permissions
+
+Open **API permissions → + Add a permission → Microsoft Graph → Delegated permissions** and tick:
+
+- **`Mail.Send`** and **`offline_access`** (as many product guides ask), and
+- **`SMTP.Send`** — this is the one **SMTP** sending needs.
+
+Then press **Add permissions**.
+
+*Why both:* Graph's `Mail.Send` only works for sending through the Microsoft Graph API (HTTP). Sending
+through `smtp.office365.com` needs a token for Outlook's **`SMTP.Send`**; a Graph token is refused with
+`535 5.7.3`. The kit asks for `SMTP.Send` at sign-in; listing it here lets an admin approve it in advance.
+`offline_access` is what gives a refresh token.
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 4 — API のアクセス許可
+
+**「API のアクセス許可」→「+ アクセス許可の追加」→「Microsoft Graph」→「委任されたアクセス許可」** で次に
+チェックを入れます。
+
+- **`Mail.Send`** と **`offline_access`**（多くの製品の手順書が求めるもの）
+- **`SMTP.Send`** — **SMTP** で送信するにはこれが必要です。
+
+**「アクセス許可の追加」** を押します。
+
+*両方が必要な理由:* Graph の `Mail.Send` は Microsoft Graph API（HTTP）経由の送信専用です。
+`smtp.office365.com` 経由で送るには Outlook の **`SMTP.Send`** のトークンが必要で、Graph 用のトークンは
+`535 5.7.3` で拒否されます。キットはサインイン時に `SMTP.Send` を要求します。ここに登録しておくと、
+管理者が前もって承認できます。`offline_access` があるとリフレッシュトークンが発行されます。
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("microsoft.permissions"),
+    md(
+        f"""
+## Step 5 — Grant admin consent
+
+Still on **API permissions**, press **Grant admin consent for *your organisation*** and confirm. The
+*Status* column turns into green ticks.
+
+*Why:* many organisations do not let users approve apps themselves; without admin consent the sign-in
+stops at *"Need admin approval"* (`AADSTS65001` / `AADSTS90094`). If you are not an admin, send the
+app's name and client ID to one.
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 5 — 管理者の同意を与える
+
+同じ **「API のアクセス許可」** で **「<組織名> に管理者の同意を与えます」** を押して確定します。
+「状態」の列が緑のチェックに変わります。
+
+*理由:* ユーザー自身によるアプリの承認を禁止している組織が多く、管理者の同意がないとサインインが
+「管理者の承認が必要」（`AADSTS65001` / `AADSTS90094`）で止まります。ご自分が管理者でない場合は、
+アプリ名とクライアント ID を管理者に伝えて依頼してください。
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("microsoft.admin_consent"),
+    md(
+        f"""
+## Step 6 — Note the client ID and redirect URI
+
+Copy the **Application (client) ID** and the **Directory (tenant) ID** from the Overview, and the
+redirect URI from **Authentication** (`http://localhost:48888/callback`). You will enter them below.
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 6 — クライアント ID とリダイレクト URI を控える
+
+「概要」から **アプリケーション (クライアント) ID** と **ディレクトリ (テナント) ID** を、**「認証」** から
+リダイレクト URI（`http://localhost:48888/callback`）を控えます。このあと入力します。
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("microsoft.note_ids"),
+    md(
+        f"""
+## Step 7 — Create a client secret (and write down its expiry)
+
+Open **Certificates & secrets → Client secrets → + New client secret**, enter a description, choose an
+**expiry** (the longest offered is 24 months) and press **Add**.
+
+*Why the expiry matters:* when the secret expires, refreshing fails with `AADSTS7000222` and mail stops.
+Write the date down (enter it below: it goes into the setup record) and plan to create a new secret
+before then.
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 7 — クライアント シークレットを作る（有効期限も控える）
+
+**「証明書とシークレット」→「クライアント シークレット」→「+ 新しいクライアント シークレット」** を開き、
+説明を入れて **有効期限** を選び（最長 24 か月）、**「追加」** を押します。
+
+*有効期限が大事な理由:* シークレットの期限が切れると更新が `AADSTS7000222` で失敗し、メールが止まります。
+日付を控えてください（下で入力するとセットアップ記録に残ります）。期限の前に新しいシークレットを作る予定を立てておきましょう。
+
+{SANDBOX_JA}
+""",
+    ),
+    md(
+        f"""
+## Step 8 — Copy the secret's **Value** (shown once)
+
+The new secret appears with two columns: **Value** and **Secret ID**. Copy the **Value** now — it is
+shown in full only until you leave the page. The *Secret ID* is a GUID and is **not** the secret;
+pasting it gives `AADSTS7000215`.
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 8 — シークレットの **「値」** をコピーする（一度だけ表示）
+
+作成したシークレットには **「値」** と **「シークレット ID」** の 2 つの列があります。今すぐ **「値」** を
+コピーしてください。ページを離れると二度と全体は表示されません。「シークレット ID」は GUID で、
+シークレットでは **ありません**。これを貼り付けると `AADSTS7000215` になります。
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("microsoft.secret"),
+    md(
+        """
+## Step 9 — Give the app's values to the kit
+
+Enter the **client ID**, the **secret Value** (the box is emptied once read; the secret is never shown),
+the **account type** (work or school → *organizations*; your tenant only → *My tenant only* and the
+Directory (tenant) ID; personal accounts → *consumers*; both → *common*), and the secret's **expiry**
+date. Press **Use these values**.
+
+A **public client** (no secret) can sign in with a **device code** instead: tick it only if the app's
+*Authentication* page has *Allow public client flows* = **Yes**.
+
+**In the sandbox:** press **Use the sandbox client**.
+""",
+        """
+## 手順 9 — アプリの値をキットに渡す
+
+**クライアント ID**、**シークレットの「値」**（入力欄は読み取り後に空になり、シークレットは表示されません）、
+**アカウントの種類**（職場または学校 →「organizations」、自分のテナントのみ →「自分のテナントのみ」と
+ディレクトリ (テナント) ID、個人用 →「consumers」、両方 →「common」）、シークレットの **有効期限** を入力し、
+**「この値を使う」** を押します。
+
+**パブリック クライアント**（シークレットなし）は、代わりに **デバイス コード** でサインインできます。
+アプリの「認証」ページで「パブリック クライアント フローを許可する」が **「はい」** の場合だけチェックしてください。
+
+**サンドボックスでは:** **「サンドボックスのクライアントを使う」** を押します。
+""",
+    ),
+    code("kit.client()"),
+    md(
+        f"""
+## Step 10 — Turn on Authenticated SMTP for the mailbox
+
+Microsoft 365 switches SMTP sign-in off by default. Without this step the sign-in works but sending
+fails with **`535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the
+Tenant`**.
+
+In the [Microsoft 365 admin center](https://admin.microsoft.com/#/users): **Users → Active users** →
+click the sending user → the panel opens on the right → **Mail** tab → **Manage email apps** → tick
+**Authenticated SMTP** → **Save changes**.
+(PowerShell: `Set-CASMailbox -Identity user@example.com -SmtpClientAuthenticationDisabled $false`.)
+
+**It does not apply at once** — often minutes, sometimes an hour. If the test message still gets
+`5.7.139`, wait and try again; if it persists, open the setting again and check it was saved.
+
+{SANDBOX_EN}
+""",
+        f"""
+## 手順 10 — メールボックスの「認証済み SMTP」を有効にする
+
+Microsoft 365 は既定で SMTP へのサインインを無効にしています。この手順を飛ばすと、サインインはできても
+送信が **`535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant`**
+で失敗します。
+
+[Microsoft 365 管理センター](https://admin.microsoft.com/#/users) で **「ユーザー」→「アクティブなユーザー」** →
+送信するユーザーをクリック → 右側にパネルが開く → **「メール」** タブ → **「メール アプリの管理」** →
+**「認証済み SMTP」** にチェック → **「変更の保存」**。
+（PowerShell の場合: `Set-CASMailbox -Identity user@example.com -SmtpClientAuthenticationDisabled $false`）
+
+**設定はすぐには反映されません**。数分、ときには 1 時間ほどかかります。テスト送信で `5.7.139` が続く場合は
+しばらく待ってから再度試し、それでも続くなら設定画面をもう一度開いて保存されているか確認してください。
+
+{SANDBOX_JA}
+""",
+    ),
+    checklist("microsoft.smtp_auth"),
+    md(
+        """
+## Step 11 — Sign in
+
+Press **Start sign-in**, open the link and sign in **as the user of the sending mailbox**. Approve the
+permissions (including *Send email via SMTP*). The browser returns to `http://localhost:48888/callback`
+and the kit picks up the answer. On a remote kernel, paste the address the browser ends on into the box
+that appears. With a public client, **Sign in with a device code** shows a code to enter at
+`microsoft.com/devicelogin` on any device. **Cancel** stops waiting.
+
+**In the sandbox:** the practice sign-in page plays Microsoft's; choose a user and accept.
+""",
+        """
+## 手順 11 — サインインする
+
+**「サインインを開始」** を押してリンクを開き、**送信元メールボックスのユーザーで** サインインします。
+アクセス許可（「SMTP でメールを送信する」を含む）を承諾します。ブラウザーは
+`http://localhost:48888/callback` に戻り、キットが結果を受け取ります。リモートのカーネルでは、ブラウザーが
+最後に表示したアドレスを、表示される貼り付け欄に貼り付けてください。パブリック クライアントなら
+**「デバイス コードでサインイン」** でコードが表示されるので、どの端末でも `microsoft.com/devicelogin` で
+入力できます。**「中止」** で待機をやめられます。
+
+**サンドボックスでは:** 練習用のサインイン画面が Microsoft の代わりをします。ユーザーを選んで承諾します。
+""",
+    ),
+    checklist("microsoft.sign_in"),
+    code("kit.consent()"),
+    md(
+        """
+## Step 12 — The token file
+
+The kit writes the **token INI** (mode 600) with the client ID and secret, the **authority**
+(`https://login.microsoftonline.com/<tenant>`), the scope `https://outlook.office.com/SMTP.Send`, the
+**refresh token** and the SMTP server. Microsoft hands out a new refresh token on every refresh; the kit
+stores it each time. A refresh token unused for 90 days expires — then sign in again.
+""",
+        """
+## 手順 12 — トークンファイル
+
+キットは **トークン INI**（モード 600）に、クライアント ID とシークレット、**機関（authority）**
+（`https://login.microsoftonline.com/<テナント>`）、スコープ `https://outlook.office.com/SMTP.Send`、
+**リフレッシュトークン**、SMTP サーバーを書き込みます。Microsoft は更新のたびに新しいリフレッシュトークンを
+発行するので、キットはその都度保存します。90 日使わなかったリフレッシュトークンは失効するので、その場合は
+サインインし直してください。
+""",
+    ),
+    checklist("common.token_file"),
+    md(
+        """
+## Step 13 — Send a test message
+
+The conversation below the result shows `AUTH XOAUTH2 *****` (masked) and the server's answers. A
+`535 5.7.139` means step 10 has not applied yet; `535 5.7.3` means the token is not for SMTP (wrong
+account, Graph instead of SMTP.Send); `5.7.57` / `SendAsDenied` means the *From* is not the signed-in
+mailbox.
+""",
+        """
+## 手順 13 — テストメールを送る
+
+結果の下のやり取りには `AUTH XOAUTH2 *****`（伏せ字）とサーバーの応答が表示されます。
+`535 5.7.139` は手順 10 がまだ反映されていないこと、`535 5.7.3` はトークンが SMTP 用ではないこと
+（別のアカウント、SMTP.Send ではなく Graph 用）、`5.7.57`／`SendAsDenied` は送信者（From）がサインインした
+メールボックスではないことを意味します。
+""",
+    ),
+    code("kit.send_test()"),
+    md(
+        """
+## Step 14 — Export the INI and the setup record
+
+The record includes the client secret's expiry date you entered, so whoever reads it later knows when
+the secret must be renewed. The INI is shown by path only (it holds the refresh token).
+""",
+        """
+## 手順 14 — INI とセットアップ記録を書き出す
+
+記録には入力したクライアント シークレットの有効期限も残るので、あとで読む人が更新の時期を知ることが
+できます。INI はパスだけを表示します（リフレッシュトークンが入っているため）。
+""",
+    ),
+    code("kit.export()"),
+    md(
+        """
+## When it does not work
+
+| message | what to do |
+|---|---|
+| `535 5.7.139 … SmtpClientAuthentication is disabled` | step 10 (Authenticated SMTP), then wait |
+| `535 5.7.3 Authentication unsuccessful` | sign in again as the mailbox's user; make sure the scope is `SMTP.Send` |
+| `AADSTS50011` redirect URI mismatch | Authentication → Web → `http://localhost:48888/callback` (step 2) |
+| `AADSTS7000215` invalid client secret | paste the secret's **Value**, not the Secret ID (step 8) |
+| `AADSTS7000222` expired secret | create a new secret (step 7) |
+| `AADSTS65001` / *Need admin approval* | admin consent (step 5) |
+| `AADSTS50194` / `AADSTS700016` | use your tenant ID, not *common*, for a single-tenant app (step 3) |
+| `AADSTS50076` / `AADSTS53003` | your organisation's MFA / Conditional Access: complete MFA or ask the admin |
+
+[04_troubleshooting.ipynb](04_troubleshooting.ipynb) explains any error message you paste.
+""",
+        """
+## うまくいかないとき
+
+| メッセージ | 対処 |
+|---|---|
+| `535 5.7.139 … SmtpClientAuthentication is disabled` | 手順 10（認証済み SMTP）を行い、反映を待つ |
+| `535 5.7.3 Authentication unsuccessful` | メールボックスのユーザーでサインインし直す。スコープが `SMTP.Send` か確認する |
+| `AADSTS50011`（リダイレクト URI の不一致） | 「認証」→「Web」→ `http://localhost:48888/callback`（手順 2） |
+| `AADSTS7000215`（クライアント シークレットが無効） | 「シークレット ID」ではなく「値」を貼り付ける（手順 8） |
+| `AADSTS7000222`（シークレットの期限切れ） | 新しいシークレットを作る（手順 7） |
+| `AADSTS65001`／「管理者の承認が必要」 | 管理者の同意（手順 5） |
+| `AADSTS50194`／`AADSTS700016` | シングルテナントのアプリでは common ではなくテナント ID を使う（手順 3） |
+| `AADSTS50076`／`AADSTS53003` | 組織の多要素認証・条件付きアクセス: MFA を完了するか管理者に相談する |
+
+[04_troubleshooting.ipynb](04_troubleshooting.ipynb) では、貼り付けたエラーメッセージを説明します。
+""",
+    ),
+    BINDER,
+]
+
+# =================================================================================================
+# 03 existing INI
+# =================================================================================================
+
+EXISTING = [
+    header("03_existing_ini.ipynb", "I already have a token INI", "トークン INI はもうある"),
+    md(
+        """
+Load a token INI made earlier (by this kit or `oauthmail consent`), send a test message with it, and
+export it again together with a setup record — for example to document a mailer that is already
+running, or to check a file you were handed.
+
+The INI format is described in the kit's design notes: an `[oauthmail]` section and one section per
+account (`provider`, `client_id`, `client_secret`, `token_uri` or `authority`, `scopes`,
+`refresh_token`, `smtp_host`, …). Files from other tools (e.g. an `smail_refresh_token.ini`) use other
+key names; create a new INI with 01 or 02 instead.
+""",
+        """
+以前に（このキットや `oauthmail consent` で）作ったトークン INI を読み込み、テストメールを送り、
+セットアップ記録と一緒に書き出し直します。すでに動いているメール送信の設定を記録に残したいときや、
+受け取ったファイルを確認したいときに使います。
+
+INI の形式はキットの設計ノートにあります: `[oauthmail]` セクションと、アカウントごとのセクション
+（`provider`、`client_id`、`client_secret`、`token_uri` または `authority`、`scopes`、`refresh_token`、
+`smtp_host` など）。ほかのツールのファイル（`smail_refresh_token.ini` など）はキー名が異なるため、
+01 または 02 で新しく INI を作ってください。
+""",
+    ),
+    code(
+        """
+from oauthmail.ui import Kit
+
+kit = Kit.start("google")
+kit.mode()
+"""
+    ),
+    md(
+        """
+## Load the file
+
+Enter the INI's path (and, if it holds several accounts, which one) and press **Load**. Nothing secret is
+shown: only the accounts' addresses. A warning appears if other users can read the file.
+
+**In the sandbox:** a practice INI is made for you in the kit's folder (the simulated user signs in).
+""",
+        """
+## ファイルを読み込む
+
+INI のパス（複数のアカウントがあればどれを使うか）を入れて **「読み込む」** を押します。秘密の値は
+表示されず、アカウントのアドレスだけが表示されます。他のユーザーも読める状態なら警告が出ます。
+
+**サンドボックスでは:** 練習用の INI をキットのフォルダーに用意します（練習用ユーザーがサインインします）。
+""",
+    ),
+    code("kit.load_ini()"),
+    md(
+        """
+## Check it with the doctor
+
+The doctor checks the file step by step — format and permissions, the token endpoint, refreshing the
+token, the SMTP server, the login — and gives each a verdict and a fix.
+""",
+        """
+## 診断（doctor）で確認する
+
+診断は、ファイルの形式と権限、トークンのエンドポイント、トークンの更新、SMTP サーバー、ログインを
+順に確認し、それぞれに判定と対処を示します。
+""",
+    ),
+    code("kit.doctor()"),
+    md(
+        """
+## Send a test message
+""",
+        """
+## テストメールを送る
+""",
+    ),
+    code("kit.send_test()"),
+    md(
+        """
+## Export again, with a setup record
+
+The record lists the account, the client (ID shortened), the doctor's verdicts and the test message's
+result — no secret.
+""",
+        """
+## 記録と一緒に書き出し直す
+
+記録にはアカウント、クライアント（ID は短縮）、診断の判定、テスト送信の結果が入ります。秘密の値は含みません。
+""",
+    ),
+    code("kit.export()"),
+    BINDER,
+]
+
+# =================================================================================================
+# 04 troubleshooting
+# =================================================================================================
+
+TROUBLE = [
+    header("04_troubleshooting.ipynb", "Troubleshooting: doctor and error messages", "トラブルシューティング: 診断とエラーメッセージ"),
+    md(
+        """
+Two tools: the **doctor** checks a token INI step by step, and **explain** tells what an error message
+from Google, Microsoft, a mail server or the network means and what to do. Both are also commands:
+`oauthmail doctor --ini FILE` and `oauthmail explain "MESSAGE"`.
+""",
+        """
+2 つの道具があります。**診断（doctor）** はトークン INI を段階ごとに確認し、**説明（explain）** は Google・
+Microsoft・メールサーバー・ネットワークからのエラーメッセージの意味と対処を示します。どちらもコマンドでも
+使えます: `oauthmail doctor --ini ファイル`、`oauthmail explain "メッセージ"`。
+""",
+    ),
+    code(
+        """
+from oauthmail.ui import Kit
+
+kit = Kit.start("google")
+kit.mode()
+"""
+    ),
+    md(
+        """
+## The doctor
+
+Enter the path of your INI (in the sandbox a practice INI is used) and run the doctor.
+""",
+        """
+## 診断
+
+INI のパスを入れて診断を実行します（サンドボックスでは練習用の INI を使います）。
+""",
+    ),
+    code(
+        """
+kit.load_ini()
+kit.doctor()
+"""
+    ),
+    md(
+        """
+## Explain an error message
+
+Paste the message exactly as you got it (a line from a log, a browser page, a mailer's output) and press
+**Explain**. An example is filled in.
+""",
+        """
+## エラーメッセージの説明
+
+受け取ったメッセージ（ログの 1 行、ブラウザーのページ、メーラーの出力など）をそのまま貼り付け、
+**「説明を見る」** を押します。例があらかじめ入っています。
+""",
+    ),
+    code('kit.explain("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.")'),
+    md(
+        """
+## Typical failures on the way to the token server
+
+Getting an access token is an HTTPS request to the `token_uri` (Google) or the authority (Microsoft).
+When it fails before any answer from the provider, the cause is almost always on your side:
+
+| what you see | cause | what to do |
+|---|---|---|
+| a "secure channel" error, `SSL: UNSUPPORTED_PROTOCOL`, handshake failure | the system cannot speak TLS 1.2 (very old Windows, old OpenSSL) | update the system (on Windows Server 2008 SP2 the TLS 1.2 update is required) or run the mailer elsewhere |
+| `CERTIFICATE_VERIFY_FAILED`, "invalid certificate authority" | a company proxy re-signs HTTPS, or the CA list is outdated | get the company's CA certificate and point `SSL_CERT_FILE` (and `REQUESTS_CA_BUNDLE`) at it |
+| cannot connect, connection refused or timed out | a proxy is required, or a wrong proxy is set | set `HTTPS_PROXY=http://proxy:port` correctly, or remove a stale one |
+| "invalid URL", "no token_uri" | the INI's `token_uri` is missing, mistyped or the INI was not found | export the INI again (01/02) — don't edit it by hand |
+
+Run the mailer with its debug option (`oauthmail send … --debug`) to see the SMTP conversation with the
+token masked; paste the failing line above.
+""",
+        """
+## トークンサーバーに届くまでのよくある失敗
+
+アクセストークンの取得は、`token_uri`（Google）または機関（Microsoft）への HTTPS 通信です。プロバイダーからの
+応答が返る前に失敗する場合、原因はほぼ手元の環境にあります。
+
+| 表示 | 原因 | 対処 |
+|---|---|---|
+| 「セキュリティ チャネル」のエラー、`SSL: UNSUPPORTED_PROTOCOL`、ハンドシェイクの失敗 | TLS 1.2 を話せないシステム（非常に古い Windows、古い OpenSSL） | システムを更新する（Windows Server 2008 SP2 では TLS 1.2 の更新プログラムが必要）か、別の環境で動かす |
+| `CERTIFICATE_VERIFY_FAILED`、「無効な認証局」 | 社内プロキシが HTTPS を再署名している、または CA の一覧が古い | 社内の CA 証明書を入手し、`SSL_CERT_FILE`（と `REQUESTS_CA_BUNDLE`）で指定する |
+| 接続できない、拒否された、タイムアウト | プロキシが必要、または誤ったプロキシが設定されている | `HTTPS_PROXY=http://プロキシ:ポート` を正しく設定する。古い設定なら外す |
+| 「不正な URL」「token_uri がない」 | INI の `token_uri` がない・誤っている、または INI が見つからない | INI を書き出し直す（01/02）。手で編集しない |
+
+メーラーをデバッグ付きで実行（`oauthmail send … --debug`）すると、トークンを伏せた SMTP のやり取りが
+見られます。失敗した行を上の欄に貼り付けてください。
+""",
+    ),
+    BINDER,
+]
+
+NOTEBOOKS: dict[str, list[Cell]] = {
+    "00_start.ipynb": START,
+    "01_gmail.ipynb": GMAIL,
+    "02_microsoft365.ipynb": MICROSOFT,
+    "03_existing_ini.ipynb": EXISTING,
+    "04_troubleshooting.ipynb": TROUBLE,
+}
+
+
+def build(name: str, lang: str) -> nbformat.NotebookNode:
+    """One notebook in one language: no outputs, no widget state, stable cell ids."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    stem = name.removesuffix(".ipynb").replace("_", "-")
+    for i, cell in enumerate(NOTEBOOKS[name]):
+        cell_id = f"{stem}-{i:02d}"
+        if cell.kind == "code":
+            nb.cells.append(nbformat.v4.new_code_cell(cell.text(lang), id=cell_id))
+        else:
+            nb.cells.append(nbformat.v4.new_markdown_cell(cell.text(lang), id=cell_id))
+    return nb
+
+
+def render(name: str, lang: str) -> str:
+    return nbformat.writes(build(name, lang)) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only compare with the committed notebooks")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    stale = []
+    for lang in LANGS:
+        for name in NOTEBOOKS:
+            path = args.out / lang / name
+            text = render(name, lang)
+            if args.check:
+                if not path.exists() or path.read_text(encoding="utf-8") != text:
+                    stale.append(str(path))
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+    if stale:
+        print("out of date (run python tools/build_notebooks.py):", *stale, sep="\n  ", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
