@@ -21,7 +21,7 @@ venv: $(STAMP)
 # The main job: JupyterLab at the start notebook. Widget-state saving is pinned off
 # (binder/overrides.json) so no secret typed into a widget is written into a notebook.
 lab: $(STAMP)
-	$(PY) -m oauthmail.labsetup
+	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.venv/lab-user-settings $(PY) -m oauthmail.labsetup
 	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.venv/lab-user-settings \
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) \
 	  --ServerApp.default_url=/lab/tree/$${OAUTHMAIL_START:-en/00_start.ipynb}
