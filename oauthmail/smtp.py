@@ -204,6 +204,7 @@ def connect(
     else:
         conn = TracingSMTP(local_hostname=_local_name(), timeout=timeout)
     conn.transcript = transcript  # type: ignore[attr-defined]
+    conn._host = host  # type: ignore[attr-defined]  # smtplib sets it only in __init__; TLS needs it for SNI/hostname checks
     if transcript is not None:
         transcript.note(f"connect {where} ({security})")
     try:

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_core_support import MS_USER, free_port, start_sandbox, write_ini
+from sandbox_fixtures import *  # noqa: F403  (the sandbox, sandbox_config fixtures)
+from test_core_support import MS_USER, free_port, write_ini
 
 from oauthmail import ConfigError, NetworkError, TokenError, tokenfile
 from oauthmail.tokens import AccessToken, cached_token_valid, get_access_token, microsoft_scopes
-
-try:  # the sandbox engineer's fixture (the lead may also register it in conftest)
-    from sandbox_fixtures import sandbox
-except ImportError:  # pragma: no cover - until tests/sandbox_fixtures.py lands
-
-    @pytest.fixture
-    def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-        sb = start_sandbox(tmp_path / "sandbox", monkeypatch)
-        yield sb
-        sb.stop()
 
 
 def refreshes(sb: Any) -> int:
