@@ -91,6 +91,7 @@ D_TLS = Msg(en="{version}, certificate for {subject} issued by {issuer}, valid u
 D_EHLO = Msg(en="AUTH {offered}; using {mechanism}", ja="AUTH {offered}。{mechanism} を使用")
 D_ENDPOINT = Msg(en="{url} answered HTTP {status} ({ms} ms{via})", ja="{url} が HTTP {status} で応答（{ms} ms{via}）")
 D_CLOCK = Msg(en="local clock is {skew} s {direction} the server's", ja="この PC の時計はサーバーより {skew} 秒{direction}")
+D_CLOCK_SYNC = Msg(en="local clock matches the server's (within {skew} s)", ja="この PC の時計はサーバーと一致（誤差 {skew} 秒以内）")
 D_CLOCK_NO_DATE = Msg(en="the token endpoint sent no Date header", ja="トークン エンドポイントが Date ヘッダーを返しませんでした")
 D_REFRESH = Msg(en="new access token valid for {minutes} min; scopes: {scopes}",
                 ja="新しいアクセストークン（有効 {minutes} 分）。スコープ: {scopes}")
@@ -271,6 +272,8 @@ def clock_check(skew: float | None, elapsed: float = 0.0) -> Check:
         return Check("clock", WARN, detail=D_CLOCK_NO_DATE, elapsed=elapsed)
     params = {"skew": f"{abs(skew):.0f}", "direction": W_AHEAD if skew > 0 else W_BEHIND}
     status = FAIL if abs(skew) > SKEW_FAIL else WARN if abs(skew) > SKEW_WARN else PASS
+    if abs(skew) < 2.5:  # the Date header has one-second resolution
+        return Check("clock", PASS, detail=D_CLOCK_SYNC, params={"skew": "2"}, elapsed=elapsed)
     return Check("clock", status, detail=D_CLOCK, fix=FIX_CLOCK if status != PASS else None, params=params,
                  elapsed=elapsed)
 
