@@ -163,7 +163,7 @@ def test_google_not_a_test_user(sandbox: Any) -> None:
     flow = start_google(sb.client_secrets_web)
     with pytest.raises(ConsentError) as info:
         finish(flow, sb.approve(flow["auth_uri"], user=CAROL, follow=False))
-    assert info.value.code == "access_denied"
+    assert info.value.code == "access_denied" and "not one of its test users" in info.value.what("en")
     assert "Test users" in info.value.hint("en") and "テストユーザー" in info.value.hint("ja")
 
 
@@ -353,6 +353,18 @@ def test_microsoft_device_code_with_secret_is_p32(sandbox: Any) -> None:
         start_device_code(_ms_web(sandbox))
     assert info.value.code == "device_needs_public_client"
     assert "Allow public client flows" in info.value.hint("en")
+
+
+def test_msal_warnings_do_not_leak(sandbox: Any) -> None:
+    import warnings
+
+    sb = sandbox
+    dave, _ = _users(sb)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        flow = start_microsoft(_ms_web(sb), redirect_uri=_ms_redirect())
+        finish(flow, sb.approve(flow["auth_uri"], user=dave, follow=False))
+    assert [str(w.message) for w in caught] == []
 
 
 def test_microsoft_deny(sandbox: Any) -> None:

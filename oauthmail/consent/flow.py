@@ -86,7 +86,7 @@ def finish(flow: dict[str, Any], pasted_or_captured: str | Mapping[str, object])
     if params.get("error"):
         raise provider_error(params["error"], params.get("error_description", ""),
                              redirect_uri=flow.get("redirect_uri", ""), email=flow.get("email", ""),
-                             scopes=flow.get("scopes", []))
+                             scopes=flow.get("scopes", []), provider=str(flow.get("provider", "")))
     params.setdefault("state", str(flow.get("state", "")))
     result = finish_google(flow, params) if flow["provider"] == "google" else finish_microsoft(flow, params)
     return check_email(result, flow.get("email") or None)

@@ -233,7 +233,7 @@ def finish_google(flow: dict[str, Any], params: dict[str, str]) -> ConsentResult
             gflow.fetch_token(code=params["code"])
     except OAuth2Error as exc:
         raise provider_error(exc.error, exc.description or "", redirect_uri=flow["redirect_uri"],
-                             email=flow.get("email", ""), secrets=secrets) from None
+                             email=flow.get("email", ""), secrets=secrets, provider="google") from None
     except requests.RequestException as exc:
         raise NetworkError(NETWORK, NETWORK_HINT, code="network", url=cfg.token_uri,
                            reason=redact(str(exc), secrets)[:300]) from None

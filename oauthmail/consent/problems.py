@@ -23,6 +23,14 @@ DENIED = Msg(
     en="The sign-in was cancelled: the consent page answered 'access_denied' (Cancel or Deny was clicked).",
     ja="サインインが取り消されました。同意画面で「キャンセル」または「拒否」が選ばれました（access_denied）。",
 )
+GOOGLE_DENIED = Msg(
+    en="Google answered 'access_denied': either Cancel was clicked on the consent page, or Google blocked the sign-in "
+    "('Access blocked: … has not completed the Google verification process') because the app is in Testing and this "
+    "account is not one of its test users.",
+    ja="Google から access_denied が返されました。同意画面で「キャンセル」が押されたか、アプリが「テスト中」でこの"
+    "アカウントがテストユーザーではないため、Google がサインインをブロックしました（「アクセスをブロック: … Google の"
+    "審査プロセスを完了していません」）。",
+)
 DENIED_HINT = Msg(
     en="Start again and choose Allow. If Google showed 'Access blocked … has not completed the Google verification "
     "process', your app is in Testing and this account is not a test user: Google Cloud console → OAuth consent "
@@ -303,6 +311,7 @@ def provider_error(
     email: str = "",
     scopes: Iterable[str] = (),
     secrets: Iterable[str | None] = (),
+    provider: str = "",
 ) -> ConsentError:
     """The :class:`ConsentError` for an OAuth ``error`` (+ description) seen during consent."""
     err = (error or "").strip()[:80]
@@ -318,6 +327,8 @@ def provider_error(
     if low == "access_denied":
         if any(w in desc.lower() for w in _TEST_USER_WORDS):
             return ConsentError(NOT_TEST_USER, NOT_TEST_USER_HINT, code="access_denied", details=details, **params)
+        if provider == "google":
+            return ConsentError(GOOGLE_DENIED, DENIED_HINT, code="access_denied", details=details, **params)
         return ConsentError(DENIED, DENIED_HINT, code="access_denied", details=details, **params)
     if low == "redirect_uri_mismatch":
         return ConsentError(REDIRECT_MISMATCH_GOOGLE, REDIRECT_MISMATCH_GOOGLE_HINT, code=low, details=details,
