@@ -177,6 +177,7 @@ class Mailer:
         self.settings: SmtpSettings | None = None
         self.token_refreshed = False
         self.reconnects = 0
+        self._lost = False
 
     # context manager
     def __enter__(self) -> Mailer:
@@ -195,6 +196,9 @@ class Mailer:
         """Get a token, connect and log in (refreshing once on a 535 to a cached token)."""
         if self.conn is not None:
             return
+        if self._lost:
+            self._lost = False
+            self.reconnects += 1
         token, acc = access_token_and_account(self.ini, self.account_name, timeout=self.timeout)
         self.token, self.account = token, acc
         self.token_refreshed = self.token_refreshed or token.refreshed
@@ -234,6 +238,7 @@ class Mailer:
 
     def _drop(self) -> None:
         conn, self.conn = self.conn, None
+        self._lost = True
         if conn is not None:
             try:
                 conn.close()
@@ -278,7 +283,6 @@ class Mailer:
                                            reason=str(exc)[:200], code="disconnected") from None
                     raise network_error(exc, self.where) from None
             attempts += 1
-            self.reconnects += 1
             if self.transcript is not None:
                 self.transcript.note("connection lost before the message content was sent: reconnecting")
 

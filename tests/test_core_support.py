@@ -119,8 +119,11 @@ class DroppingSmtpServer:
     content went out and before the server's 250. Later connections behave normally.
     """
 
-    def __init__(self, context: ssl.SSLContext) -> None:
+    def __init__(self, context: ssl.SSLContext, drop_at: str = "DATA") -> None:
         self.context = context
+        #: "DATA": drop after the first message's content; "MAIL": drop at the first MAIL FROM
+        #: (before any content, so the client may safely send it again).
+        self.drop_at = drop_at
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(5)
@@ -159,6 +162,10 @@ class DroppingSmtpServer:
                     say("250 8BITMIME")
                 elif verb == "AUTH":
                     say("235 2.7.0 Accepted")
+                elif verb == "MAIL" and self.drop_at == "MAIL" and self.dropped == 0:
+                    self.dropped += 1
+                    conn.close()
+                    return
                 elif verb in ("MAIL", "RCPT", "RSET", "NOOP"):
                     say("250 OK")
                 elif verb == "DATA":
@@ -170,7 +177,7 @@ class DroppingSmtpServer:
                             break
                         data += chunk
                     self.received.append(data)
-                    if self.dropped == 0:
+                    if self.dropped == 0 and self.drop_at == "DATA":
                         self.dropped += 1
                         conn.close()
                         return
