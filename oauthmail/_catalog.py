@@ -233,7 +233,8 @@ register(
     ),
     _e(
         "smtp-530-5.7.57", "530 5.7.57",
-        (r"(?<![\d.])5\.7\.57\b", r"Client (?:was )?not authenticated to send"),
+        (r"(?<![\d.])5\.7\.57\b", r"Client (?:was )?not authenticated to send", r"530[ -]5\.7\.0\b",
+         r"Must issue a STARTTLS command first", r"530[ -].{0,20}Authentication Required"),
         DeliveryError,
         ("The server wanted a login before MAIL FROM", "MAIL FROM の前にログインが必要です"),
         ("Exchange received the message without a successful login (530 5.7.57 Client not authenticated).",
@@ -782,8 +783,24 @@ register(
         _GCP_CLIENTS,
     ),
     _e(
+        "google-secret-missing", "client_secret",
+        (r"client_secret is missing", r"Missing required parameter: client_secret"),
+        ConfigError,
+        ("The client secret is missing", "クライアント シークレットがありません"),
+        ("The token endpoint needs the client secret for this client, and none was sent.",
+         "このクライアントではトークン エンドポイントにクライアント シークレットが必要ですが、送られていません。"),
+        (("The client JSON was downloaded after creation: Google only shows the full secret when it is created.",
+          "クライアント JSON を作成後にダウンロードした（Google は作成時にしかシークレット全体を表示しない）。"),
+         ("client_secret is empty in the INI.", "INI の client_secret が空。")),
+        ("On the client's page in Credentials, add a new secret, copy it (or download the JSON right away), and run "
+         "the consent step again with that file.",
+         "「認証情報」のクライアントのページで新しいシークレットを追加し、すぐにコピー（または JSON をダウンロード）して、"
+         "そのファイルで同意の手順をやり直してください。"),
+        _GCP_CLIENTS,
+    ),
+    _e(
         "oauth-invalid_client", "invalid_client",
-        (r"invalid_client", r"client secret is incorrect", r"client_secret is missing"),
+        (r"invalid_client", r"client secret is incorrect"),
         TokenError,
         ("The provider rejected the client ID or secret", "プロバイダーがクライアント ID またはシークレットを拒否しました"),
         ("The token endpoint did not accept the client credentials (invalid_client, often just 'Unauthorized').",
@@ -845,6 +862,70 @@ register(
          "キットで同意の手順をやり直し（prompt=consent で要求するのでリフレッシュトークンが返ります）、新しい INI を"
          "使ってください。"),
         _GOOGLE_PERMISSIONS,
+    ),
+    _e(
+        "oauth-missing-code", "missing_code",
+        (r"MissingCodeError", r"Missing code parameter in response", r"\(missing_code\)"),
+        ConsentError,
+        ("The pasted address has no sign-in code", "貼り付けたアドレスにサインインのコードがありません"),
+        ("The text pasted back is not the address of the final page: it has no code= in it.",
+         "貼り付けた文字列が最後のページのアドレスではありません（code= が含まれていません）。"),
+        (("The link you opened was pasted instead of the address you were sent back to.",
+          "戻ってきたページのアドレスではなく、開いたリンクを貼り付けた。"),
+         ("Only part of the address bar was copied.", "アドレスバーの一部しかコピーしていない。")),
+        ("Copy the whole address bar of the last page (it starts with http://127.0.0.1:48888/callback? or "
+         "http://localhost:48888/callback? and contains code=) and paste it again.",
+         "最後のページのアドレスバーを全部コピーして（http://127.0.0.1:48888/callback? または "
+         "http://localhost:48888/callback? で始まり code= を含みます）、もう一度貼り付けてください。"),
+    ),
+    _e(
+        "google-no-refresh-token", "no refresh_token",
+        (r"did not return a refresh token", r"no refresh[_ ]token", r"refresh_token.{0,20}(?:is missing|missing|None)"),
+        ConsentError,
+        ("No refresh token came back", "リフレッシュトークンが返されませんでした"),
+        ("The sign-in worked, but the provider returned only a short-lived access token and no refresh token.",
+         "サインインは成功しましたが、プロバイダーは短時間のアクセストークンだけを返し、リフレッシュトークンを"
+         "返しませんでした。"),
+        (("Google: the app had been approved before and the request lacked prompt=consent / access_type=offline.",
+          "Google: 以前に承認済みで、要求に prompt=consent / access_type=offline が付いていなかった。"),
+         ("Microsoft: offline_access was not granted.", "Microsoft: offline_access が許可されていない。")),
+        ("Run the kit's consent step (it always asks with prompt=consent and access_type=offline). If it still fails, "
+         "remove the app's access at myaccount.google.com/permissions and sign in again.",
+         "キットの同意の手順を使ってください（常に prompt=consent と access_type=offline を付けます）。それでも"
+         "返らない場合は myaccount.google.com/permissions でアプリのアクセスを削除してから再度サインインしてください。"),
+        _GOOGLE_PERMISSIONS,
+    ),
+    _e(
+        "google-from-rewritten", "From",
+        (r"X-Google-Original-From",),
+        DeliveryError,
+        ("Gmail replaced the From address", "Gmail が差出人（From）を書き換えました"),
+        ("Gmail put the signed-in address in From, because the From you gave is not a verified 'Send mail as' "
+         "address (the original is kept in X-Google-Original-From).",
+         "指定した From が「他のアドレスからメールを送信する」で確認済みのアドレスではないため、Gmail がサインインした"
+         "アドレスに書き換えました（元の値は X-Google-Original-From に残ります）。"),
+        (("From differs from the signed-in Gmail address.", "From がサインインした Gmail のアドレスと違う。"),),
+        ("Send from the signed-in address, or add the other address in Gmail → Settings → Accounts → "
+         "'Send mail as' and confirm it.",
+         "サインインしたアドレスから送るか、Gmail の「設定」→「アカウント」→「他のメール アドレスを追加」で"
+         "そのアドレスを追加して確認してください。"),
+        ("Gmail → Settings → See all settings → Accounts and Import → Send mail as",
+         "Gmail →「設定」→「すべての設定を表示」→「アカウントとインポート」→「名前」（他のメール アドレスを追加）"),
+    ),
+    _e(
+        "oauth-invalid_request", "invalid_request",
+        (r"invalid_request", r"Missing required parameter", r"doesn't comply with Google's OAuth 2\.0 policy"),
+        ConsentError,
+        ("The provider found the sign-in request malformed", "プロバイダーがサインイン要求の形式を不正と判断しました"),
+        ("The authorization or token request lacks a parameter or breaks a rule of the provider (invalid_request).",
+         "認可要求またはトークン要求にパラメーターが足りないか、プロバイダーの規則に反しています（invalid_request）。"),
+        (("An edited or truncated sign-in link.", "サインインのリンクを編集した、または途中で切れた。"),
+         ("An old tool that uses a flow Google no longer allows (OOB, embedded browser).",
+          "Google が許可しなくなった方式（OOB、埋め込みブラウザー）を使う古いツール。")),
+        ("Start the sign-in again from the kit and open the link exactly as given. The details after "
+         "invalid_request name the missing parameter.",
+         "キットからサインインをやり直し、リンクをそのまま開いてください。invalid_request の後の説明に、足りない"
+         "パラメーターが書かれています。"),
     ),
     Entry(
         id="oauth-invalid_grant",
@@ -1058,6 +1139,22 @@ register(
          "外向きの 587/465（SMTP）と 443（トークン エンドポイント）が許可されているか確認し、プロキシが必要なら "
          "HTTPS_PROXY を設定してください。`oauthmail doctor` でどの段階でタイムアウトするか確認できます。"),
         _NET_SETTINGS,
+    ),
+    _e(
+        "smtp-disconnected", "disconnected",
+        (r"Connection unexpectedly closed", r"SMTPServerDisconnected", r"please run connect\(\) first",
+         r"Connection reset by peer", r"WinError 10054", r"UNEXPECTED_EOF_WHILE_READING"),
+        NetworkError,
+        ("The mail server closed the connection", "メールサーバーが接続を切りました"),
+        ("The connection ended before the server answered.", "サーバーが応答する前に接続が終了しました。"),
+        (("STARTTLS/SSL mixed up (465 needs ssl, 587 starttls).", "STARTTLS と SSL の取り違え（465 は ssl、587 は starttls）。"),
+         ("The connection was idle too long, or the server limits connections.",
+          "接続が長く無操作だった、またはサーバーが接続数を制限している。"),
+         ("A firewall or antivirus cut the connection.", "ファイアウォールやウイルス対策ソフトが接続を切った。")),
+        ("Check smtp_port and smtp_security (587 + starttls or 465 + ssl) and try again; `oauthmail doctor` shows "
+         "which step drops.",
+         "smtp_port と smtp_security（587 + starttls または 465 + ssl）を確認して再試行してください。"
+         "`oauthmail doctor` でどの段階で切れるか確認できます。"),
     ),
     _e(
         "local-port-busy", "port in use",

@@ -66,6 +66,9 @@ SAMPLES: dict[str, list[str]] = {
     "smtp-530-5.7.57": [
         "530 5.7.57 Client not authenticated to send mail. [BN6PR1101CA0012.namprd11.prod.outlook.com]",
         "530 5.7.57 SMTP; Client was not authenticated to send anonymous mail during MAIL FROM",
+        "530 5.7.0 Must issue a STARTTLS command first. d2sm1234567pfh.30 - gsmtp",
+        "530-5.7.0 Authentication Required. For more information, go to\n530 5.7.0  "
+        "https://support.google.com/mail/?p=WantAuthError - gsmtp",
     ],
     "smtp-554-5.2.252": [
         "554 5.2.252 SendAsDenied; alice@contoso.com not allowed to send as bob@contoso.com; "
@@ -240,6 +243,11 @@ SAMPLES: dict[str, list[str]] = {
         "'error_description': 'Unauthorized'})",
         "(invalid_client) The OAuth client secret is incorrect",
     ],
+    "google-secret-missing": [
+        "{\n  \"error\": \"invalid_request\",\n  \"error_description\": \"client_secret is missing.\"\n}",
+        "google.auth.exceptions.RefreshError: ('invalid_request: client_secret is missing.', {'error': "
+        "'invalid_request', 'error_description': 'client_secret is missing.'})",
+    ],
     "oauth-unauthorized_client": [
         "google.auth.exceptions.RefreshError: ('unauthorized_client: Unauthorized', {'error': "
         "'unauthorized_client', 'error_description': 'Unauthorized'})",
@@ -256,6 +264,23 @@ SAMPLES: dict[str, list[str]] = {
         "google.auth.exceptions.RefreshError: The credentials do not contain the necessary fields need to refresh "
         "the access token. You must specify refresh_token, token_uri, client_id, and client_secret.",
         "RefreshError: The credentials do not contain the necessary fields need to refresh the access token.",
+    ],
+    "oauth-missing-code": [
+        "oauthlib.oauth2.rfc6749.errors.MissingCodeError: (missing_code) Missing code parameter in response.",
+        "MissingCodeError: (missing_code) Missing code parameter in response.",
+    ],
+    "google-no-refresh-token": [
+        "Google did not return a refresh token (this happens when you had already approved this app).",
+        "KeyError: the token response has no refresh_token (refresh_token: None)",
+    ],
+    "google-from-rewritten": [
+        "X-Google-Original-From: Sales <sales@example.com>",
+        "x-google-original-from: bob@example.com",
+    ],
+    "oauth-invalid_request": [
+        "Error 400: invalid_request Missing required parameter: redirect_uri",
+        "You can't sign in to this app because it doesn't comply with Google's OAuth 2.0 policy for keeping apps "
+        "secure. Error 400: invalid_request",
     ],
     "oauth-invalid_grant": [
         "google.auth.exceptions.RefreshError: ('invalid_grant: Token has been expired or revoked.', "
@@ -326,6 +351,11 @@ SAMPLES: dict[str, list[str]] = {
         "timed out. (connect timeout=10)'))",
         "TimeoutError: [WinError 10060] A connection attempt failed because the connected party did not properly "
         "respond after a period of time",
+    ],
+    "smtp-disconnected": [
+        "smtplib.SMTPServerDisconnected: Connection unexpectedly closed",
+        "smtplib.SMTPServerDisconnected: please run connect() first",
+        "ConnectionResetError: [Errno 104] Connection reset by peer",
     ],
     "local-port-busy": [
         "OSError: [Errno 98] Address already in use",
@@ -447,3 +477,64 @@ def test_the_fix_says_what_to_do(text: str, en_words: list[str], ja_words: list[
         assert w in entry.fix.format("en") + (entry.where.format("en") if entry.where else ""), w
     for w in ja_words:
         assert w in entry.fix.format("ja") + (entry.where.format("ja") if entry.where else ""), w
+
+
+# --- the command ------------------------------------------------------------------------------------
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str], stdin: str | None = None,
+         monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
+    import io
+
+    from oauthmail.cli import main
+    from oauthmail.i18n import set_language
+
+    if stdin is not None and monkeypatch is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    try:
+        rc = main(argv)
+    finally:
+        set_language(None)
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_cli_explains_in_english_and_japanese(capsys: pytest.CaptureFixture[str]) -> None:
+    text = SAMPLES["smtp-535-5.7.139"][0]
+    rc, out, _ = _cli(["explain", text], capsys)
+    assert rc == 0 and "What to do" in out and "Authenticated SMTP" in out and "535 5.7.139" in out
+    rc, out, _ = _cli(["explain", "--lang", "ja", text], capsys)
+    assert rc == 0 and "対処方法" in out and "認証済み SMTP" in out and "考えられる原因" in out
+    rc, out, _ = _cli(["--lang", "ja", "explain", SAMPLES["google-not-test-user"][0]], capsys)
+    assert rc == 0 and "テストユーザー" in out and "設定する場所" in out
+
+
+def test_cli_json_and_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    rc, out, _ = _cli(["explain", "-", "--json"], capsys, stdin=SAMPLES["smtp-gmail-535-5.7.8"][0],
+                      monkeypatch=monkeypatch)
+    data = json.loads(out)
+    assert rc == 0 and data["recognised"] is True and data["id"] == "smtp-gmail-535-5.7.8"
+    assert data["code"] == "535 5.7.8" and data["kind"] == "AuthenticationError" and data["causes"]
+    rc, out, _ = _cli(["explain", "--json", "--lang", "ja", GMAIL_334], capsys)
+    assert rc == 0 and json.loads(out)["lang"] == "ja"
+
+
+def test_cli_unknown_text_exits_1_honestly(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = _cli(["explain", "the printer is on fire"], capsys)
+    assert rc == 1 and "not in the kit's catalog" in out and "oauthmail doctor" in out
+    rc, out, _ = _cli(["explain", "--lang", "ja", "プリンターが燃えています"], capsys)
+    assert rc == 1 and "一覧にありません" in out
+
+
+def test_cli_empty_input_is_an_error_with_a_hint(capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    rc, _, err = _cli(["explain"], capsys)
+    assert rc == 1 and err.startswith("error:") and "hint:" in err
+    rc, _, err = _cli(["explain", "-"], capsys, stdin="   \n", monkeypatch=monkeypatch)
+    assert rc == 1 and "hint:" in err
+
+
+def test_cli_json_input_never_echoes_a_token(capsys: pytest.CaptureFixture[str]) -> None:
+    token = "ya29.a0AfH6SMBx" + "Q" * 60
+    rc, out, _ = _cli(["explain", "--json", f"535 5.7.3 Authentication unsuccessful token={token}"], capsys)
+    assert rc == 0 and token not in out

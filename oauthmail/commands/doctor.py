@@ -22,6 +22,7 @@ def register(sub: Any) -> None:
                    help="run only this check (and what it needs); repeatable: ini, secret_expiry, dns, tcp, tls, "
                    "ehlo, token_endpoint, clock, refresh, smtp_auth")
     p.add_argument("--timeout", type=float, default=10, help="seconds per network step (default 10)")
+    p.add_argument("--lang", dest="cmd_lang", choices=("en", "ja"), help="language of the output")
     p.set_defaults(func=run)
 
 
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         record = read_record(args.record)
     ini = args.ini or str(default_ini())
     report = run_doctor(ini, args.account, checks=args.check, timeout=args.timeout, record=record)
-    lang = current_language()
+    lang = args.cmd_lang or current_language()
     if args.json:
         print(json.dumps(report.to_dict(lang), ensure_ascii=False, indent=2))
     else:

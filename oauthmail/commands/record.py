@@ -20,6 +20,7 @@ def register(sub: Any) -> None:
     p.add_argument("--doctor", action="store_true", help="run `oauthmail doctor` first and include its results")
     p.add_argument("--steps", help="a JSON file with the notebook's checklist ([{id, label, done, at}])")
     p.add_argument("--note", action="append", default=[], metavar="KEY=VALUE", help="add a note (repeatable)")
+    p.add_argument("--lang", dest="cmd_lang", choices=("en", "ja"), help="language of the output")
     p.set_defaults(func=run)
 
 
@@ -34,13 +35,13 @@ def run(args: argparse.Namespace) -> int:
     if args.doctor:
         from ..doctor import run_doctor
 
-        doctor = run_doctor(ini, args.account)
+        doctor = run_doctor(ini, args.account).to_dict(args.cmd_lang)
     steps = read_steps(Path(args.steps)) if args.steps else None
     extra: dict[str, str] = {}
     for note in args.note:
         key, _, value = note.partition("=")
         extra[key.strip()] = value.strip()
     rec = build_record(ini, args.account, steps=steps, doctor=doctor, extra=extra or None)
-    path = write_record(rec, args.out)
-    print(WRITTEN(path=str(path)))
+    path = write_record(rec, args.out, lang=args.cmd_lang)
+    print(WRITTEN(args.cmd_lang, path=str(path)))
     return 0
