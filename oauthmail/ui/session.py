@@ -111,11 +111,13 @@ class Session:
         if self._sandbox is None:
             from ..sandbox import ensure_running
 
-            self._sandbox = ensure_running(state_dir=paths.sandbox_dir())
-            ca = str(self._sandbox.ca_file)
-            os.environ["SSL_CERT_FILE"] = ca
-            os.environ["REQUESTS_CA_BUNDLE"] = ca
+            self.attach_sandbox(ensure_running(state_dir=paths.sandbox_dir()))
         return self._sandbox
+
+    def attach_sandbox(self, handle: Any) -> None:
+        """Use an already running sandbox (tests, a trainer's shared one) and trust its CA."""
+        self._sandbox = handle
+        os.environ.update(handle.env())
 
     # --- checklist ------------------------------------------------------------------------------
 
