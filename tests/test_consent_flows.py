@@ -440,3 +440,51 @@ def test_two_accounts_in_one_ini(sandbox: Any, tmp_path: Path) -> None:
     tf = tokenfile.read(ini)
     assert set(tf.accounts) == {ALICE, dave} and tf.default_account == ALICE
     assert tf.account(ALICE).provider == "google" and tf.account(dave).provider == "microsoft"
+
+
+# --- more paths -----------------------------------------------------------------------------------
+
+
+def test_google_address_from_userinfo_when_no_id_token(sandbox: Any) -> None:
+    from oauthmail.consent.google import _userinfo_email, userinfo_url
+
+    sb = sandbox
+    flow = start_google(sb.client_secrets_web)
+    result = finish(flow, sb.approve(flow["auth_uri"], user=ALICE, follow=False))
+    assert userinfo_url(result.token_uri) == sb.google_userinfo_uri
+    assert _userinfo_email(result.token_uri, result.access_token) == ALICE
+    assert _userinfo_email(result.token_uri, "not-a-token") == ""
+
+
+def test_google_gmail_api_transport(sandbox: Any) -> None:
+    sb = sandbox
+    flow = start_google(sb.client_secrets_web, transport="gmail-api")
+    result = finish(flow, sb.approve(flow["auth_uri"], user=ALICE, follow=False))
+    assert result.scopes == ["https://www.googleapis.com/auth/gmail.send"] and result.transport == "gmail-api"
+    assert result.to_account().transport == "gmail-api"
+
+
+def test_finish_with_a_captured_dict(sandbox: Any) -> None:
+    sb = sandbox
+    flow = start_google(sb.client_secrets_web)
+    query = parse_qs(urlsplit(sb.approve(flow["auth_uri"], user=ALICE, follow=False)).query)
+    assert finish(flow, query).email == ALICE
+
+
+def test_microsoft_public_client_loopback(sandbox: Any) -> None:
+    sb = sandbox
+    _, erin = _users(sb)
+    client = microsoft_client(sb.microsoft_public_client_id, authority=sb.microsoft_authority)
+    flow = start_microsoft(client, redirect_uri=f"http://localhost:{_free_port()}")
+    result = run_consent(flow, open_browser=False, timeout=30, on_url=_approve_on_url(sb, erin))
+    assert result.email == erin and result.client_type == "public" and not result.client_secret
+
+
+def test_microsoft_tenant_override_and_save_flow(sandbox: Any) -> None:
+    sb = sandbox
+    dave, _ = _users(sb)
+    flow = start_microsoft(_ms_web(sb), redirect_uri=_ms_redirect(), tenant="organizations", email=dave)
+    assert flow["client"]["authority"].endswith("/organizations")
+    save_flow(flow)
+    result = finish(load_flow(), sb.approve(flow["auth_uri"], user=dave, follow=False))
+    assert result.email == dave and result.tenant == "organizations"

@@ -11,6 +11,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oauthmail import tokenfile
 from oauthmail.consent import (
@@ -282,3 +284,35 @@ def test_check_email() -> None:
     with pytest.raises(ConsentError):
         check_email(_result("x@example.com"), "y@example.com")
     assert check_email(_result("X@Example.com"), "x@example.com").email == "X@Example.com"
+
+
+# --- cheap import, sovereign scopes, any provider error ----------------------------------------------
+
+
+def test_import_loads_no_consent_library() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, oauthmail.consent, oauthmail.clients, oauthmail.commands.consent; "
+            "print([m for m in sys.modules if m.split('.')[0] in ('msal', 'google_auth_oauthlib', 'requests', "
+            "'oauthlib', 'google')])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_ms_scopes_per_cloud_and_transport() -> None:
+    from oauthmail.consent.microsoft import ms_scopes
+
+    assert ms_scopes("https://login.microsoftonline.com/common") == ["https://outlook.office.com/SMTP.Send"]
+    assert ms_scopes("https://login.microsoftonline.us/t") == ["https://outlook.office365.us/SMTP.Send"]
+    assert ms_scopes("https://login.partner.microsoftonline.cn/t") == ["https://partner.outlook.cn/SMTP.Send"]
+    assert ms_scopes("https://127.0.0.1:8443/t", "graph") == ["https://graph.microsoft.com/Mail.Send"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40), st.text(max_size=200))
+def test_any_provider_error_is_a_clean_consent_error(error: str, description: str) -> None:
+    exc = provider_error(error, description + " " + SECRET, secrets=[SECRET])
+    assert isinstance(exc, ConsentError)
+    assert exc.what("en") and exc.hint("en") and exc.what("ja") and exc.hint("ja")
+    assert SECRET not in str(exc.to_dict("en")) + str(exc.to_dict("ja"))

@@ -175,9 +175,11 @@ TIMEOUT = Msg(
 )
 TIMEOUT_HINT = Msg(
     en="Start again and finish in the browser in time. If the browser showed 'This site can't be reached', the "
-    "notebook runs elsewhere: copy the full address from the address bar and paste it instead (--paste).",
+    "notebook runs elsewhere: copy the full address from the address bar and paste it instead (--paste). If the "
+    "provider showed an error page instead (redirect_uri_mismatch, AADSTS50011 …), run `oauthmail explain` with its text.",
     ja="もう一度始めて、時間内にブラウザで完了してください。ブラウザに「このサイトにアクセスできません」と出た場合は"
-    "ノートブックが別のマシンで動いています。アドレスバーのアドレスをすべてコピーして貼り付けてください（--paste）。",
+    "ノートブックが別のマシンで動いています。アドレスバーのアドレスをすべてコピーして貼り付けてください（--paste）。"
+    "プロバイダーのエラー画面（redirect_uri_mismatch、AADSTS50011 など）が出た場合は、その文面で `oauthmail explain` を実行してください。",
 )
 CANCELLED = Msg(en="The sign-in was stopped.", ja="サインインを中止しました。")
 CANCELLED_HINT = Msg(en="Start it again when you are ready.", ja="準備ができたら、もう一度始めてください。")
