@@ -145,12 +145,6 @@ FIX_RECORD = Msg(
     ja="意図した変更なら新しい記録を書いてください（`oauthmail record --ini ファイル --out ファイル.json`）。"
     "意図しないものなら、記録の値に INI を戻してください。",
 )
-FIX_NO_STARTTLS = Msg(
-    en="Port {port} did not offer STARTTLS. Use 587 with smtp_security = starttls, or 465 with smtp_security = ssl.",
-    ja="ポート {port} が STARTTLS を提示しませんでした。587 なら smtp_security = starttls、465 なら "
-    "smtp_security = ssl にしてください。",
-)
-D_NO_STARTTLS = Msg(en="{where} does not offer STARTTLS", ja="{where} は STARTTLS を提示しません")
 D_NO_AUTH = Msg(en="the server offers AUTH {offered}, not {mechanism}", ja="サーバーの AUTH は {offered} で、{mechanism} がありません")
 FIX_NO_AUTH = Msg(
     en="Check smtp_host and smtp_port (smtp.gmail.com / smtp.office365.com, 587) and set sasl_mechanism to one the "
@@ -388,27 +382,15 @@ class Doctor:
         return Check("tcp", PASS, detail=D_TCP, params={"where": where, "ms": _ms(elapsed)}, elapsed=elapsed)
 
     def check_tls(self) -> Check:
-        from .smtp import _local_name
-        from .tls import network_error, ssl_context
+        from .smtp import connect
+        from .tls import network_error
 
         host, port, security = self.settings.host, self.settings.port, self.settings.security
         where = f"{host}:{port}"
         t0 = time.monotonic()
         try:
-            ctx = ssl_context()
-            conn: smtplib.SMTP
-            if security == "ssl":
-                conn = smtplib.SMTP_SSL(host, port, local_hostname=_local_name(), timeout=self.timeout, context=ctx)
-                conn.ehlo()
-            else:
-                conn = smtplib.SMTP(host, port, local_hostname=_local_name(), timeout=self.timeout)
-                conn.ehlo()
-                if not conn.has_extn("starttls"):
-                    conn.close()
-                    return Check("tls", FAIL, detail=D_NO_STARTTLS, fix=FIX_NO_STARTTLS,
-                                 params={"where": where, "port": port}, code="no_starttls",
-                                 elapsed=time.monotonic() - t0)
-                conn.starttls(context=ctx)
+            # The kit's own connect: greeting, EHLO, STARTTLS (or implicit TLS), EHLO — as a send would do.
+            conn = connect(host, port, security, timeout=self.timeout)
         except OAuthMailError as exc:
             return from_error("tls", exc, time.monotonic() - t0)
         except (OSError, smtplib.SMTPException) as exc:
@@ -429,13 +411,6 @@ class Doctor:
     def check_ehlo(self) -> Check:
         assert self.conn is not None
         t0 = time.monotonic()
-        try:
-            self.conn.ehlo()
-        except (OSError, smtplib.SMTPException) as exc:
-            from .tls import network_error
-
-            return from_error("ehlo", network_error(exc, f"{self.settings.host}:{self.settings.port}"),
-                              time.monotonic() - t0)
         offered = self.conn.esmtp_features.get("auth", "").upper().split()
         mech = self.settings.mechanism
         params = {"offered": " ".join(offered) or "-", "mechanism": mech}

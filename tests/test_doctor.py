@@ -272,3 +272,183 @@ def test_expired_cached_token_does_not_matter(sandbox: Any, tmp_path: Path) -> N
     tokenfile.update_account(ini, "alice@example.com",
                              access_token_expires_at=datetime.now(timezone.utc) - timedelta(hours=2))
     assert run_doctor(ini, timeout=5).ok
+
+
+# --- proxies (HTTPS_PROXY / NO_PROXY are honoured, proxy credentials never shown) ----------------------
+
+
+class _Proxy:
+    """A tiny HTTP CONNECT proxy on 127.0.0.1: tunnels (``status=200``) or refuses (``status=407``)."""
+
+    def __init__(self, status: int = 200) -> None:
+        import socket
+        import threading
+
+        self.status = status
+        self.connects: list[str] = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = int(self.sock.getsockname()[1])
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import threading
+
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: Any) -> None:
+        import socket
+        import threading
+
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                conn.close()
+                return
+            data += chunk
+        first = data.split(b"\r\n", 1)[0].decode()
+        self.connects.append(first)
+        if self.status != 200 or not first.startswith("CONNECT "):
+            conn.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\n"
+                         b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+            conn.close()
+            return
+        host, port = first.split()[1].rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)), timeout=10)
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+        def pump(a: Any, b: Any) -> None:
+            try:
+                while True:
+                    chunk = a.recv(65536)
+                    if not chunk:
+                        break
+                    b.sendall(chunk)
+            except OSError:
+                pass
+            finally:
+                for s in (a, b):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        threading.Thread(target=pump, args=(upstream, conn), daemon=True).start()
+        pump(conn, upstream)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _proxy_env(monkeypatch: pytest.MonkeyPatch, url: str, no_proxy: str = "") -> None:
+    for var in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", url)
+    if no_proxy:
+        monkeypatch.setenv("NO_PROXY", no_proxy)
+
+
+def test_token_endpoint_through_a_proxy(sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ini = tmp_path / "t.ini"
+    toks = write_ini(sandbox, ini, cached=False)
+    proxy = _Proxy(200)
+    try:
+        _proxy_env(monkeypatch, f"http://trainee:pr0xy-pa55@127.0.0.1:{proxy.port}")
+        report = run_doctor(ini, checks=["refresh", "clock"], timeout=5)
+    finally:
+        proxy.close()
+    st = _statuses(report)
+    assert st["token_endpoint"] == PASS and st["refresh"] == PASS and st["clock"] == PASS, render_table(report)
+    assert proxy.connects and proxy.connects[0].startswith("CONNECT 127.0.0.1:")
+    detail = report.get("token_endpoint").to_dict("en")["detail"]  # type: ignore[union-attr]
+    assert f"via proxy http://127.0.0.1:{proxy.port}" in detail
+    text = json.dumps(report.to_dict()) + render_table(report)
+    assert "pr0xy-pa55" not in text and "trainee" not in text
+    _no_secret(text, ini, toks)
+
+
+def test_proxy_refuses_407(sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    proxy = _Proxy(407)
+    try:
+        _proxy_env(monkeypatch, f"http://127.0.0.1:{proxy.port}")
+        report = run_doctor(ini, checks=["refresh"], timeout=5)
+    finally:
+        proxy.close()
+    c = report.get("token_endpoint")
+    assert c is not None and c.status == FAIL and c.code == "proxy", render_table(report)
+    assert "HTTPS_PROXY" in c.to_dict("en")["fix"] and "HTTPS_PROXY" in c.to_dict("ja")["fix"]
+    assert report.get("refresh").status == SKIP  # type: ignore[union-attr]
+
+
+def test_no_proxy_is_honoured(sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    _proxy_env(monkeypatch, f"http://127.0.0.1:{free_port()}", no_proxy="127.0.0.1,localhost")
+    report = run_doctor(ini, checks=["token_endpoint"], timeout=5)
+    c = report.get("token_endpoint")
+    assert c is not None and c.status == PASS and "via proxy" not in c.to_dict("en")["detail"]
+
+
+def test_unknown_smtp_host_fails_dns(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    tokenfile.update_account(ini, "alice@example.com", smtp_host="smtp.no-such-host.invalid")
+    report = run_doctor(ini, checks=["tcp"], timeout=3)
+    c = report.get("dns")
+    assert c is not None and c.status == FAIL and c.code == "dns"
+    assert "smtp.no-such-host.invalid" in c.to_dict("en")["detail"] and "smtp.gmail.com" in c.to_dict("ja")["fix"]
+    assert report.get("tcp").status == SKIP  # type: ignore[union-attr]
+
+
+def test_silent_server_times_out_at_tls(sandbox: Any, tmp_path: Path) -> None:
+    from test_core_support import SilentServer
+
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    silent = SilentServer()
+    try:
+        tokenfile.update_account(ini, "alice@example.com", smtp_port=silent.port)
+        report = run_doctor(ini, checks=["ehlo"], timeout=1)
+    finally:
+        silent.close()
+    assert report.get("tcp").status == PASS  # type: ignore[union-attr]
+    c = report.get("tls")
+    assert c is not None and c.status == FAIL and c.code == "timeout", render_table(report)
+    assert "1" in c.to_dict("en")["detail"]
+
+
+def test_missing_ca_file_is_named(sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "company-ca.pem"))
+    report = run_doctor(ini, checks=["tls"], timeout=3)
+    c = report.get("tls")
+    assert c is not None and c.status == FAIL and "company-ca.pem" in c.to_dict("en")["detail"]
+    assert "SSL_CERT_FILE" in c.to_dict("en")["fix"]
+
+
+def test_starttls_and_ssl_mixed_up(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    # STARTTLS requested on the implicit-TLS port: the server waits for a TLS hello, smtplib for a greeting.
+    tokenfile.update_account(ini, "alice@example.com", smtp_port=sandbox.smtp_ssl_port, smtp_security="starttls")
+    report = run_doctor(ini, checks=["ehlo"], timeout=2)
+    c = report.get("tls")
+    assert c is not None and c.status == FAIL, render_table(report)
+    fix = c.to_dict("en")["fix"]
+    assert "587" in fix and "465" in fix
+    # And the other way round: ssl on the STARTTLS port.
+    tokenfile.update_account(ini, "alice@example.com", smtp_port=sandbox.smtp_starttls_port, smtp_security="ssl")
+    report = run_doctor(ini, checks=["ehlo"], timeout=2)
+    c = report.get("tls")
+    assert c is not None and c.status == FAIL, render_table(report)
+    assert "465" in c.to_dict("en")["fix"] or "ssl" in c.to_dict("en")["fix"]
