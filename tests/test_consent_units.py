@@ -316,3 +316,14 @@ def test_any_provider_error_is_a_clean_consent_error(error: str, description: st
     assert isinstance(exc, ConsentError)
     assert exc.what("en") and exc.hint("en") and exc.what("ja") and exc.hint("ja")
     assert SECRET not in str(exc.to_dict("en")) + str(exc.to_dict("ja"))
+
+
+def test_flow_repr_hides_secret_and_verifier() -> None:
+    flow = start_google(_web())  # type: ignore[arg-type]
+    assert isinstance(flow, dict) and json.loads(json.dumps(flow)) == dict(flow)
+    for text in (repr(flow), str(flow), f"{flow}"):
+        assert SECRET not in text and flow["code_verifier"] not in text
+        assert flow["auth_uri"] in text
+    pretty = pytest.importorskip("IPython.lib.pretty")
+    shown = pretty.pretty(flow)
+    assert SECRET not in shown and flow["code_verifier"] not in shown

@@ -34,7 +34,7 @@ Paste mode (remote kernel) and Microsoft::
 Public names: :class:`ClientConfig`, :func:`load_google_client`, :func:`google_client_from_values`,
 :func:`microsoft_client` (from :mod:`oauthmail.clients`), :func:`start_google`,
 :func:`start_microsoft`, :func:`start_device_code`, :func:`finish`, :func:`finish_device_code`,
-:class:`LoopbackListener`, :func:`run_consent`, :func:`run_consent_async`, :func:`parse_redirect`,
+:class:`ConsentFlow`, :class:`LoopbackListener`, :func:`run_consent`, :func:`run_consent_async`, :func:`parse_redirect`,
 :func:`detect_environment`, :class:`Environment`, :class:`ConsentResult`, :func:`save_result`,
 :func:`save_flow`, :func:`load_flow`, :func:`discard_flow`.
 """
@@ -44,6 +44,7 @@ from __future__ import annotations
 from ..clients import ClientConfig, google_client_from_values, load_google_client, microsoft_client
 from .environment import Environment, detect_environment
 from .flow import discard_flow, finish, load_flow, run_consent, run_consent_async, save_flow
+from .flowdict import ConsentFlow
 from .google import DEFAULT_WEB_REDIRECT, start_google
 from .loopback import LoopbackListener
 from .microsoft import DEFAULT_MS_REDIRECT, finish_device_code, start_device_code, start_microsoft
@@ -54,6 +55,7 @@ __all__ = [
     "DEFAULT_MS_REDIRECT",
     "DEFAULT_WEB_REDIRECT",
     "ClientConfig",
+    "ConsentFlow",
     "ConsentResult",
     "Environment",
     "LoopbackListener",

@@ -23,7 +23,8 @@ from .. import paths
 from ..errors import ConsentError, OAuthMailError
 from ..i18n import Msg
 from ..tokenfile import atomic_write
-from .google import FLOW_KIND, finish_google
+from .flowdict import FLOW_KIND, ConsentFlow
+from .google import finish_google
 from .loopback import LoopbackListener
 from .microsoft import finish_device_code, finish_microsoft
 from .paste import parse_redirect
@@ -177,7 +178,7 @@ def save_flow(flow: dict[str, Any], path: str | Path | None = None) -> Path:
     return target
 
 
-def load_flow(path: str | Path | None = None, *, max_age: float = FLOW_MAX_AGE) -> dict[str, Any]:
+def load_flow(path: str | Path | None = None, *, max_age: float = FLOW_MAX_AGE) -> ConsentFlow:
     """A flow saved by :func:`save_flow`; a missing, damaged or stale one says to start again (P8)."""
     target = Path(path).expanduser() if path else default_flow_path()
     try:
@@ -191,7 +192,7 @@ def load_flow(path: str | Path | None = None, *, max_age: float = FLOW_MAX_AGE) 
     created = data.get("created_at")
     if not isinstance(created, (int, float)) or time.time() - created > max_age:
         raise ConsentError(FLOW_STALE, FLOW_RESTART_HINT, code="flow_stale", minutes=int(max_age // 60))
-    return data
+    return ConsentFlow(data)
 
 
 def discard_flow(path: str | Path | None = None) -> None:

@@ -37,6 +37,7 @@ from ..providers import (
     google_defaults,
 )
 from ..secrets import redact
+from .flowdict import FLOW_KIND, ConsentFlow
 from .problems import (
     NETWORK,
     NETWORK_HINT,
@@ -54,7 +55,6 @@ from .result import ConsentResult
 
 #: The address the kit's Google Web client is registered with (seed 000).
 DEFAULT_WEB_REDIRECT = "http://127.0.0.1:48888/callback"
-FLOW_KIND = "oauthmail-consent-flow"
 
 TESTING_WARNING = Msg(
     en="Note: while your Google Cloud app's publishing status is 'Testing', Google expires this refresh token 7 days "
@@ -127,7 +127,7 @@ def start_google(
     redirect_uri: str | None = None,
     transport: Transport | str = "smtp",
     login_hint: str | None = None,
-) -> dict[str, Any]:
+) -> ConsentFlow:
     """Build the authorization URL (PKCE S256, offline, prompt=consent) and the flow dict to finish it."""
     from google_auth_oauthlib.flow import Flow
 
@@ -140,7 +140,7 @@ def start_google(
     if hint:
         extra["login_hint"] = hint
     url, state = gflow.authorization_url(**extra)
-    return {
+    return ConsentFlow({
         "kind": FLOW_KIND,
         "version": 1,
         "provider": "google",
@@ -156,7 +156,7 @@ def start_google(
         "transport": transport,
         "created_at": time.time(),
         "warnings": list(cfg.warnings),
-    }
+    })
 
 
 @contextlib.contextmanager

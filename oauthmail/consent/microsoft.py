@@ -25,7 +25,7 @@ from ..errors import ConsentError, NetworkError
 from ..i18n import Msg
 from ..providers import MSAL_RESERVED_SCOPES, Transport, microsoft_cloud_for_authority
 from ..secrets import redact
-from .google import FLOW_KIND
+from .flowdict import FLOW_KIND, ConsentFlow
 from .problems import (
     CANCELLED,
     CANCELLED_HINT,
@@ -131,7 +131,7 @@ def start_microsoft(
     authority: str | None = None,
     transport: Transport | str = "smtp",
     login_hint: str | None = None,
-) -> dict[str, Any]:
+) -> ConsentFlow:
     """MSAL's auth code flow (PKCE, query response) as a plain dict; open ``flow["auth_uri"]``."""
     cfg = _ms_client(client, tenant, authority)
     app = msal_app(cfg)
@@ -144,7 +144,7 @@ def start_microsoft(
     if "auth_uri" not in msal_flow:
         raise provider_error(str(msal_flow.get("error", "")), str(msal_flow.get("error_description", "")),
                              redirect_uri=redirect_uri, secrets=[cfg.client_secret])
-    return {
+    return ConsentFlow({
         "kind": FLOW_KIND,
         "version": 1,
         "provider": "microsoft",
@@ -160,7 +160,7 @@ def start_microsoft(
         "transport": transport,
         "created_at": time.time(),
         "warnings": list(cfg.warnings),
-    }
+    })
 
 
 def _result(cfg: ClientConfig, flow: dict[str, Any], res: dict[str, Any]) -> ConsentResult:
@@ -231,7 +231,7 @@ def start_device_code(
     authority: str | None = None,
     email: str | None = None,
     transport: Transport | str = "smtp",
-) -> dict[str, Any]:
+) -> ConsentFlow:
     """Device code sign-in (Microsoft public client only): show ``flow["message"]`` to the person."""
     if (isinstance(client, ClientConfig) and client.provider == "google") or (
             isinstance(client, dict) and ("web" in client or "installed" in client)):
@@ -247,7 +247,7 @@ def start_device_code(
         raise NetworkError(NETWORK, NETWORK_HINT, code="network", url=cfg.authority, reason=str(exc)[:300]) from None
     if "user_code" not in dflow:
         raise provider_error(str(dflow.get("error", "")), str(dflow.get("error_description", "")), scopes=scopes)
-    return {
+    return ConsentFlow({
         "kind": FLOW_KIND,
         "version": 1,
         "provider": "microsoft",
@@ -266,7 +266,7 @@ def start_device_code(
         "transport": transport,
         "created_at": time.time(),
         "warnings": list(cfg.warnings),
-    }
+    })
 
 
 def finish_device_code(
