@@ -18,6 +18,7 @@ Usage::
 
 from __future__ import annotations
 
+import re
 import smtplib
 import socket
 import ssl
@@ -138,6 +139,14 @@ FIX_SCOPE_GOOGLE = Msg(
     "ticked.",
     ja="トークンに SMTP に必要な https://mail.google.com/ がありません。同意の手順をやり直し、チェックはすべて付けた"
     "ままにしてください。",
+)
+FIX_SCOPE_MICROSOFT = Msg(
+    en="The token lacks https://outlook.office.com/SMTP.Send: Microsoft Graph's Mail.Send only works for sending "
+    "through Graph. Run the consent step again asking for SMTP.Send (an admin may have to approve it), or set "
+    "transport = graph.",
+    ja="トークンに https://outlook.office.com/SMTP.Send がありません。Microsoft Graph の Mail.Send は Graph 経由の"
+    "送信にしか使えません。SMTP.Send を要求して同意の手順をやり直す（管理者の承認が必要な場合があります）か、"
+    "transport = graph にしてください。",
 )
 FIX_RECORD = Msg(
     en="If the change was intended, write a new record (`oauthmail record --ini FILE --out FILE.json`); if not, "
@@ -293,6 +302,35 @@ def secret_expiry_check(acc: tokenfile.Account, now: datetime | None = None) -> 
                  params={"when": shown, "days": f"{days:.0f}"})
 
 
+#: Replies to the probe that reveal a setup error before any secret is sent: the tenant in the authority does
+#: not exist (AADSTS90002) or is malformed (AADSTS900023). The probe carries no client id, so an
+#: "application not found" reply says nothing about the person's app and is not used.
+_ENDPOINT_PROBLEMS = re.compile(r"AADSTS(90002|900023)\b")
+
+
+def endpoint_problem(body: str) -> tuple[str, Any] | None:
+    """``(code, catalog entry)`` when the token endpoint's reply to the probe points at a setup error."""
+    from .explain import find
+
+    m = _ENDPOINT_PROBLEMS.search(body or "")
+    return (f"AADSTS{m.group(1)}", find("aadsts-700016")) if m else None
+
+
+def scope_problem(provider: str, transport: str, scopes: Iterable[str]) -> Msg | None:
+    """The fix when the granted scopes cannot send by SMTP (``None`` when they can, or are unknown)."""
+    granted = [s for s in scopes if s]
+    if not granted or transport != "smtp":
+        return None
+    if provider == "google":
+        from .providers import GOOGLE_MAIL_SCOPE
+
+        return None if GOOGLE_MAIL_SCOPE in granted else FIX_SCOPE_GOOGLE
+    if provider == "microsoft":
+        return None if any(s.lower().endswith("/smtp.send") or s.lower() == "smtp.send" for s in granted) \
+            else FIX_SCOPE_MICROSOFT
+    return None
+
+
 def _cert_name(parts: Any, key: str = "commonName") -> str:
     for rdn in parts or ():
         for k, v in rdn:
@@ -441,7 +479,13 @@ class Doctor:
         elapsed = self.endpoint_elapsed = time.monotonic() - t0
         self.date_header = resp.headers.get("Date")
         params = {"url": url, "status": resp.status_code, "ms": _ms(elapsed), "via": via}
+        body = redact(resp.text[:2000], self.secrets)
         resp.close()
+        problem = endpoint_problem(body)
+        if problem is not None:  # e.g. AADSTS90002: the tenant in the authority does not exist
+            code, entry = problem
+            return Check("token_endpoint", FAIL, detail=entry.what, fix=entry.fix, params=params, code=code,
+                         elapsed=elapsed, raw=body[:300])
         if resp.status_code >= 500:
             return Check("token_endpoint", FAIL, detail=D_ENDPOINT, fix=FIX_ENDPOINT_5XX, params=params,
                          code=f"HTTP {resp.status_code}", elapsed=elapsed)
@@ -454,7 +498,6 @@ class Doctor:
         return clock_check(clock_skew(self.date_header), self.endpoint_elapsed)
 
     def check_refresh(self) -> Check:
-        from . import providers
         from .tokens import refresh
 
         assert self.acc is not None
@@ -476,10 +519,9 @@ class Doctor:
         minutes = max(0, int((resp.expires_at - datetime.now(timezone.utc)).total_seconds() // 60))
         scopes = resp.scopes or self.acc.scopes
         params = {"minutes": minutes, "scopes": " ".join(scopes) or "-"}
-        if (self.acc.provider == "google" and resp.scopes and providers.GOOGLE_MAIL_SCOPE not in resp.scopes
-                and self.settings.mechanism and (self.acc.transport or "smtp") == "smtp"):
-            return Check("refresh", WARN, detail=D_REFRESH, fix=FIX_SCOPE_GOOGLE, params=params, elapsed=elapsed,
-                         code="scope")
+        fix = scope_problem(self.acc.provider, self.acc.transport or "smtp", scopes)
+        if fix is not None:
+            return Check("refresh", WARN, detail=D_REFRESH, fix=fix, params=params, elapsed=elapsed, code="scope")
         return Check("refresh", PASS, detail=D_REFRESH, params=params, elapsed=elapsed)
 
     def check_smtp_auth(self) -> Check:

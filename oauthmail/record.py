@@ -512,6 +512,29 @@ def write_record(rec: SetupRecord, path: str | Path | None = None, *, lang: str 
     return target
 
 
+def export_record(
+    ini: str | Path,
+    account: str | None = None,
+    *,
+    out_dir: str | Path | None = None,
+    formats: Iterable[str] = FORMATS,
+    lang: str | None = None,
+    steps: Iterable[Mapping[str, Any]] | None = None,
+    doctor: Any = None,
+    send_result: Any = None,
+    extra: Mapping[str, Any] | None = None,
+) -> list[Path]:
+    """One call for notebooks: build the record and write it in every format (default: OAUTHMAIL_HOME/records)."""
+    rec = build_record(ini, account, steps=steps, doctor=doctor, send_result=send_result, extra=extra)
+    paths: list[Path] = []
+    for fmt in formats:
+        target = default_path(rec, fmt)
+        if out_dir is not None:
+            target = Path(out_dir).expanduser() / target.name
+        paths.append(write_record(rec, target, lang=lang))
+    return paths
+
+
 def read_record(path: str | Path) -> SetupRecord:
     """A JSON record written earlier (for ``oauthmail doctor --record``)."""
     p = Path(path).expanduser()

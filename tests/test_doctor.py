@@ -452,3 +452,69 @@ def test_starttls_and_ssl_mixed_up(sandbox: Any, tmp_path: Path) -> None:
     c = report.get("tls")
     assert c is not None and c.status == FAIL, render_table(report)
     assert "465" in c.to_dict("en")["fix"] or "ssl" in c.to_dict("en")["fix"]
+
+
+def test_wrong_tenant_is_caught_by_the_probe(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    toks = write_ini(sandbox, ini, "microsoft")
+    base = sandbox.microsoft_authority.rsplit("/", 1)[0]
+    tokenfile.update_account(ini, toks["user"], authority=f"{base}/contoso-typo.example")
+    report = run_doctor(ini, checks=["refresh"], timeout=5)
+    c = report.get("token_endpoint")
+    assert c is not None and c.status == FAIL and c.code == "AADSTS90002", render_table(report)
+    assert "tenant" in c.to_dict("en")["fix"] and "テナント" in c.to_dict("ja")["fix"]
+    assert report.get("refresh").status == SKIP  # type: ignore[union-attr]
+
+
+def _ini_with_scopes(sb: Any, path: Path, provider: str, scopes: list[str]) -> dict[str, Any]:
+    from test_core_support import google_client
+
+    if provider == "google":
+        client_id, secret = google_client(sb)
+        user = "alice@example.com"
+        head = [f"[{user}]", "provider = google", f"client_id = {client_id}", f"client_secret = {secret}",
+                f"token_uri = {sb.google_token_uri}"]
+    else:
+        client_id, secret, user = sb.microsoft_web_client_id, sb.microsoft_web_client_secret, MS_USER
+        head = [f"[{user}]", "provider = microsoft", f"client_id = {client_id}", f"client_secret = {secret}",
+                f"authority = {sb.microsoft_authority}"]
+    toks = sb.mint_tokens(provider, client_id, user, scopes)
+    lines = ["[oauthmail]", "version = 1", "", *head, f"scopes = {' '.join(scopes)}",
+             f"refresh_token = {toks['refresh_token']}", f"smtp_host = {sb.smtp_host}",
+             f"smtp_port = {sb.smtp_starttls_port}", "smtp_security = starttls"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.chmod(path, 0o600)
+    return dict(toks, client_secret=secret, user=user)
+
+
+@pytest.mark.parametrize(("provider", "scopes", "words"), [
+    ("google", ["https://www.googleapis.com/auth/gmail.send"], ("https://mail.google.com/", "同意")),
+    ("microsoft", ["https://graph.microsoft.com/Mail.Send"], ("SMTP.Send", "Graph")),
+])
+def test_token_without_the_smtp_scope(sandbox: Any, tmp_path: Path, provider: str, scopes: list[str],
+                                      words: tuple[str, str]) -> None:
+    ini = tmp_path / "t.ini"
+    toks = _ini_with_scopes(sandbox, ini, provider, scopes)
+    report = run_doctor(ini, timeout=5)
+    refresh = report.get("refresh")
+    assert refresh is not None and refresh.status == WARN and refresh.code == "scope", render_table(report)
+    assert words[0] in refresh.to_dict("en")["fix"] and words[1] in refresh.to_dict("ja")["fix"]
+    auth = report.get("smtp_auth")
+    assert auth is not None and auth.status == FAIL and auth.fix is not None  # the server refuses it too
+    assert not report.ok
+    _no_secret(json.dumps(report.to_dict()) + render_table(report, "ja"), ini, toks)
+
+
+def test_record_includes_a_real_doctor_report_without_secrets(sandbox: Any, tmp_path: Path) -> None:
+    from oauthmail.record import export_record
+
+    ini = tmp_path / "t.ini"
+    toks = write_ini(sandbox, ini, "microsoft", cached=False)
+    report = run_doctor(ini, timeout=5)
+    paths = export_record(ini, out_dir=tmp_path / "records", doctor=report, lang="ja",
+                          steps=[{"id": "app", "label": "アプリの登録", "done": True, "at": "2026-11-21T05:00:00Z"}])
+    assert sorted(p.suffix for p in paths) == [".html", ".json", ".md"]
+    for p in paths:
+        text = p.read_text(encoding="utf-8")
+        assert "✔" in text or '"status": "pass"' in text
+        _no_secret(text, ini, toks)
