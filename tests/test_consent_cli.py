@@ -95,11 +95,10 @@ def test_google_no_browser_then_send(sandbox: Any, tmp_path: Path) -> None:
     assert [m["Subject"] for m in sb.mailbox.messages()] == ["from the CLI"]
 
 
-def test_google_paste_mode(sandbox: Any, tmp_path: Path) -> None:
+def test_google_paste_mode_default_ini(sandbox: Any, oauthmail_home: Path) -> None:
     sb = sandbox
-    ini = tmp_path / "paste.ini"
-    proc = _start(sb, "consent", "google", "--client-secrets", str(sb.client_secrets_installed), "--ini", str(ini),
-                  "--paste")
+    ini = oauthmail_home / "oauthmail.ini"  # no --ini: OAUTHMAIL_HOME/oauthmail.ini (contract)
+    proc = _start(sb, "consent", "google", "--client-secrets", str(sb.client_secrets_installed), "--paste")
     seen: list[str] = []
     url = _read_until(proc, r"^https://", seen)
     pasted = sb.approve(url, user=BOB, follow=False)

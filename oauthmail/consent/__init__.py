@@ -16,10 +16,12 @@ answer back:
 
 Runnable against the local sandbox (the simulated user plays the browser)::
 
+    import os
     from oauthmail.sandbox import Sandbox
     from oauthmail.consent import load_google_client, start_google, run_consent, save_result
 
-    with Sandbox() as sb:                       # SSL_CERT_FILE / REQUESTS_CA_BUNDLE: sb.env()
+    with Sandbox() as sb:                       # state under OAUTHMAIL_HOME/sandbox
+        os.environ.update(sb.env())             # trust its CA (SSL_CERT_FILE, REQUESTS_CA_BUNDLE)
         flow = start_google(load_google_client(sb.client_secrets_web))
         result = run_consent(flow, open_browser=False,
                              on_url=lambda url: sb.approve(url, user="alice@example.com"))
