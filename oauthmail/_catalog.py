@@ -8,7 +8,7 @@ entry shadows another for the real wordings it lists.
 Texts follow the consoles' own labels: Google Cloud console 「API とサービス」「OAuth 同意画面」
 「対象」「テストユーザー」「認証情報」; Microsoft Entra 管理センター「アプリの登録」「認証」
 「証明書とシークレット」「API のアクセス許可」; Microsoft 365 管理センター「アクティブなユーザー」
-「メール アプリを管理する」「認証済み SMTP」.
+「メール アプリの管理」「認証済み SMTP」.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ _ENTRA_SIGNIN_LOGS = (
 _M365_SMTP = (
     "Microsoft 365 admin center → Users → Active users → the user → Mail → Manage email apps → Authenticated SMTP",
     "Microsoft 365 管理センター →「ユーザー」→「アクティブなユーザー」→ 対象ユーザー →「メール」→"
-    "「メール アプリを管理する」→「認証済み SMTP」",
+    "「メール アプリの管理」→「認証済み SMTP」",
 )
 _NET_SETTINGS = (
     "Your computer's network/proxy settings (HTTPS_PROXY, NO_PROXY) and the company firewall",
@@ -187,7 +187,7 @@ register(
             "-SmtpClientAuthenticationDisabled $false). It can take a while to apply. Or send through Microsoft Graph "
             "instead (--transport graph).",
             ja="管理者が Microsoft 365 管理センター → ユーザー → アクティブなユーザー → 対象ユーザー → メール → "
-            "メール アプリを管理する を開き、「認証済み SMTP」にチェックを入れて保存します（PowerShell なら "
+            "メール アプリの管理 を開き、「認証済み SMTP」にチェックを入れて保存します（PowerShell なら "
             "Set-CASMailbox -Identity <ユーザー> -SmtpClientAuthenticationDisabled $false）。"
             "反映まで時間がかかることがあります。Microsoft Graph 経由で送る方法もあります（--transport graph）。",
         ),
@@ -255,16 +255,16 @@ register(
         ("Not allowed to send as this From address", "この差出人（From）としての送信が許可されていません"),
         ("Exchange refused the message because the From address is not the signed-in mailbox and it has no "
          "'Send As' right for it.",
-         "From のアドレスがサインインしたメールボックスと違い、その「代理送信（Send As）」権限もないため、"
+         "From のアドレスがサインインしたメールボックスと違い、その「送信者 (Send As)」権限もないため、"
          "Exchange が拒否しました。"),
         (("From is another mailbox, a shared mailbox or a group.", "From が別のメールボックス・共有メールボックス・グループになっている。"),
          ("Send As was granted only recently (it can take up to an hour).", "Send As の権限を付けた直後（反映に最大 1 時間ほど）。")),
         ("Send from the signed-in mailbox, or have an admin grant Send As on the From address "
          "(Exchange admin center → Recipients → Mailboxes → the mailbox → Delegation → Send as).",
-         "サインインしたメールボックスから送るか、管理者に From のアドレスへの「代理送信」権限を付けてもらってください"
-         "（Exchange 管理センター →「受信者」→「メールボックス」→ 対象 →「委任」→「代理送信」）。"),
+         "サインインしたメールボックスから送るか、管理者に From のアドレスへの「送信者 (Send As)」権限を付けてもらってください"
+         "（Exchange 管理センター →「受信者」→「メールボックス」→ 対象 →「委任」→「送信者 (Send as)」）。"),
         ("Exchange admin center → Recipients → Mailboxes → the mailbox → Delegation → Send as",
-         "Exchange 管理センター →「受信者」→「メールボックス」→ 対象のメールボックス →「委任」→「代理送信」"),
+         "Exchange 管理センター →「受信者」→「メールボックス」→ 対象のメールボックス →「委任」→「送信者 (Send as)」"),
     ),
     _e(
         "smtp-500-5.5.6", "500 5.5.6",

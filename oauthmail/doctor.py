@@ -85,7 +85,7 @@ D_SECRET_NONE = Msg(en="no client secret (public client)", ja="クライアン�
 D_SECRET_DAYS = Msg(en="expires {when} (in {days} days)", ja="{when} に失効（あと {days} 日）")
 D_SECRET_EXPIRED = Msg(en="expired {when} ({days} days ago)", ja="{when} に失効済み（{days} 日前）")
 D_SECRET_BAD = Msg(en="client_secret_expires_at = {value} is not a date", ja="client_secret_expires_at = {value} は日付ではありません")
-D_DNS = Msg(en="{host} → {addresses} ({ms} ms)", ja="{host} → {addresses}（{ms} ms）")
+D_DNS = Msg(en="{host} → {addresses} ({ms} ms)", ja="{host} のアドレス: {addresses}（{ms} ms）")
 D_TCP = Msg(en="{where} accepted the connection ({ms} ms)", ja="{where} が接続を受け付けました（{ms} ms）")
 D_TLS = Msg(en="{version}, certificate for {subject} issued by {issuer}, valid until {until}",
             ja="{version}、{subject} 向けの証明書（発行者 {issuer}）、有効期限 {until}")
@@ -96,7 +96,7 @@ D_CLOCK_SYNC = Msg(en="local clock matches the server's (within {skew} s)", ja="
 D_CLOCK_NO_DATE = Msg(en="the token endpoint sent no Date header", ja="トークン エンドポイントが Date ヘッダーを返しませんでした")
 D_REFRESH = Msg(en="new access token valid for {minutes} min; scopes: {scopes}",
                 ja="新しいアクセストークン（有効 {minutes} 分）。スコープ: {scopes}")
-D_AUTH = Msg(en="{where}: {reply}", ja="{where}: {reply}")
+D_AUTH = Msg(en="{where}: {reply}", ja="{where}: 認証に成功（{reply}）")
 D_RECORD_SAME = Msg(en="nothing changed since the record of {when}", ja="{when} の記録から変更はありません")
 D_RECORD_CHANGED = Msg(en="changed since {when}: {changes}", ja="{when} の記録から変更あり: {changes}")
 W_AHEAD = Msg(en="ahead of", ja="進んでいます")
