@@ -188,6 +188,13 @@ def test_wrong_client_file_and_japanese(sandbox: Any, tmp_path: Path) -> None:
     assert "サービスアカウント" in done.stderr and "hint: " in done.stderr and "Traceback" not in done.stderr
 
 
+def test_google_device_code_is_refused_with_p13(sandbox: Any, tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "oauthmail", "consent", "google", "--client-secrets",
+                           str(sandbox.client_secrets_web), "--device-code", "--ini", str(tmp_path / "x.ini")],
+                          capture_output=True, text=True, env=_env(sandbox), timeout=60)
+    assert done.returncode == 1 and "device sign-in" in done.stderr and "--paste" in done.stderr
+
+
 def test_microsoft_bad_client_id(sandbox: Any, tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "oauthmail", "consent", "microsoft", "--client-id", "my-app",
                            "--ini", str(tmp_path / "x.ini"), "--device-code"],

@@ -120,3 +120,25 @@ def test_not_loopback(uri: str) -> None:
 def test_parse_loopback() -> None:
     assert parse_loopback("http://localhost:48888/callback") == ("127.0.0.1", 48888, "/callback")
     assert parse_loopback("http://127.0.0.1:5000") == ("127.0.0.1", 5000, "/")
+
+
+def test_ipv6_loopback() -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+            port = s.getsockname()[1]
+    except OSError:
+        pytest.skip("no ::1 on this machine")
+    with LoopbackListener(f"http://[::1]:{port}/cb", state="S") as listener:
+        _get(f"http://[::1]:{port}/cb?code=c6&state=S")
+        assert listener.wait(2).endswith("code=c6&state=S")
+
+
+def test_silent_connection_does_not_block_the_callback() -> None:
+    port = _free_port()
+    with LoopbackListener(f"http://127.0.0.1:{port}/cb", state="S") as listener, \
+            socket.create_connection(("127.0.0.1", port)):
+        _get(f"http://127.0.0.1:{port}/cb?code=c&state=S")
+        assert listener.wait(2).endswith("code=c&state=S")

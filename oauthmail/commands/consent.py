@@ -63,6 +63,8 @@ def register(subparsers: Any) -> None:
 
     g = sub.add_parser("google", help="Gmail / Google Workspace (client_secret_*.json)")
     g.add_argument("--client-secrets", required=True, metavar="FILE", help="the OAuth client JSON from Google Cloud")
+    g.add_argument("--device-code", action="store_true",
+                   help="not possible: Google does not allow Gmail permissions on device sign-in (use --paste)")
     common(g)
     g.set_defaults(func=run)
 
@@ -98,6 +100,11 @@ def run(args: argparse.Namespace) -> int:
     from ..consent.flow import check_email
 
     if args.provider == "google":
+        if args.device_code:
+            from ..consent.problems import GOOGLE_DEVICE, GOOGLE_DEVICE_HINT
+            from ..errors import ConsentError
+
+            raise ConsentError(GOOGLE_DEVICE, GOOGLE_DEVICE_HINT, code="google_device_flow")
         client = load_google_client(args.client_secrets)
     else:
         secret = args.client_secret or os.environ.get("OAUTHMAIL_CLIENT_SECRET") or None
@@ -106,10 +113,10 @@ def run(args: argparse.Namespace) -> int:
         _err(warning)
 
     env = detect_environment()
-    if env.remote and not (args.paste or getattr(args, "device_code", False)):
+    if env.remote and not (args.paste or args.device_code):
         _err(env.label + " " + env.advice)
 
-    if getattr(args, "device_code", False):
+    if args.device_code:
         flow = start_device_code(client, tenant=args.tenant or "common", authority=args.authority,
                                  email=args.email, transport=args.transport)
         print(flow["message"], flush=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import html
 import http.server
+import socket
 import sys
 import threading
 import time
@@ -115,9 +116,15 @@ class _Server(http.server.ThreadingHTTPServer):
     listener: LoopbackListener
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.0"
+    #: Browsers open speculative connections and may send nothing; don't keep a thread on them forever.
+    timeout = 10
 
     def do_GET(self) -> None:
         status, page = self.server.listener._handle(self.path)
@@ -155,7 +162,8 @@ class LoopbackListener:
         if self._server is not None:
             return self
         try:
-            server = _Server((self.host, self.port), _Handler)
+            server_class = _Server6 if ":" in self.host else _Server
+            server = server_class((self.host, self.port), _Handler)
         except OSError as exc:
             if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1), errno.EACCES):
                 raise ConsentError(PORT_BUSY, PORT_BUSY_HINT, code="port_busy", host=self.host,
