@@ -187,7 +187,7 @@ register(
             "-SmtpClientAuthenticationDisabled $false). It can take a while to apply. Or send through Microsoft Graph "
             "instead (--transport graph).",
             ja="管理者が Microsoft 365 管理センター → ユーザー → アクティブなユーザー → 対象ユーザー → メール → "
-            "メール アプリの管理 を開き、「認証済み SMTP」にチェックを入れて保存します（PowerShell なら "
+            "「メール アプリの管理」を開き、「認証済み SMTP」にチェックを入れて保存します（PowerShell なら "
             "Set-CASMailbox -Identity <ユーザー> -SmtpClientAuthenticationDisabled $false）。"
             "反映まで時間がかかることがあります。Microsoft Graph 経由で送る方法もあります（--transport graph）。",
         ),

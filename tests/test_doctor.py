@@ -261,6 +261,15 @@ def test_cli_exit_codes_json_and_record(sandbox: Any, tmp_path: Path, capsys: py
     assert "✖" in out and "smtp_port" in out and "fix:" in out
     _no_secret(out, ini, toks)
 
+    # The record names its account: with several accounts in the INI, that one is re-checked.
+    other = write_ini(sandbox, tmp_path / "ms.ini", "microsoft")
+    ms_rec = write_record(build_record(tmp_path / "ms.ini"), tmp_path / "ms.json")
+    ms_acc = tokenfile.read(tmp_path / "ms.ini").account()
+    tokenfile.save_account(ini, ms_acc)  # alice stays the default account
+    assert main(["--lang", "en", "doctor", "--ini", str(ini), "--record", str(ms_rec), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["account"] == other["user"]
+
     assert main(["doctor", "--ini", str(ini), "--record", str(tmp_path / "missing.json")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error:") and "hint:" in err

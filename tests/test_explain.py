@@ -516,7 +516,10 @@ def test_cli_json_and_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pyt
     assert rc == 0 and data["recognised"] is True and data["id"] == "smtp-gmail-535-5.7.8"
     assert data["code"] == "535 5.7.8" and data["kind"] == "AuthenticationError" and data["causes"]
     rc, out, _ = _cli(["explain", "--json", "--lang", "ja", GMAIL_334], capsys)
-    assert rc == 0 and json.loads(out)["lang"] == "ja"
+    data = json.loads(out)
+    assert rc == 0 and data["lang"] == "ja" and '"status":"400"' in data["decoded"][0]
+    rc, out, _ = _cli(["explain", GMAIL_334], capsys)
+    assert rc == 0 and 'Server challenge (decoded): {"status":"400"' in out
 
 
 def test_cli_unknown_text_exits_1_honestly(capsys: pytest.CaptureFixture[str]) -> None:

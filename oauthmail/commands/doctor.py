@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
 
         record = read_record(args.record)
     ini = args.ini or str(default_ini())
-    report = run_doctor(ini, args.account, checks=args.check, timeout=args.timeout, record=record)
+    account = args.account or (record.account if record is not None else None)
+    report = run_doctor(ini, account, checks=args.check, timeout=args.timeout, record=record)
     lang = args.cmd_lang or current_language()
     if args.json:
         print(json.dumps(report.to_dict(lang), ensure_ascii=False, indent=2))

@@ -17,6 +17,7 @@ L_CAUSES = Msg(en="Likely causes", ja="考えられる原因")
 L_FIX = Msg(en="What to do", ja="対処方法")
 L_WHERE = Msg(en="Where", ja="設定する場所")
 L_CODE = Msg(en="Code", ja="コード")
+L_DECODED = Msg(en="Server challenge (decoded)", ja="サーバーからの応答（デコード済み）")
 EMPTY_INPUT = Msg(en="No error text was given.", ja="エラーの文章が指定されていません。")
 EMPTY_INPUT_HINT = Msg(
     en="Pass the text in quotes (oauthmail explain \"535 5.7.139 ...\") or pipe it in with `-`.",
@@ -39,6 +40,8 @@ def render_text(d: dict[str, Any], lang: str | None) -> str:
     lines = [f"■ {d['title']}"]
     if d.get("code"):
         lines.append(f"{L_CODE.format(lang)}: {d['code']}")
+    for challenge in d.get("decoded") or ():
+        lines.append(f"{L_DECODED.format(lang)}: {challenge}")
     if d["recognised"]:
         lines += ["", f"{L_WHAT.format(lang)}:", f"  {d['what']}"]
         if d["causes"]:
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from ..errors import ConfigError
-    from ..explain import describe, explain
+    from ..explain import decode_challenges, describe, explain
     from ..i18n import current_language
     from ..secrets import redact
 
@@ -63,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(EMPTY_INPUT, EMPTY_INPUT_HINT, code="explain_empty")
     lang = args.explain_lang or getattr(args, "lang", None) or current_language()
     d = describe(explain(text), lang)
+    d["decoded"] = decode_challenges(text)
     if args.json:
         d["lang"] = lang
         d["input"] = redact(text)[:2000]
