@@ -435,6 +435,17 @@ class ConsentController(Controller):
         if self.status == "waiting":
             self._set("cancelled", CONSENT_CANCELLED.format(self.session.lang))
 
+    def wait_listening(self, timeout: float = 10.0) -> bool:
+        """Block until the listener is up (``True``) or the wait ended otherwise (``False``)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.listening.is_set():
+                return True
+            if self.status != "waiting":
+                return False
+            time.sleep(0.02)
+        return self.listening.is_set()
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the background wait ends (autorun and tests); ``True`` when signed in."""
         thread = self._thread
