@@ -446,7 +446,7 @@ register(
     ),
     _e(
         "aadsts-7000215", "AADSTS7000215",
-        (r"AADSTS7000215\b", r"Invalid client secret provided"),
+        (r"AADSTS7000215\b", r"Invalid client secret provided", r"AADSTS70002\b"),
         TokenError,
         ("The client secret is wrong", "クライアント シークレットが違います"),
         ("Microsoft rejected the client secret (AADSTS7000215).",
@@ -582,21 +582,39 @@ register(
     ),
     _e(
         "aadsts-54005", "AADSTS54005",
-        (r"AADSTS54005\b", r"AADSTS70000\b", r"AADSTS70002\b", r"authorization code was already redeemed",
-         r"invalid_grant.{0,40}Bad Request", r"Malformed auth code", r"code (?:was )?already (?:used|redeemed)",
-        ),
+        (r"AADSTS54005\b", r"authorization code was already redeemed", r"Malformed auth code",
+         r"code (?:was )?already (?:used|redeemed)"),
         ConsentError,
         ("The sign-in code was already used or expired", "サインインのコードは使用済みか期限切れです"),
         ("The one-time code from the redirect was refused: it can be redeemed once, within about 10 minutes "
-         "(Google: invalid_grant Bad Request; Microsoft: AADSTS54005).",
+         "(Microsoft: AADSTS54005; Google: Malformed auth code).",
          "リダイレクトで受け取った使い捨てのコードが拒否されました。コードは 1 回だけ、約 10 分以内に使えます"
-         "（Google: invalid_grant Bad Request、Microsoft: AADSTS54005）。"),
+         "（Microsoft: AADSTS54005、Google: Malformed auth code）。"),
         (("The same redirect URL was pasted twice.", "同じリダイレクト URL を 2 回貼り付けた。"),
          ("More than ~10 minutes passed between approving and pasting.", "承認してから貼り付けるまでに 10 分ほど以上かかった。"),
          ("The URL was cut when copying.", "コピーの際に URL が途中で切れた。")),
         ("Click 'Start sign-in' again (or rerun `oauthmail consent`) and paste the new address right away, in full.",
          "「サインイン開始」をもう一度押す（または `oauthmail consent` を再実行する）して、新しいアドレスをすぐに、"
          "全部貼り付けてください。"),
+    ),
+    _e(
+        "oauth-invalid_grant-malformed", "invalid_grant",
+        (r"invalid_grant.{0,40}Bad Request", r"AADSTS70000\b", r"AADSTS9002313\b"),
+        TokenError,
+        ("The code or refresh token was refused as malformed", "コードまたはリフレッシュトークンが不正な形式として拒否されました"),
+        ("The provider could not use the one-time sign-in code or the saved refresh token at all "
+         "(Google: invalid_grant Bad Request; Microsoft: AADSTS70000).",
+         "プロバイダーが、使い捨てのサインイン コードまたは保存済みのリフレッシュトークンをまったく使えませんでした"
+         "（Google: invalid_grant Bad Request、Microsoft: AADSTS70000）。"),
+        (("During sign-in: the code was already used, expired (about 10 minutes), or only part of the address was "
+          "pasted.",
+          "サインイン中なら: コードが使用済み・期限切れ（約 10 分）、またはアドレスの一部しか貼り付けていない。"),
+         ("When sending: refresh_token in the INI was cut or edited (a line break, a missing character).",
+          "送信時なら: INI の refresh_token が途中で切れている、または編集されている（改行や文字の欠け）。")),
+        ("During sign-in, click 'Start sign-in' again and paste the new address right away. When sending, run the "
+         "consent step again and use the new INI instead of editing refresh_token by hand.",
+         "サインイン中なら「サインイン開始」をもう一度押し、新しいアドレスをすぐ貼り付けてください。送信時なら、"
+         "同意の手順をやり直して新しい INI を使ってください（refresh_token を手で編集しないでください）。"),
     ),
     _e(
         "oauth-code-verifier", "code_verifier",

@@ -176,8 +176,13 @@ SAMPLES: dict[str, list[str]] = {
     "aadsts-54005": [
         "invalid_grant: AADSTS54005: OAuth2 Authorization code was already redeemed, please retry with a new valid "
         "code or use an existing refresh token.",
-        "(invalid_grant) Bad Request",
         "invalid_grant: Malformed auth code.",
+    ],
+    "oauth-invalid_grant-malformed": [
+        "(invalid_grant) Bad Request",
+        "google.auth.exceptions.RefreshError: ('invalid_grant: Bad Request', {'error': 'invalid_grant', "
+        "'error_description': 'Bad Request'})",
+        "invalid_grant: AADSTS70000: The provided value for the 'code' parameter is not valid.",
     ],
     "oauth-code-verifier": [
         "oauthlib.oauth2.rfc6749.errors.InvalidGrantError: (invalid_grant) Missing code verifier.",
@@ -418,6 +423,7 @@ def test_specific_variants_are_not_shadowed() -> None:
         ("smtp-535-5.7.139", "smtp-535-5.7.3"),
         ("aadsts-70008", "oauth-invalid_grant"),
         ("aadsts-54005", "oauth-invalid_grant"),
+        ("oauth-invalid_grant-malformed", "oauth-invalid_grant"),
         ("oauth-code-verifier", "oauth-invalid_grant"),
         ("aadsts-7000215", "oauth-invalid_client"),
         ("google-client-not-found", "oauth-invalid_client"),
