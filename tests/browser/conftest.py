@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -67,9 +68,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
-    """``test-artifacts/screenshots`` in the checkout (gitignored), emptied once per run."""
+    """``test-artifacts/screenshots`` in the checkout (gitignored); each test empties its own folder."""
     path = REPO / "test-artifacts" / "screenshots"
-    shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -152,20 +152,22 @@ def lab(request: pytest.FixtureRequest, chromium: Any, lab_server: LabServer, ar
     kernel side, where the tokens travel, still checks TLS strictly against the CA file. Trusting
     the CA in the profile would need NSS tools (certutil), which this machine does not have.
     """
-    locale = "ja-JP" if "_ja" in request.node.name else "en-US"
+    # The browser speaks the walk's language (Accept-Language), as a Japanese person's Chromium does.
+    japanese = re.search(r"(^|[_\[-])ja($|[\]_-])", request.node.name) is not None
+    locale = "ja-JP" if japanese else "en-US"
     context = chromium.new_context(ignore_https_errors=True, viewport={"width": 1280, "height": 900},
                                    locale=locale, accept_downloads=True)
     context.set_default_timeout(30_000)
     page = context.new_page()
     name = request.node.name.replace("[", "-").replace("]", "").replace("/", "-")
+    shutil.rmtree(artifacts_dir / name, ignore_errors=True)
     driver = LabPage(page, lab_server, artifacts_dir / name, docs_dir=REPO / "docs" / "screenshots")
     try:
         yield driver
     finally:
         report = getattr(request.node, "rep_call", None)
         if report is not None and report.failed:
-            with contextlib.suppress(Exception):
-                driver.shot("failure")
+            driver.record_failure()
         context.close()
         lab_server.shutdown_kernels()
 

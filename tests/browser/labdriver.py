@@ -371,6 +371,22 @@ class LabPage:
         return path
 
 
+    def record_failure(self) -> None:
+        """After a failed test: a screenshot of every open tab and the visible notebook's text."""
+        notes: list[str] = []
+        for name, page in [("failure", self.page)] + [("failure-tab", p) for p in self.popups if not p.is_closed()]:
+            try:
+                self.shot(name, page=page)
+            except Exception as exc:  # the failure itself is already reported; keep what we can
+                notes.append(f"screenshot {name}: {exc!r}")
+        try:
+            notes.append(self.panel.inner_text(timeout=5000))
+        except Exception as exc:
+            notes.append(f"panel text: {exc!r}")
+        self.shots.mkdir(parents=True, exist_ok=True)
+        (self.shots / "failure.txt").write_text("\n".join(notes), encoding="utf-8")
+
+
 def secrets_in(text: str, values: dict[str, str]) -> list[str]:
     """Names of the secret values (longer than 6 characters) found in ``text``."""
     return sorted(name for name, value in values.items() if value and len(value) > 6 and value in text)

@@ -1,0 +1,119 @@
+"""The steps of a notebook walk, shared by the Gmail and Microsoft tests.
+
+Each function is what a person does at one step, found by the widget texts of the kit's own
+ja/en catalog (so a reworded label does not break the walk, and a missing translation does).
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import re
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from labdriver import LONG, LabPage
+
+from oauthmail.i18n import Msg
+
+
+def msg_pattern(msg: Msg, lang: str) -> re.Pattern[str]:
+    """A regex for the message as shown, whatever its ``{placeholders}`` became."""
+    parts = []
+    for literal, name, _spec, _conv in string.Formatter().parse(msg.text(lang)):
+        parts.append(re.escape(literal))
+        if name is not None:
+            parts.append(".*?")
+    return re.compile("".join(parts).strip(), re.S)
+
+
+def label(msg: Msg, lang: str) -> str:
+    return msg.text(lang)
+
+
+@dataclass
+class SandboxFacts:
+    """What the sandbox describes about itself (sandbox.json), as a trainer would read it."""
+
+    state_dir: Path
+    info: dict[str, Any]
+
+    @classmethod
+    def read(cls, state_dir: Path) -> SandboxFacts:
+        return cls(state_dir, json.loads((state_dir / "sandbox.json").read_text(encoding="utf-8")))
+
+    @property
+    def mailbox(self) -> Path:
+        return Path(self.info["mailbox_dir"])
+
+    def messages(self) -> list[Path]:
+        return sorted(self.mailbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns) if self.mailbox.is_dir() else []
+
+    @property
+    def google_web_json(self) -> Path:
+        return Path(self.info["google"]["client_secrets_web"])
+
+    def google_client_secret(self) -> str:
+        data = json.loads(self.google_web_json.read_text(encoding="utf-8"))
+        return str(data["web"]["client_secret"])
+
+
+@dataclass
+class Secrets:
+    """Every secret value of one run, to look for in what was saved and shown."""
+
+    values: dict[str, str] = field(default_factory=dict)
+
+    def add(self, name: str, value: str | None) -> None:
+        if value:
+            self.values[name] = value
+
+    def add_ini(self, ini: Path) -> None:
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read(ini, encoding="utf-8")
+        for section in parser.sections():
+            for key in ("client_secret", "refresh_token", "access_token"):
+                self.add(f"{section}:{key}", parser.get(section, key, fallback=""))
+
+    def found_in(self, text: str) -> list[str]:
+        return sorted(name for name, value in self.values.items() if len(value) > 6 and value in text)
+
+
+class CodeCatcher:
+    """Remembers the authorization codes the browser carries to the loopback redirect (port 48888)."""
+
+    def __init__(self) -> None:
+        self.codes: list[str] = []
+        self.urls: list[str] = []
+
+    def __call__(self, request: Any) -> None:
+        url = str(request.url)
+        if ":48888/" in url:
+            self.urls.append(url)
+            self.codes.extend(parse_qs(urlsplit(url).query).get("code", []))
+
+
+def consent_in_new_tab(lab: LabPage, link_text: str) -> Any:
+    """Click the notebook's sign-in link; the provider's (sandbox's) consent page opens in a new tab."""
+    return lab.click_link(link_text)
+
+
+def choose_account(popup: Any, email: str) -> None:
+    """Pick the account on the consent page, if the page offers a choice."""
+    row = popup.locator("label.acct", has_text=email)
+    if row.count():
+        row.first.click()
+
+
+def wait_loaded(popup: Any, url_part: str, timeout: int = LONG) -> None:
+    popup.wait_for_url(re.compile(re.escape(url_part)), timeout=timeout)
+    popup.wait_for_load_state("domcontentloaded")
+
+
+def exported_files(home: Path) -> tuple[list[Path], list[Path]]:
+    inis = sorted(p for p in home.rglob("*.ini") if "sandbox" != p.parent.name or p.name.endswith(".ini"))
+    records = sorted(p for p in (home / "records").rglob("*") if p.is_file()) if (home / "records").is_dir() else []
+    return inis, records
