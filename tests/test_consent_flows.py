@@ -488,3 +488,42 @@ def test_microsoft_tenant_override_and_save_flow(sandbox: Any) -> None:
     save_flow(flow)
     result = finish(load_flow(), sb.approve(flow["auth_uri"], user=dave, follow=False))
     assert result.email == dave and result.tenant == "organizations"
+
+
+# --- the provider or the network misbehaves ---------------------------------------------------------
+
+
+def test_token_endpoint_500(sandbox: Any) -> None:
+    sb = sandbox
+    dave, _ = _users(sb)
+    g = start_google(sb.client_secrets_web)
+    g_answer = sb.approve(g["auth_uri"], user=ALICE, follow=False)
+    m = start_microsoft(_ms_web(sb), redirect_uri=_ms_redirect())
+    m_answer = sb.approve(m["auth_uri"], user=dave, follow=False)
+    sb.set_fault("token_status", 500)
+    with pytest.raises(ConsentError) as info:
+        finish(g, g_answer)
+    assert info.value.what("en") and info.value.hint("ja")
+    with pytest.raises(ConsentError) as info:
+        finish(m, m_answer)
+    assert info.value.code == "provider_unavailable" and "temporary" in info.value.what("en")
+
+
+def test_untrusted_ca_is_a_network_error_that_says_what_to_do(sandbox: Any,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import certifi
+
+    from oauthmail.errors import NetworkError
+
+    sb = sandbox
+    g = start_google(sb.client_secrets_web)
+    answer = sb.approve(g["auth_uri"], user=ALICE, follow=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+    with pytest.raises(NetworkError) as info:
+        finish(g, answer)
+    assert "SSL_CERT_FILE" in info.value.hint("en")
+    code = parse_qs(urlsplit(answer).query)["code"][0]
+    assert code not in str(info.value.to_dict())
+    with pytest.raises(NetworkError):
+        start_microsoft(_ms_web(sb), redirect_uri=_ms_redirect())

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..clients import ClientConfig, is_loopback_uri, load_google_client
-from ..errors import ConsentError, NetworkError
+from ..errors import ConsentError
 from ..i18n import Msg
 from ..providers import (
     GOOGLE_GMAIL_SEND_SCOPE,
@@ -36,11 +36,8 @@ from ..providers import (
     Transport,
     google_defaults,
 )
-from ..secrets import redact
 from .flowdict import FLOW_KIND, ConsentFlow
 from .problems import (
-    NETWORK,
-    NETWORK_HINT,
     NO_REFRESH_TOKEN,
     NO_REFRESH_TOKEN_HINT,
     REDIRECT_MISMATCH_GOOGLE_HINT,
@@ -49,6 +46,7 @@ from .problems import (
     SCOPE_NOT_GRANTED_HINT,
     WRONG_PROVIDER_CLIENT,
     WRONG_PROVIDER_CLIENT_HINT,
+    network_error,
     provider_error,
 )
 from .result import ConsentResult
@@ -235,8 +233,7 @@ def finish_google(flow: dict[str, Any], params: dict[str, str]) -> ConsentResult
         raise provider_error(exc.error, exc.description or "", redirect_uri=flow["redirect_uri"],
                              email=flow.get("email", ""), secrets=secrets, provider="google") from None
     except requests.RequestException as exc:
-        raise NetworkError(NETWORK, NETWORK_HINT, code="network", url=cfg.token_uri,
-                           reason=redact(str(exc), secrets)[:300]) from None
+        raise network_error(cfg.token_uri, exc, secrets) from None
     token: dict[str, Any] = dict(gflow.oauth2session.token or {})
     granted = _scopes(token.get("scope")) or list(flow["scopes"])
     needed = mail_scope(flow.get("transport", "smtp"))

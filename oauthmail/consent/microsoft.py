@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..clients import ClientConfig, microsoft_client, needs_instance_discovery_off, tenant_from_authority
-from ..errors import ConsentError, NetworkError
+from ..errors import ConsentError
 from ..i18n import Msg
 from ..providers import MSAL_RESERVED_SCOPES, Transport, microsoft_cloud_for_authority
 from ..secrets import redact
@@ -37,8 +37,6 @@ from .problems import (
     DEVICE_NEEDS_PUBLIC_HINT,
     GOOGLE_DEVICE,
     GOOGLE_DEVICE_HINT,
-    NETWORK,
-    NETWORK_HINT,
     NO_REFRESH_TOKEN,
     NO_REFRESH_TOKEN_HINT,
     SCOPE_NOT_GRANTED,
@@ -49,7 +47,9 @@ from .problems import (
     TIMEOUT_HINT,
     WRONG_PROVIDER_CLIENT,
     WRONG_PROVIDER_CLIENT_HINT,
+    network_error,
     provider_error,
+    unavailable,
 )
 from .result import ConsentResult
 
@@ -115,8 +115,9 @@ def msal_app(cfg: ClientConfig) -> Any:
             return msal.ConfidentialClientApplication(cfg.client_id, client_credential=cfg.client_secret, **kwargs)
         return msal.PublicClientApplication(cfg.client_id, **kwargs)
     except requests.RequestException as exc:
-        raise NetworkError(NETWORK, NETWORK_HINT, code="network", url=cfg.authority,
-                           reason=redact(str(exc), [cfg.client_secret])[:300]) from None
+        raise network_error(cfg.authority, exc, [cfg.client_secret]) from None
+    except msal.exceptions.MsalError as exc:
+        raise unavailable(cfg.authority, exc) from None
     except ValueError as exc:
         raise ConsentError(AUTHORITY_UNKNOWN, AUTHORITY_UNKNOWN_HINT, code="authority_unknown",
                            authority=cfg.authority, details=redact(str(exc), [cfg.client_secret])[:300]) from None
@@ -208,6 +209,7 @@ def _result(cfg: ClientConfig, flow: dict[str, Any], res: dict[str, Any]) -> Con
 
 def finish_microsoft(flow: dict[str, Any], params: dict[str, str]) -> ConsentResult:
     """Redeem the code with MSAL's saved flow dict (one resource's scopes)."""
+    import msal
     import requests
 
     cfg = ClientConfig.from_dict(flow["client"])
@@ -216,11 +218,12 @@ def finish_microsoft(flow: dict[str, Any], params: dict[str, str]) -> ConsentRes
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = app.acquire_token_by_auth_code_flow(dict(flow["msal_flow"]), params, scopes=flow["scopes"])
+    except requests.RequestException as exc:
+        raise network_error(cfg.authority, exc, [cfg.client_secret, params.get("code")]) from None
+    except msal.exceptions.MsalError as exc:
+        raise unavailable(cfg.authority, exc) from None
     except ValueError:
         raise ConsentError(STATE_MISMATCH, STATE_MISMATCH_HINT, code="state_mismatch") from None
-    except requests.RequestException as exc:
-        raise NetworkError(NETWORK, NETWORK_HINT, code="network", url=cfg.authority,
-                           reason=redact(str(exc), [cfg.client_secret, params.get("code")])[:300]) from None
     return _result(cfg, flow, res)
 
 
@@ -236,6 +239,9 @@ def start_device_code(
     if (isinstance(client, ClientConfig) and client.provider == "google") or (
             isinstance(client, dict) and ("web" in client or "installed" in client)):
         raise ConsentError(GOOGLE_DEVICE, GOOGLE_DEVICE_HINT, code="google_device_flow")
+    import msal
+    import requests
+
     cfg = _ms_client(client, tenant, authority)
     if cfg.client_secret:
         raise ConsentError(DEVICE_NEEDS_PUBLIC, DEVICE_NEEDS_PUBLIC_HINT, code="device_needs_public_client")
@@ -243,8 +249,10 @@ def start_device_code(
     scopes = ms_scopes(cfg.authority, transport)
     try:
         dflow = app.initiate_device_flow(scopes=scopes)
-    except Exception as exc:  # MSAL lets requests' errors through
-        raise NetworkError(NETWORK, NETWORK_HINT, code="network", url=cfg.authority, reason=str(exc)[:300]) from None
+    except requests.RequestException as exc:
+        raise network_error(cfg.authority, exc) from None
+    except msal.exceptions.MsalError as exc:
+        raise unavailable(cfg.authority, exc) from None
     if "user_code" not in dflow:
         raise provider_error(str(dflow.get("error", "")), str(dflow.get("error_description", "")), scopes=scopes)
     return ConsentFlow({
@@ -276,6 +284,7 @@ def finish_device_code(
     timeout: float | None = None,
 ) -> ConsentResult:
     """Poll until the person entered the code (or it expired, was declined, cancelled, timed out)."""
+    import msal
     import requests
 
     if flow.get("mode") != "device_code":
@@ -296,7 +305,9 @@ def finish_device_code(
     try:
         res = app.acquire_token_by_device_flow(dflow, exit_condition=exit_condition)
     except requests.RequestException as exc:
-        raise NetworkError(NETWORK, NETWORK_HINT, code="network", url=cfg.authority, reason=str(exc)[:300]) from None
+        raise network_error(cfg.authority, exc) from None
+    except msal.exceptions.MsalError as exc:
+        raise unavailable(cfg.authority, exc) from None
     if res.get("access_token"):
         return _result(cfg, flow, res)
     err = str(res.get("error") or "")

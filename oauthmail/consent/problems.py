@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ..errors import ConsentError
+from ..errors import ConsentError, NetworkError
 from ..i18n import Msg
 from ..secrets import redact
 
@@ -201,6 +201,15 @@ NETWORK_HINT = Msg(
     "その PEM ファイルを指定してください。",
 )
 
+UNAVAILABLE = Msg(
+    en="The sign-in service at {url} answered with an error of its own ({status}); this is usually temporary.",
+    ja="{url} のサインイン サービスがサービス側のエラー（{status}）を返しました。多くの場合は一時的なものです。",
+)
+UNAVAILABLE_HINT = Msg(
+    en="Wait a minute and start the sign-in again. If it keeps failing, check the provider's status page.",
+    ja="1 分ほど待ってから、サインインをやり直してください。続く場合はプロバイダーの稼働状況ページを確認してください。",
+)
+
 # --- Microsoft (AADSTS) ---------------------------------------------------------------------------
 
 AAD_REDIRECT = Msg(
@@ -347,3 +356,21 @@ def provider_error(
     if entry is not None:
         return ConsentError(entry.what, entry.fix, code=entry.code or entry.id, details=details, **params)
     return ConsentError(PROVIDER_ERROR, PROVIDER_ERROR_HINT, code=err or "provider_error", details=details, **params)
+
+
+def network_error(url: str, exc: BaseException, secrets: Iterable[str | None] = ()) -> NetworkError:
+    """A :class:`NetworkError` for a failed HTTPS call, explained by the catalog when it knows the text (TLS …)."""
+    text = redact(str(exc), secrets)
+    from ..explain import explain
+
+    entry = explain(text)
+    if entry is not None and entry.kind is NetworkError:
+        return NetworkError(entry.what, entry.fix, code=entry.code or entry.id, details=text[:600], url=url,
+                            reason=text[:200])
+    return NetworkError(NETWORK, NETWORK_HINT, code="network", details=text[:600], url=url, reason=text[:200])
+
+
+def unavailable(url: str, exc: BaseException) -> ConsentError:
+    """The provider answered 5xx or something MSAL could not read."""
+    return ConsentError(UNAVAILABLE, UNAVAILABLE_HINT, code="provider_unavailable", url=url,
+                        status=redact(str(exc))[:80] or type(exc).__name__)
