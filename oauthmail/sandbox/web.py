@@ -72,7 +72,7 @@ def bind_http(host: str, port: int, tls: ssl.SSLContext | None) -> _Server:
 
 def serve_http(server: _Server, app: SandboxApp) -> threading.Thread:
     server.app = app
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name=f"oauthmail-sandbox-http-{server.server_address[1]}", daemon=True)
     thread.start()
     return thread

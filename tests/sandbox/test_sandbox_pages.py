@@ -1,0 +1,159 @@
+"""The pages a person reads (English/Japanese, relative links), the handle API and restarts."""
+
+from __future__ import annotations
+
+import json
+import re
+import smtplib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from oauthmail.sandbox import Sandbox, SandboxHandle, ensure_running, load_info
+
+MAIL = "https://mail.google.com/"
+
+
+def _auth_url(sb: Any, **extra: str) -> str:
+    from google_auth_oauthlib.flow import Flow
+
+    flow = Flow.from_client_secrets_file(str(sb.client_secrets_web), scopes=[MAIL],
+                                         redirect_uri=sb.google_web_redirect_uri)
+    url, _ = flow.authorization_url(**extra)
+    return str(url)
+
+
+def test_consent_page_in_english_and_japanese(sandbox: Any) -> None:
+    url = _auth_url(sandbox)
+    en = requests.get(url, timeout=5).text
+    assert "oauthmail Sandbox Mailer (Web) wants to access your account" in en
+    assert "Read, compose, send and permanently delete all your email from Gmail" in en
+    assert "carol@example.com" in en and "not a test user" in en
+    ja = requests.get(url + "&hl=ja", timeout=5).text
+    assert "アクセスを求めています" in ja and "許可" in ja and "拒否" in ja
+    by_header = requests.get(url, headers={"Accept-Language": "ja-JP,ja;q=0.9"}, timeout=5).text
+    assert "アクセスを求めています" in by_header
+    # Every form action and link is relative (works behind jupyter-server-proxy).
+    for page in (en, ja):
+        assert not re.search(r'(action|href)="/', page)
+
+
+def test_microsoft_consent_and_device_pages(sandbox: Any) -> None:
+    import msal
+
+    app = msal.PublicClientApplication(sandbox.microsoft_public_client_id, authority=sandbox.microsoft_authority,
+                                       instance_discovery=False)
+    flow = app.initiate_auth_code_flow(["https://outlook.office.com/SMTP.Send"], redirect_uri="http://localhost",
+                                       response_mode="query")
+    page = requests.get(flow["auth_uri"] + "&hl=ja", timeout=5).text
+    assert "SMTP AUTH を使ってメールボックスからメールを送信する" in page and "承諾" in page
+    assert "dave@contoso.example" in page and "alice@example.com" not in page
+    device = requests.get(sandbox.microsoft_device_verification_uri, timeout=5).text
+    assert 'action="devicelogin"' in device and "Enter code" in device
+
+
+def test_error_page_is_readable(sandbox: Any) -> None:
+    r = requests.get(sandbox.microsoft_authority + "/oauth2/v2.0/authorize?client_id="
+                     + sandbox.microsoft_web_client_id + "&redirect_uri=http://localhost:1/nope&response_type=code"
+                     "&scope=openid&hl=ja", timeout=5)
+    assert r.status_code == 400 and "AADSTS50011" in r.text and "サインインのエラー" in r.text
+
+
+def test_mailbox_page_lists_and_shows_messages(sandbox: Any) -> None:
+    client_id = json.loads(sandbox.client_secrets_web.read_text())["web"]["client_id"]
+    token = sandbox.mint_tokens("google", client_id, "alice@example.com", [MAIL])["access_token"]
+    with smtplib.SMTP_SSL(sandbox.smtp_host, sandbox.smtp_ssl_port, timeout=10) as smtp:
+        smtp.ehlo()
+        smtp.auth("XOAUTH2", lambda c=None: f"user=alice@example.com\x01auth=Bearer {token}\x01\x01")
+        smtp.sendmail("alice@example.com", ["bob@example.com"],
+                      b"From: alice@example.com\r\nTo: bob@example.com\r\nSubject: <b>hello</b>\r\n\r\nline\r\n")
+    sandbox.mailbox.wait_for(1)
+    listing = requests.get(sandbox.mailbox_url, timeout=5).text
+    assert "&lt;b&gt;hello&lt;/b&gt;" in listing and 'href="mailbox/1"' in listing
+    one = requests.get(sandbox.mailbox_url + "/1", timeout=5)
+    assert one.status_code == 200 and "line" in one.text and "alice@example.com" in one.text
+    assert requests.get(sandbox.mailbox_url + "/7", timeout=5).status_code == 404
+    # The same pages over plain HTTP, for jupyter-server-proxy.
+    assert "hello" in requests.get(sandbox.info["ui_url"] + "/mailbox", timeout=5).text
+
+
+def test_public_url_through_jupyter_server_proxy(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = sandbox.base_url + "/o/oauth2/auth?client_id=x"
+    assert sandbox.public_url(url) == url
+    ui_port = sandbox.info["ui_url"].rsplit(":", 1)[1]
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/alice/")
+    assert sandbox.public_url(url) == f"/user/alice/proxy/{ui_port}/o/oauth2/auth?client_id=x"
+    monkeypatch.setenv("JUPYTERHUB_PUBLIC_URL", "https://hub.example.org/user/alice/")
+    assert sandbox.public_url(url) == f"https://hub.example.org/user/alice/proxy/{ui_port}/o/oauth2/auth?client_id=x"
+    assert sandbox.public_url("http://127.0.0.1:48888/callback") == "http://127.0.0.1:48888/callback"
+    from oauthmail.commands.sandbox import summary
+
+    assert f"/proxy/{ui_port}/mailbox" in summary(sandbox)
+
+
+def test_handle_from_another_process_view(sandbox: Any) -> None:
+    info = load_info(sandbox.state_dir)
+    assert info is not None and info["base_url"] == sandbox.base_url
+    handle = SandboxHandle(info)
+    before = sandbox.clock.now()
+    handle.clock.advance(100)
+    assert sandbox.clock.now() >= before + 100
+    handle.set_fault("token_status", 503)
+    assert sandbox.idp.faults["token_status"] == 503
+    handle.set_fault("token_status", None)
+    handle.set_smtp_auth_disabled("dave@contoso.example")
+    assert "dave@contoso.example" in sandbox.smtp_handler.smtp_auth_disabled
+    minted = handle.mint_tokens("microsoft", handle.microsoft_web_client_id, "dave@contoso.example",
+                                ["https://outlook.office.com/SMTP.Send"])
+    handle.revoke(minted["refresh_token"])
+    assert sandbox.idp.refresh[minted["refresh_token"]].revoked
+    assert handle.token_requests == []
+    assert handle.users_of("microsoft") == ["dave@contoso.example", "erin@contoso.example"]
+    forged = SandboxHandle({**info, "admin_token": "wrong"})
+    with pytest.raises(OSError):
+        forged.clock.now()
+
+
+def test_ensure_running_reuses_or_starts(sandbox: Any, tmp_path: Path) -> None:
+    again = ensure_running(sandbox.state_dir)
+    assert isinstance(again, SandboxHandle) and again.base_url == sandbox.base_url
+    fresh = ensure_running(tmp_path / "kernel")
+    try:
+        assert isinstance(fresh, Sandbox) and fresh.running
+        assert fresh.google_web_redirect_uri == "http://127.0.0.1:48888/callback"
+        assert ensure_running(tmp_path / "kernel") is fresh
+    finally:
+        fresh.stop()
+    assert load_info(tmp_path / "kernel") is None
+
+
+def test_restart_keeps_refresh_tokens_and_secrets(tmp_path: Path) -> None:
+    with Sandbox(tmp_path) as sb:
+        client_id = json.loads(sb.client_secrets_web.read_text())["web"]["client_id"]
+        secret = json.loads(sb.client_secrets_web.read_text())["web"]["client_secret"]
+        rt = sb.mint_tokens("google", client_id, "alice@example.com", [MAIL])["refresh_token"]
+        sb.clock.advance(86400)
+    assert oct((tmp_path / "tokens.json").stat().st_mode & 0o777) == "0o600"
+    with Sandbox(tmp_path) as sb:
+        assert json.loads(sb.client_secrets_web.read_text())["web"]["client_secret"] == secret
+        r = requests.post(sb.google_token_uri, data={"grant_type": "refresh_token", "refresh_token": rt,
+                                                     "client_id": client_id, "client_secret": secret},
+                          timeout=5, verify=str(sb.ca_file))
+        assert r.status_code == 200
+        assert sb.clock.now() > __import__("time").time() + 86000  # the moved clock is kept too
+
+
+def test_config_file_users_and_clients(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({
+        "users": [{"email": "trainer@example.com", "provider": "google"},
+                  {"email": "ops@fabrikam.example", "provider": "microsoft", "smtp_auth_disabled": True}],
+        "lifetimes": {"google_access_token": 60},
+    }))
+    with Sandbox(tmp_path / "s", cfg) as sb:
+        assert sb.users == ["trainer@example.com", "ops@fabrikam.example"]
+        client_id = json.loads(sb.client_secrets_web.read_text())["web"]["client_id"]
+        assert sb.mint_tokens("google", client_id, "trainer@example.com", [MAIL])["expires_in"] == 60
+        assert "ops@fabrikam.example" in sb.smtp_handler.smtp_auth_disabled
