@@ -142,3 +142,11 @@ def test_silent_connection_does_not_block_the_callback() -> None:
             socket.create_connection(("127.0.0.1", port)):
         _get(f"http://127.0.0.1:{port}/cb?code=c&state=S")
         assert listener.wait(2).endswith("code=c&state=S")
+
+
+def test_behind_a_proxy_public_redirect_local_listen() -> None:
+    port = _free_port()
+    public = f"https://hub.example/hub/user-redirect/proxy/{port}/callback"
+    with LoopbackListener(public, state="S", listen=f"http://127.0.0.1:{port}/callback") as listener:
+        _get(f"http://127.0.0.1:{port}/callback?code=px&state=S")  # what jupyter-server-proxy forwards
+        assert listener.wait(2) == public + "?code=px&state=S"

@@ -122,8 +122,9 @@ def run_consent(
     on_url: Callable[[str], object] | None = None,
     cancel: threading.Event | None = None,
     listener: LoopbackListener | None = None,
+    listen: str | None = None,
 ) -> ConsentResult:
-    """Listen on the flow's redirect, show/open the URL, wait for the right callback, and finish."""
+    """Listen on the flow's redirect (or ``listen``, behind a proxy), show/open the URL, wait, and finish."""
     _check_flow(flow)
     if flow.get("mode") == "device_code":
         if on_url is not None:
@@ -132,7 +133,7 @@ def run_consent(
             open_in_browser(str(flow["verification_uri"]))
         return check_email(finish_device_code(flow, cancel=cancel, timeout=timeout), flow.get("email") or None)
     own = listener is None
-    active = listener or LoopbackListener(flow["redirect_uri"], state=flow["state"])
+    active = listener or LoopbackListener(flow["redirect_uri"], state=flow["state"], listen=listen)
     active.start()
     try:
         if on_url is not None:

@@ -143,10 +143,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class LoopbackListener:
     """Listens on the redirect's host and port until the callback with the right ``state`` arrives."""
 
-    def __init__(self, redirect_uri: str, *, state: str | None = None) -> None:
+    def __init__(self, redirect_uri: str, *, state: str | None = None, listen: str | None = None) -> None:
+        """``listen``: the local address when ``redirect_uri`` is a public proxy address for it
+        (jupyter-server-proxy on JupyterHub: ``https://hub/user-redirect/proxy/48888/callback``
+        reaches ``http://127.0.0.1:48888/callback``; fact 65)."""
         self.redirect_uri = redirect_uri
         self.state = state
-        self.host, self.port, self.path = parse_loopback(redirect_uri)
+        self.host, self.port, self.path = parse_loopback(listen or redirect_uri)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
