@@ -123,7 +123,7 @@ def test_checklist_in_japanese() -> None:
 
 
 def test_unknown_step_names_the_known_ones() -> None:
-    with pytest.raises(KeyError, match="google.project"):
+    with pytest.raises(KeyError, match=r"google\.project"):
         step("google.projekt")
     assert all(s.ticks for s in STEPS.values())
 
@@ -189,6 +189,14 @@ def test_oob_file_is_warned_not_refused() -> None:
     assert any("OOB" in w or "oob" in w for w in c.warnings)
 
 
+def test_sandbox_client_refused_in_real_mode() -> None:
+    s = make_session()
+    s.mode = "real"
+    c = ClientController(s)
+    assert c.use_sandbox() is None
+    failed_with(c, "sandbox_client_in_real_mode")
+
+
 def test_typed_google_values() -> None:
     c = ClientController(make_session())
     assert c.use_google("123-abc.apps.googleusercontent.com", "   ") is None
@@ -240,7 +248,7 @@ def test_google_consent_in_the_sandbox_writes_the_ini(sandbox: Any) -> None:
 
 
 def test_microsoft_consent_in_the_sandbox(sandbox: Any) -> None:
-    s, c = signed_in(sandbox, "microsoft")
+    s, _ = signed_in(sandbox, "microsoft")
     assert s.account in sandbox.users_of("microsoft")
     assert "authority = " in s.ini().read_text()
 
@@ -344,7 +352,7 @@ def test_send_before_sign_in() -> None:
 
 
 def test_send_and_export_end_to_end(sandbox: Any) -> None:
-    s, consent = signed_in(sandbox)
+    s, _ = signed_in(sandbox)
     ChecklistController(s, step("google.project")).tick_all()
     sender = SendController(s)
     assert sender.default_recipient() == s.account
@@ -423,7 +431,9 @@ def test_load_existing_ini(sandbox: Any, tmp_path: Path) -> None:
 def test_environment_check_in_the_sandbox(sandbox: Any) -> None:
     c = EnvironmentController(make_session("google", sandbox))
     reach = c.check(timeout=2)
-    assert reach and all(r.ok for r in reach), [(r.host, r.port, r.text) for r in reach]
+    local = [r for r in reach if r.host == "127.0.0.1"]
+    assert len(local) == 3 and all(r.ok for r in local), [(r.host, r.port, r.text) for r in reach]
+    assert {"smtp.gmail.com", "smtp.office365.com", "oauth2.googleapis.com"} <= {r.host for r in reach}
     names = [k for k, _ in c.rows]
     assert "kernel" in names and "python" in names and "msal" in names
 
@@ -445,7 +455,8 @@ def test_doctor_on_a_sandbox_ini(sandbox: Any) -> None:
     assert report is not None and d.status == "done", d.message
     assert report.checks
     missing = DoctorController(make_session())
-    assert missing.run("/nonexistent/x.ini") is None or missing.report is not None
+    out = missing.run("/nonexistent/x.ini")
+    assert (out is None and missing.status == "failed") or not out.ok
 
 
 def test_explain() -> None:

@@ -92,9 +92,15 @@ class Kit:
     def mode(self) -> None:
         from .views import ModeView
 
-        self._show("mode", ModeView(self.session))
+        self._show("mode", ModeView(self.session, on_change=self._mode_changed))
         if self.session.autorun and self.session.mode != "sandbox":
             print(AUTORUN_REAL.format(self.lang))
+
+    def _mode_changed(self) -> None:
+        for view in self.views.values():
+            hook = getattr(view, "mode_changed", None)
+            if callable(hook):
+                hook()
 
     def checklist(self, step_id: str) -> None:
         from .views import ChecklistView

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..clients import ClientConfig
 from ..errors import ConfigError, ConsentError, OAuthMailError
@@ -52,6 +53,12 @@ CLIENT_READY = Msg(en="Client ready: {kind}, ID {client_id}, secret {secret} (fr
 CLIENT_SANDBOX = Msg(
     en="Sandbox: the values come from the practice server (in the real console you would copy or download them).",
     ja="サンドボックス: 値は練習用サーバーから取り込みました（本番ではコンソールからコピーまたはダウンロードします）。",
+)
+SANDBOX_CLIENT_IN_REAL = Msg(en="The sandbox client is only for the sandbox; the switch above is set to Real.",
+                             ja="サンドボックスのクライアントはサンドボックス専用です。上の切り替えが「本番」になっています。")
+SANDBOX_CLIENT_IN_REAL_HINT = Msg(
+    en="Upload your own client JSON or type your console's values, or switch back to Sandbox (practice).",
+    ja="ご自分のクライアント JSON をアップロードするかコンソールの値を入力してください。練習するなら「サンドボックス（練習）」に戻してください。",
 )
 NO_CLIENT = Msg(en="The client step is not done yet.", ja="クライアントの手順がまだ終わっていません。")
 NO_CLIENT_HINT = Msg(en="Go back to the client cell, upload the JSON or type the values, and press the button.",
@@ -194,6 +201,7 @@ class ClientController(Controller):
     def _accept(self, values: ClientConfig, source: str) -> ClientConfig:
         self.values = values
         self.session.client = values
+        self.session.client_from_sandbox = source == "sandbox"
         self.warnings = list(values.warnings)
         secret = "*****" if values.client_secret else "-"
         text = CLIENT_READY.format(self.session.lang, kind=values.client_type,
@@ -244,6 +252,8 @@ class ClientController(Controller):
         try:
             from ..clients import load_google_client, microsoft_client
 
+            if self.session.mode != "sandbox":
+                raise ConfigError(SANDBOX_CLIENT_IN_REAL, SANDBOX_CLIENT_IN_REAL_HINT, code="sandbox_client_in_real_mode")
             sb = self.session.sandbox()
             if self.session.provider == "google":
                 cfg = load_google_client(sb.client_secrets_web if kind == "web" else sb.client_secrets_installed)
@@ -310,7 +320,7 @@ class ConsentController(Controller):
 
         ini = self.session.ini()
         smtp: dict[str, Any] = {}
-        if self.session.mode == "sandbox":
+        if self.session.mode == "sandbox" and self.session.client_from_sandbox:
             sb = self.session.sandbox()
             smtp = {"smtp_host": sb.smtp_host, "smtp_port": int(sb.smtp_starttls_port), "smtp_security": "starttls"}
         consent.save_result(ini, result, make_default=True, **smtp)
@@ -672,10 +682,16 @@ class EnvironmentController(Controller):
         return rows
 
     def targets(self) -> list[tuple[str, int]]:
+        """The provider's token and SMTP hosts (both providers), plus the sandbox's own ports in the sandbox."""
+        other = "microsoft" if self.session.provider == "google" else "google"
+        real = REAL_HOSTS[self.session.provider] + REAL_HOSTS[other]
         if self.session.mode == "sandbox":
             sb = self.session.sandbox()
-            return [(sb.smtp_host, int(sb.smtp_starttls_port)), (sb.smtp_host, int(sb.smtp_ssl_port))]
-        return REAL_HOSTS[self.session.provider] + (REAL_HOSTS["microsoft" if self.session.provider == "google" else "google"])
+            base = urlsplit(str(sb.base_url))
+            local = [(base.hostname or "127.0.0.1", int(base.port or 443)),
+                     (str(sb.smtp_host), int(sb.smtp_starttls_port)), (str(sb.smtp_host), int(sb.smtp_ssl_port))]
+            return local + real
+        return real
 
     def check(self, timeout: float = 3.0) -> list[Reach]:
         lang = self.session.lang

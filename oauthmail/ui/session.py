@@ -71,6 +71,7 @@ class Session:
     ticks: dict[str, Tick] = field(default_factory=dict)
     #: The client step's :class:`~oauthmail.clients.ClientConfig`; the signed-in account's address.
     client: Any = None
+    client_from_sandbox: bool = False
     account: str = ""
     #: Microsoft redirect registered for the client (the sandbox's, or the seed's localhost one).
     redirect_uri: str = ""

@@ -92,6 +92,16 @@ L_AUTO = Msg(en="(ticked automatically: autorun)", ja="（自動実行のため�
 L_ELAPSED = Msg(en="{seconds} s", ja="{seconds} 秒")
 
 
+W_STATE_ON = Msg(
+    en="Heads-up: JupyterLab is set to save widget state, which would write what you type into widgets into this "
+    ".ipynb. The kit clears the secret box after use; to be safe, turn off Settings → \"Save Widget State "
+    "Automatically\" (make lab and Binder turn it off for you).",
+    ja="注意: JupyterLab がウィジェットの状態を保存する設定になっています。このままだとウィジェットに入力した内容が"
+    " .ipynb に書き込まれます。キットはシークレットの入力欄を使用後に空にしますが、念のため「設定」→"
+    "「Save Widget State Automatically」をオフにしてください（make lab と Binder では自動でオフになります）。",
+)
+
+
 def _w() -> Any:
     import ipywidgets
 
@@ -138,10 +148,15 @@ class ModeView(View):
                                       value=session.mode, description=L_MODE.format(lang),
                                       style={"description_width": "initial"})
         self.note = w.HTML()
+        self.warning = w.HTML()
+        from ..labsetup import widget_state_saving_on
+
+        if widget_state_saving_on():
+            self.warning.value = f"<div style='color:#a60'>⚠ {html.escape(W_STATE_ON.format(lang))}</div>"
         self._on_change = on_change
         self.toggle.observe(self._changed, names="value")
         self._render()
-        self.box = w.VBox([self.toggle, self.note])
+        self.box = w.VBox([self.toggle, self.note, self.warning])
 
     def _changed(self, change: dict[str, Any]) -> None:
         self.session.mode = change["new"]
@@ -218,11 +233,16 @@ class ClientView(View):
         self.sandbox_button.on_click(lambda _b: self.ctrl.use_sandbox(self.kind.value if s.provider == "google" else
                                                                       ("public" if self.public.value else "web")))
         ctrl.subscribe(self._render)
+        self.mode_changed()
         if s.provider == "google":
             fields = [self.upload, self.client_id, self.secret, self.kind]
         else:
             fields = [self.client_id, self.secret, self.public, self.account_type, self.tenant, self.expires]
         self.box = w.VBox([*fields, w.HBox([self.button, self.sandbox_button]), self.status, self.warnings])
+
+    def mode_changed(self) -> None:
+        """The sandbox button only makes sense in the sandbox."""
+        self.sandbox_button.layout.display = "" if self.ctrl.session.mode == "sandbox" else "none"
 
     def _uploaded(self, change: dict[str, Any]) -> None:
         files = change["new"]
