@@ -246,8 +246,9 @@ class SandboxHandler:
             with self.lock:
                 over = self.delivered_since_fault >= int(drop_after)
             if over:
-                assert server.transport is not None
-                server.transport.abort()
+                transport = server.transport
+                assert isinstance(transport, asyncio.Transport)
+                transport.abort()
                 return "421 4.4.2 Connection dropped (sandbox fault smtp_drop_after)"
         user = str(session.auth_data or "")
         person = self.idp.user(user)
@@ -343,8 +344,9 @@ class SandboxController(Controller):
         return SandboxSMTP(self.handler, implicit_tls=self.implicit_tls, **self.SMTP_kwargs)
 
     def _trigger_server(self) -> None:
-        assert self.server is not None
-        self.port = self.server.sockets[0].getsockname()[1]
+        server = self.server
+        assert isinstance(server, asyncio.Server)
+        self.port = server.sockets[0].getsockname()[1]
         # Connect once so aiosmtpd builds its protocol object (it does so lazily).
         with socket.create_connection((self.hostname, self.port), 1.0) as sock:
             if self.ssl_context:

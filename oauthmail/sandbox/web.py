@@ -49,7 +49,7 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 64
 
     def __init__(self, addr: tuple[str, int], app: SandboxApp | None, tls: ssl.SSLContext | None) -> None:
-        self.app = app  # type: ignore[assignment]
+        self.app: SandboxApp | None = app
         self.tls = tls
         super().__init__(addr, _Handler)
 
@@ -108,7 +108,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     @property
     def app(self) -> SandboxApp:
-        return self.server.app
+        app = self.server.app
+        assert app is not None
+        return app
 
     def _query(self) -> dict[str, str]:
         return dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))

@@ -49,7 +49,7 @@ def test_cli_starts_prints_summary_writes_info_and_stops_on_sigint(tmp_path: Pat
         assert oct((state / "sandbox.json").stat().st_mode & 0o777) == "0o600"
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0 and "Sandbox stopped" in err and "Traceback" not in err
     assert json.loads((state / "sandbox.json").read_text())["status"] == "stopped"
     assert (state / "ca.pem").exists() and (state / "mailbox").is_dir()

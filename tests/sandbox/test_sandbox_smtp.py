@@ -71,7 +71,7 @@ def test_ehlo_advertises_auth_only_after_tls(sandbox: Any) -> None:
         smtp.ehlo()
         assert "auth" not in smtp.esmtp_features and "starttls" in smtp.esmtp_features
         code, msg = smtp.docmd("AUTH", "XOAUTH2")
-        assert code == 530
+        assert code == 530 and b"STARTTLS" in msg
         smtp.starttls()
         smtp.ehlo()
         assert set(smtp.esmtp_features["auth"].split()) == {"XOAUTH2", "OAUTHBEARER", "PLAIN", "LOGIN"}
@@ -205,3 +205,13 @@ def test_eml_files_are_atomic_and_traced(sandbox: Any) -> None:
     msg = sandbox.mailbox.messages()[0]
     assert msg["Subject"] == "日本語" and msg["X-Sandbox-Envelope-To"] == f"{DAVE}, x@example.org"
     assert token not in paths[0].read_text("utf-8", "replace")
+
+
+@pytest.mark.parametrize("arg", ["XOAUTH2 !!!notbase64", "XOAUTH2 " + base64.b64encode(b"garbage").decode(),
+                                 "OAUTHBEARER " + base64.b64encode(b"n,a=x,").decode()])
+def test_malformed_auth_is_answered_not_crashed(sandbox: Any, arg: str) -> None:
+    with connect(sandbox) as smtp:
+        code, msg = smtp.docmd("AUTH", arg)
+        assert (code, msg) == (501, b"5.5.2 Cannot Decode response")
+        assert smtp.noop()[0] == 250  # the session is still usable
+        assert smtp.docmd("AUTH", "CRAM-MD5")[0] == 504
