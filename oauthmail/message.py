@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import mimetypes
 import re
 from collections.abc import Mapping, Sequence
 from email import encoders
@@ -186,6 +185,8 @@ def _attachment_part(item: Attachment) -> MIMEBase:
         mime = None
     check_header_value("attachment file name", name)
     if not mime:
+        import mimetypes  # reads the system's type tables: only when there is an attachment
+
         guessed, encoding = mimetypes.guess_type(name, strict=False)
         mime = guessed if guessed and not encoding else "application/octet-stream"
     check_header_value("attachment MIME type", mime)

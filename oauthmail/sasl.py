@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
 from .errors import ConfigError
@@ -82,6 +81,8 @@ def decode_challenge(challenge: bytes | str) -> str:
 
 def parse_error_json(text: str) -> dict[str, Any] | None:
     """Gmail's ``{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}`` or ``None``."""
+    import json  # only on the error path
+
     try:
         value = json.loads(text)
     except (ValueError, TypeError):

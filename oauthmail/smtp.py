@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import explain
 from .errors import AuthenticationError, DeliveryError, NetworkError, OAuthMailError
 from .i18n import Msg
 from .sasl import MECHANISMS, SaslAuthObject
@@ -204,7 +203,7 @@ def connect(
     else:
         conn = TracingSMTP(local_hostname=_local_name(), timeout=timeout)
     conn.transcript = transcript  # type: ignore[attr-defined]
-    conn._host = host  # type: ignore[attr-defined]  # smtplib sets it only in __init__; TLS needs it for SNI/hostname checks
+    conn._host = host  # type: ignore[union-attr]  # smtplib sets it only in __init__; TLS needs it for SNI/hostname checks
     if transcript is not None:
         transcript.note(f"connect {where} ({security})")
     try:
@@ -272,6 +271,8 @@ def authenticate(
 
 def auth_error(code: int, msg: bytes | str, user: str, challenge: str | None = None) -> AuthenticationError:
     """The :class:`AuthenticationError` for a refused login, with the catalog's advice."""
+    from . import explain  # the catalog loads only when something went wrong
+
     reply = reply_text(code, msg)
     details = reply if not challenge else f"{reply} (server said: {redact(challenge)})"
     found = explain.error_for(details, AuthenticationError, smtp_code=code, user=user, reply=reply)
@@ -286,6 +287,8 @@ def auth_error(code: int, msg: bytes | str, user: str, challenge: str | None = N
 
 def delivery_error(code: int, msg: bytes | str, stage: str) -> DeliveryError:
     """The :class:`DeliveryError` for a refused MAIL/RCPT/DATA, with the catalog's advice."""
+    from . import explain
+
     reply = reply_text(code, msg)
     found = explain.error_for(reply, DeliveryError, smtp_code=code, stage=stage, reply=reply)
     if isinstance(found, DeliveryError):

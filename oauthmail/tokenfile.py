@@ -26,7 +26,6 @@ import contextlib
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
@@ -478,6 +477,8 @@ def atomic_write(path: str | Path, text: str, mode: int = 0o600) -> None:
     A temp file in the same folder (created 0600 by :func:`tempfile.mkstemp`), flushed and
     fsync'ed, then :func:`os.replace`-d over the target; the folder is fsync'ed too.
     """
+    import tempfile  # only when writing: reading a cached token must stay cheap
+
     p = Path(path).expanduser()
     try:
         p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from . import explain, providers, tokenfile
+from . import providers, tokenfile
 from .errors import ConfigError, NetworkError, OAuthMailError, TokenError
 from .i18n import Msg
 from .secrets import mask, redact
@@ -140,6 +140,8 @@ def _secrets(acc: tokenfile.Account) -> list[str]:
 
 
 def _error_from_text(text: str, acc: tokenfile.Account, url: str) -> OAuthMailError:
+    from . import explain  # the catalog loads only when something went wrong
+
     clean = redact(text, _secrets(acc))[:500]
     found = explain.error_for(clean, TokenError, account=acc.email, url=url)
     if found is not None:
