@@ -467,3 +467,11 @@ def test_explain() -> None:
     assert c.message == entry.title.format("ja")
     assert c.explain("completely unknown gibberish 12345") is None
     assert c.status == "done" and "一覧" in c.message
+
+
+def test_step_texts_exist_in_both_languages() -> None:
+    for s in STEPS.values():
+        for msg in (s.title, *(m for _, m in s.ticks)):
+            assert msg.en.strip() and msg.ja.strip()
+            assert msg.placeholders("en") == msg.placeholders("ja")
+            assert any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in msg.ja), msg.ja

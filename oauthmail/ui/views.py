@@ -61,7 +61,7 @@ L_DEVICE = Msg(en="Sign in with a device code", ja="デバイス コードでサ
 L_CANCEL = Msg(en="Cancel", ja="中止")
 L_OPEN_LINK = Msg(en="Open the sign-in page", ja="サインインページを開く")
 L_PASTE = Msg(en="Address after sign-in", ja="サインイン後のアドレス")
-L_PASTE_PH = Msg(en="http://…/callback?code=…", ja="http://…/callback?code=…")
+L_PASTE_PH = Msg(en="http://…/callback?code=… (the whole address)", ja="http://…/callback?code=…（アドレス全体）")
 L_PASTE_BUTTON = Msg(en="Finish with this address", ja="このアドレスで完了")
 L_TO = Msg(en="To", ja="宛先")
 L_SUBJECT = Msg(en="Subject", ja="件名")
