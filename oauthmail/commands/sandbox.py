@@ -38,7 +38,7 @@ S_USERS = Msg(en="Users", ja="利用者")
 S_GOOGLE_USER = Msg(en="Google, test user", ja="Google、テストユーザー")
 S_GOOGLE_NOT_TEST = Msg(en="Google, NOT a test user (sees 'Access blocked')",
                         ja="Google、テストユーザーではない（「アクセスをブロック」になります）")
-S_MS_USER = Msg(en="Microsoft 365", ja="Microsoft 365")
+S_MS_USER = Msg(en="Microsoft 365", ja="Microsoft 365 の利用者")
 S_MAILBOX = Msg(en="Mailbox page", ja="メールボックスのページ")
 S_MAILBOX_CLI = Msg(en="or: oauthmail mailbox --state-dir {dir}", ja="またはコマンド: oauthmail mailbox --state-dir {dir}")
 S_INFO = Msg(en="For scripts", ja="スクリプト向け")
