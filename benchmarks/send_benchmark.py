@@ -86,6 +86,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--batch", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
 
     from oauthmail.sandbox import Sandbox
@@ -116,9 +117,12 @@ def main() -> int:
                 kit_t.append(timed(kit, env))
                 bare_t.append(timed(bare, env))
             k, b = statistics.median(kit_t), statistics.median(bare_t)
-            print(f"[1] oauthmail send (cached token): median {k * 1000:.1f} ms over {args.runs} runs")
-            print(f"    bare smtplib script           : median {b * 1000:.1f} ms")
-            print(f"    ratio {k / b:.2f}  (goal <= 1.30)  {'OK' if k / b <= 1.3 else 'OVER GOAL'}")
+            kmin, bmin = min(kit_t), min(bare_t)
+            print(f"[1] oauthmail send (cached token): median {k * 1000:.1f} ms, best {kmin * 1000:.1f} ms "
+                  f"over {args.runs} runs")
+            print(f"    bare smtplib script           : median {b * 1000:.1f} ms, best {bmin * 1000:.1f} ms")
+            print(f"    ratio of medians {k / b:.2f}, of best runs {kmin / bmin:.2f}  (goal <= 1.30)  "
+                  f"{'OK' if k / b <= 1.3 else 'OVER GOAL'}")
 
             # 2. what the send imports
             p = subprocess.run([sys.executable, "-X", "importtime", "-m", "oauthmail", *kit[kit.index("send"):]],
@@ -134,24 +138,35 @@ def main() -> int:
             msgs = [build_message(sender=USER, to=TO, subject=f"batch {i}", body=f"message {i}")
                     for i in range(args.batch)]
             ctx = ssl.create_default_context(cafile=str(sb.ca_file))
-            t0 = time.perf_counter()
-            conn = smtplib.SMTP(sb.smtp_host, sb.smtp_starttls_port, timeout=30, local_hostname="localhost")
-            conn.starttls(context=ctx)
-            conn.ehlo()
-            conn.auth("XOAUTH2", lambda c=None: f"user={USER}\x01auth=Bearer {token}\x01\x01" if c is None else "")
-            for m in msgs:
-                conn.sendmail(USER, recipients(m), message_bytes(m))
-            conn.quit()
-            bare_batch = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            with Mailer(ini) as mailer:
-                result = mailer.send_many(msgs)
-            kit_batch = time.perf_counter() - t0
-            assert result.ok and len(result.sent) == args.batch, result.failed[:1]
-            print(f"[3] {args.batch} messages, one connection: Mailer.send_many {kit_batch * 1000:.0f} ms, "
-                  f"bare smtplib loop {bare_batch * 1000:.0f} ms")
-            print(f"    ratio {kit_batch / bare_batch:.2f}  (goal <= 1.20)  "
-                  f"{'OK' if kit_batch / bare_batch <= 1.2 else 'OVER GOAL'}")
+
+            def bare_loop() -> float:
+                t0 = time.perf_counter()
+                conn = smtplib.SMTP(sb.smtp_host, sb.smtp_starttls_port, timeout=30, local_hostname="localhost")
+                conn.starttls(context=ctx)
+                conn.ehlo()
+                conn.auth("XOAUTH2",
+                          lambda c=None: f"user={USER}\x01auth=Bearer {token}\x01\x01" if c is None else "")
+                for m in msgs:
+                    conn.sendmail(USER, recipients(m), message_bytes(m))
+                conn.quit()
+                return time.perf_counter() - t0
+
+            def kit_loop() -> float:
+                t0 = time.perf_counter()
+                with Mailer(ini) as mailer:
+                    result = mailer.send_many(msgs)
+                assert result.ok and len(result.sent) == args.batch, result.failed[:1]
+                return time.perf_counter() - t0
+
+            bare_b, kit_b = [], []
+            for _ in range(args.rounds):  # interleaved, so load on the machine hits both alike
+                bare_b.append(bare_loop())
+                kit_b.append(kit_loop())
+            kb, bb = statistics.median(kit_b), statistics.median(bare_b)
+            print(f"[3] {args.batch} messages, one connection ({args.rounds} rounds): Mailer.send_many median "
+                  f"{kb * 1000:.0f} ms, bare smtplib loop median {bb * 1000:.0f} ms")
+            print(f"    ratio of medians {kb / bb:.2f}, of best rounds {min(kit_b) / min(bare_b):.2f}  "
+                  f"(goal <= 1.20)  {'OK' if kb / bb <= 1.2 else 'OVER GOAL'}")
         finally:
             sb.stop()
     return 0

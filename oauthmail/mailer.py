@@ -327,9 +327,17 @@ def send_message(
     timeout: float = 30,
     transcript: Transcript | None = None,
 ) -> SendResult:
-    """Send one message with the account's token; errors carry ``.transcript`` (masked)."""
+    """Send one message with the account's token; errors carry ``.transcript`` (masked).
+
+    ``debug=True`` prints the masked transcript to stderr as the conversation goes.
+    """
     t0 = time.perf_counter()
-    t = transcript if transcript is not None else Transcript()
+    if transcript is not None:
+        t = transcript
+    else:
+        import sys
+
+        t = Transcript(echo=sys.stderr if debug else None)
     mailer = Mailer(ini, account, smtp_host=smtp_host, smtp_port=smtp_port, smtp_security=smtp_security,
                     mechanism=mechanism, timeout=timeout, transcript=t, max_reconnects=1)
     try:

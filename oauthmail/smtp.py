@@ -14,7 +14,7 @@ import ssl
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 from .errors import AuthenticationError, DeliveryError, NetworkError, OAuthMailError
 from .i18n import Msg
@@ -85,6 +85,8 @@ class Transcript:
     secrets: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     start: float = field(default_factory=time.perf_counter)
+    #: Also print each line as it happens (``--debug``: a hang shows where it hangs).
+    echo: TextIO | None = None
 
     def add_secret(self, *values: str | None) -> None:
         """Values to remove from any line stored afterwards (tokens, SASL strings)."""
@@ -92,7 +94,10 @@ class Transcript:
 
     def _add(self, who: str, text: str) -> None:
         clean = redact(text, self.secrets)
-        self.lines.append(f"{time.perf_counter() - self.start:8.3f}s {who}: {clean}")
+        line = f"{time.perf_counter() - self.start:8.3f}s {who}: {clean}"
+        self.lines.append(line)
+        if self.echo is not None:
+            print(line, file=self.echo, flush=True)
 
     def client(self, text: str) -> None:
         self._add("C", text)

@@ -78,19 +78,15 @@ def run(args: argparse.Namespace) -> int:
     msg = build_message(sender=acc.email, sender_name=args.from_name, to=args.to, cc=args.cc, bcc=args.bcc,
                         reply_to=args.reply_to, subject=args.subject, body=_body(args), attachments=args.attach,
                         charset=args.charset)
-    transcript = Transcript()
+    transcript = Transcript(echo=sys.stderr if args.debug else None)
     try:
         result = send_message(ini, msg, account=acc.email, smtp_host=args.smtp_host, smtp_port=args.smtp_port,
                               smtp_security=args.smtp_security, mechanism=args.mechanism, debug=args.debug,
                               timeout=args.timeout, transcript=transcript)
     except OAuthMailError as exc:
-        if args.debug:
-            print(transcript.text(), file=sys.stderr)
-            if exc.details:
-                print(f"details: {exc.details}", file=sys.stderr)
+        if args.debug and exc.details:
+            print(f"details: {exc.details}", file=sys.stderr)
         raise
-    if args.debug:
-        print(result.transcript, file=sys.stderr)
     if result.refused:
         print(REFUSED_SOME(refused=", ".join(result.refused)), file=sys.stderr)
     print(SENT(message_id=result.message_id, account=result.account, count=len(result.recipients) - len(result.refused),
