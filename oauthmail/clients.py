@@ -122,7 +122,7 @@ BAD_TENANT_HINT = Msg(
     "（contoso.onmicrosoft.com など）を指定してください。",
 )
 BAD_AUTHORITY = Msg(en="The authority {value!r} is not an https:// address with a tenant.",
-                    ja="機関（authority）{value!r} がテナント付きの https:// アドレスではありません。")
+                    ja="サインイン先（authority）{value!r} がテナント付きの https:// アドレスではありません。")
 BAD_AUTHORITY_HINT = Msg(
     en="Give it like https://login.microsoftonline.com/<tenant> (or login.microsoftonline.us / "
     "login.partner.microsoftonline.cn for government and China clouds).",

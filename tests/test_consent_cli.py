@@ -208,3 +208,15 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def test_secret_id_warning_and_empty_paste(sandbox: Any, tmp_path: Path) -> None:
+    sb = sandbox
+    secret_id = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+    done = subprocess.run([sys.executable, "-m", "oauthmail", "consent", "microsoft", "--client-id",
+                           sb.microsoft_web_client_id, "--client-secret", secret_id, "--authority",
+                           sb.microsoft_authority, "--paste", "--ini", str(tmp_path / "x.ini")],
+                          input="", capture_output=True, text=True, env=_env(sb), timeout=60)
+    assert done.returncode == 1
+    assert "Secret ID" in done.stderr and "Nothing was pasted" in done.stderr
+    assert done.stdout.startswith("https://") and secret_id not in done.stdout
