@@ -61,6 +61,14 @@ BAD_RESPONSE_HINT = Msg(
     en="Check token_uri / authority in the token INI: it must be the provider's token address.",
     ja="トークン INI の token_uri／authority を確認してください。プロバイダーのトークン用アドレスである必要があります。",
 )
+PROVIDER_TROUBLE = Msg(
+    en="The token endpoint {url} had a problem on its side ({reply}).",
+    ja="トークンエンドポイント {url} 側で問題が起きました（{reply}）。",
+)
+PROVIDER_TROUBLE_HINT = Msg(
+    en="This is usually temporary: wait a few minutes and try again. Your token file is unchanged and still valid.",
+    ja="多くの場合は一時的なものです。数分待ってからもう一度試してください。トークンファイルは変更されておらず、そのまま使えます。",
+)
 NO_AUTHORITY = Msg(
     en="The Microsoft account {account} has no authority in the token INI.",
     ja="Microsoft アカウント {account} のトークン INI に authority がありません。",
@@ -150,7 +158,7 @@ def _error_from_text(text: str, acc: tokenfile.Account, url: str) -> OAuthMailEr
                       code="token_refused")
 
 
-def _network_error(exc: BaseException, url: str, acc: tokenfile.Account) -> OAuthMailError:
+def _network_error(exc: BaseException, url: str, acc: tokenfile.Account, timeout: float = 30) -> OAuthMailError:
     """A requests/urllib3 failure (possibly wrapped by google-auth) as a :class:`NetworkError`."""
     import requests
 
@@ -170,7 +178,7 @@ def _network_error(exc: BaseException, url: str, acc: tokenfile.Account) -> OAut
     if any(isinstance(x, requests.exceptions.ProxyError) for x in chain):
         return NetworkError(PROXY_FAILED, PROXY_FAILED_HINT, url=url, reason=reason, code="proxy")
     if any(isinstance(x, (requests.exceptions.Timeout, TimeoutError)) for x in chain):
-        return NetworkError(TIMED_OUT, TIMED_OUT_HINT, where=url, timeout="30", code="timeout")
+        return NetworkError(TIMED_OUT, TIMED_OUT_HINT, where=url, timeout=f"{timeout:g}", code="timeout")
     return NetworkError(UNREACHABLE, UNREACHABLE_HINT, url=url, reason=reason, code="token_unreachable")
 
 
@@ -210,9 +218,14 @@ def _refresh_google(acc: tokenfile.Account, timeout: float) -> TokenResponse:
     try:
         creds.refresh(_Timed(session))  # type: ignore[no-untyped-call]
     except google.auth.exceptions.RefreshError as exc:
-        raise _error_from_text(str(exc.args[0]) if exc.args else str(exc), acc, url) from None
+        text = str(exc.args[0]) if exc.args else str(exc)
+        if getattr(exc, "retryable", False):  # 5xx / internal_failure, after google-auth's own retries
+            reply = redact(text, _secrets(acc))[:200]
+            raise TokenError(PROVIDER_TROUBLE, PROVIDER_TROUBLE_HINT, url=url, reply=reply, details=reply,
+                             code="token_endpoint_unavailable") from None
+        raise _error_from_text(text, acc, url) from None
     except (google.auth.exceptions.TransportError, requests.exceptions.RequestException, OSError) as exc:
-        raise _network_error(exc, url, acc) from None
+        raise _network_error(exc, url, acc, timeout) from None
     finally:
         session.close()
     if not creds.token:
@@ -226,6 +239,7 @@ def _refresh_google(acc: tokenfile.Account, timeout: float) -> TokenResponse:
 
 def _refresh_microsoft(acc: tokenfile.Account, timeout: float) -> TokenResponse:
     import msal
+    import msal.exceptions
     import requests
 
     if not acc.authority:
@@ -247,12 +261,16 @@ def _refresh_microsoft(acc: tokenfile.Account, timeout: float) -> TokenResponse:
             app = msal.PublicClientApplication(acc.client_id, **kwargs)
         result = app.acquire_token_by_refresh_token(acc.refresh_token, scopes=microsoft_scopes(acc))
     except (requests.exceptions.RequestException, OSError) as exc:
-        raise _network_error(exc, url, acc) from None
+        raise _network_error(exc, url, acc, timeout) from None
+    except msal.exceptions.MsalServiceError as exc:  # an HTTP 5xx without an OAuth error body
+        reply = redact(str(exc), _secrets(acc))[:200]
+        raise TokenError(PROVIDER_TROUBLE, PROVIDER_TROUBLE_HINT, url=url, reply=reply, details=reply,
+                         code="token_endpoint_unavailable") from None
     except ValueError as exc:  # MSAL: authority discovery failed / invalid authority
         text = str(exc)
         chained = exc.__cause__ or exc.__context__
         if isinstance(chained, (requests.exceptions.RequestException, OSError)):
-            raise _network_error(chained, url, acc) from None
+            raise _network_error(chained, url, acc, timeout) from None
         raise _error_from_text(text, acc, acc.authority) from None
     if not isinstance(result, dict):
         raise TokenError(BAD_RESPONSE, BAD_RESPONSE_HINT, url=url, code="no_access_token")

@@ -166,3 +166,27 @@ def test_microsoft_without_authority_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         get_access_token(ini)
     assert "authority" in info.value.hint()
+
+
+@pytest.mark.parametrize("provider", ["google", "microsoft"])
+def test_token_endpoint_5xx_says_try_later(sandbox: Any, tmp_path: Path, provider: str) -> None:
+    ini = tmp_path / "t.ini"
+    toks = write_ini(sandbox, ini, provider, cached=False)
+    sandbox.set_fault("token_status", 500)
+    with pytest.raises(TokenError) as info:
+        get_access_token(ini)
+    assert info.value.code == "token_endpoint_unavailable"
+    assert "try again" in info.value.hint() and "unchanged" in info.value.hint()
+    assert tokenfile.read(ini).account().refresh_token == toks["refresh_token"]
+
+
+@pytest.mark.parametrize("provider", ["google", "microsoft"])
+def test_token_endpoint_timeout(sandbox: Any, tmp_path: Path, provider: str) -> None:
+    from oauthmail.tokens import access_token_and_account
+
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini, provider, cached=False)
+    sandbox.set_fault("token_delay", 3)
+    with pytest.raises(NetworkError) as info:
+        access_token_and_account(ini, timeout=1)
+    assert info.value.code == "timeout" and "within 1 seconds" in info.value.what()
