@@ -527,3 +527,16 @@ def test_untrusted_ca_is_a_network_error_that_says_what_to_do(sandbox: Any,
     assert code not in str(info.value.to_dict())
     with pytest.raises(NetworkError):
         start_microsoft(_ms_web(sb), redirect_uri=_ms_redirect())
+
+
+def test_microsoft_unknown_app_page(sandbox: Any) -> None:
+    from oauthmail.consent.problems import provider_error
+
+    sb = sandbox
+    client = microsoft_client("00000000-1111-4222-8333-444444444444", "x~secret.value-000000000000000000",
+                              authority=sb.microsoft_authority)
+    flow = start_microsoft(client, redirect_uri=_ms_redirect())
+    with pytest.raises(ConsentError) as page:
+        sb.approve(flow["auth_uri"], follow=False)
+    mapped = provider_error("unauthorized_client", str(page.value.details or page.value.what("en")))
+    assert mapped.code == "AADSTS700016" and "tenant ID" in mapped.hint("en")

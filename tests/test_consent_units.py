@@ -327,3 +327,15 @@ def test_flow_repr_hides_secret_and_verifier() -> None:
     pretty = pytest.importorskip("IPython.lib.pretty")
     shown = pretty.pretty(flow)
     assert SECRET not in shown and flow["code_verifier"] not in shown
+
+
+def test_wrong_client_type_for_the_provider() -> None:
+    from oauthmail.consent import microsoft_client, start_microsoft
+
+    ms = microsoft_client("11111111-2222-3333-4444-555555555555")
+    with pytest.raises(ConsentError) as info:
+        start_google(ms)
+    assert info.value.code == "wrong_client_type" and "microsoft" in info.value.what("en")
+    with pytest.raises(ConsentError) as info:
+        start_microsoft(_web())  # type: ignore[arg-type]
+    assert info.value.code == "wrong_client_type"
