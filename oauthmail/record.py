@@ -221,15 +221,15 @@ def send_from(result: Any) -> dict[str, Any] | None:
     return out
 
 
-def doctor_from(report: Any) -> dict[str, Any] | None:
-    """The doctor's report (``DoctorReport`` or its ``to_dict()``) as a plain dict."""
+def doctor_from(report: Any, lang: str | None = None) -> dict[str, Any] | None:
+    """The doctor's report (``DoctorReport`` or its ``to_dict()``) as a plain dict, its texts in ``lang``."""
     if report is None:
         return None
     if isinstance(report, Mapping):
         return dict(report)
     to_dict = getattr(report, "to_dict", None)
     if callable(to_dict):
-        result = to_dict()
+        result = to_dict(lang)
         if isinstance(result, dict):
             return result
     raise TypeError("doctor must be a DoctorReport or a dict")
@@ -294,6 +294,7 @@ def record_from_account(
     send_result: Any = None,
     extra: Mapping[str, Any] | None = None,
     secrets: Iterable[str] = (),
+    lang: str | None = None,
 ) -> SetupRecord:
     """The record for one account already read from an INI (pure apart from versions/who/time).
 
@@ -322,7 +323,7 @@ def record_from_account(
         transport=acc.transport or "smtp",
         ini_path=ini_path,
         steps=steps_from(steps),
-        doctor=doctor_from(doctor),
+        doctor=doctor_from(doctor, lang),
         send=send_from(send_result),
         extra=dict(extra or {}),
         versions=versions(),
@@ -342,13 +343,17 @@ def build_record(
     doctor: Any = None,
     send_result: Any = None,
     extra: Mapping[str, Any] | None = None,
+    lang: str | None = None,
 ) -> SetupRecord:
-    """The setup record of one account of a token INI (see :class:`SetupRecord`)."""
+    """The setup record of one account of a token INI (see :class:`SetupRecord`).
+
+    ``lang`` picks the language of the doctor's texts kept in the record (default: the current one).
+    """
     tf = tokenfile.read(ini)
     acc = tf.account(account)
     every = [s for a in tf.accounts.values() for s in a.secrets()]
     return record_from_account(acc, ini_path=str(Path(ini).expanduser()), steps=steps, doctor=doctor,
-                               send_result=send_result, extra=extra, secrets=every)
+                               send_result=send_result, extra=extra, secrets=every, lang=lang)
 
 
 # --- rendering --------------------------------------------------------------------------------------
@@ -525,7 +530,7 @@ def export_record(
     extra: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """One call for notebooks: build the record and write it in every format (default: OAUTHMAIL_HOME/records)."""
-    rec = build_record(ini, account, steps=steps, doctor=doctor, send_result=send_result, extra=extra)
+    rec = build_record(ini, account, steps=steps, doctor=doctor, send_result=send_result, extra=extra, lang=lang)
     paths: list[Path] = []
     for fmt in formats:
         target = default_path(rec, fmt)

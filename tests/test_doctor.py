@@ -527,3 +527,14 @@ def test_record_includes_a_real_doctor_report_without_secrets(sandbox: Any, tmp_
         text = p.read_text(encoding="utf-8")
         assert "✔" in text or '"status": "pass"' in text
         _no_secret(text, ini, toks)
+
+
+def test_record_command_with_doctor_in_japanese(sandbox: Any, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    ini = tmp_path / "t.ini"
+    toks = write_ini(sandbox, ini, cached=False)
+    out = tmp_path / "rec.html"
+    assert main(["record", "--ini", str(ini), "--doctor", "--lang", "ja", "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "リフレッシュトークンでの更新" in text and "点検結果" in text and "✔" in text
+    _no_secret(text + capsys.readouterr().out, ini, toks)

@@ -35,13 +35,13 @@ def run(args: argparse.Namespace) -> int:
     if args.doctor:
         from ..doctor import run_doctor
 
-        doctor = run_doctor(ini, args.account).to_dict(args.cmd_lang)
+        doctor = run_doctor(ini, args.account)
     steps = read_steps(Path(args.steps)) if args.steps else None
     extra: dict[str, str] = {}
     for note in args.note:
         key, _, value = note.partition("=")
         extra[key.strip()] = value.strip()
-    rec = build_record(ini, args.account, steps=steps, doctor=doctor, extra=extra or None)
+    rec = build_record(ini, args.account, steps=steps, doctor=doctor, extra=extra or None, lang=args.cmd_lang)
     path = write_record(rec, args.out, lang=args.cmd_lang)
     print(WRITTEN(args.cmd_lang, path=str(path)))
     return 0
