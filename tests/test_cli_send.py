@@ -188,3 +188,16 @@ def test_token_works_as_msmtp_passwordeval(sandbox: Any, tmp_path: Path) -> None
     assert p.stdout.strip() == "ok", p.stderr
     (msg,) = sandbox.mailbox.messages()
     assert msg["Subject"] == "via msmtp-style passwordeval"
+
+
+def test_send_with_cached_token_imports_no_heavy_library(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    p = subprocess.run([sys.executable, "-X", "importtime", "-m", "oauthmail", "send", "--ini", str(ini), "--to",
+                        "bob@example.com", "--subject", "s", "--body", "b"], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    mods = {line.split("|")[-1].strip() for line in p.stderr.splitlines() if line.startswith("import time:")}
+    for heavy in ("msal", "google_auth_oauthlib", "requests_oauthlib", "ipywidgets", "google.auth", "requests",
+                  "aiosmtpd", "cryptography"):
+        assert not any(m == heavy or m.startswith(heavy + ".") for m in mods), heavy

@@ -204,3 +204,17 @@ def test_property_addresses_give_result_or_clean_error(addr: str) -> None:
     rcpts = recipients(msg)
     assert len(rcpts) == 1 and "@" in rcpts[0]
     assert all(c not in rcpts[0] for c in "\r\n ")
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.text(min_size=1, max_size=50))
+def test_property_attachment_names_survive_or_clean_error(name: str) -> None:
+    try:
+        msg = build_message(sender="a@example.com", to="b@example.com", subject="s",
+                            attachments=[(name, b"data", None)])
+    except OAuthMailError:
+        return
+    back = reparse(message_bytes(msg))
+    (part,) = back.iter_attachments()
+    assert part.get_filename() == name
+    assert part.get_content() == b"data"

@@ -160,3 +160,30 @@ def test_transcript_masks_known_secrets_in_any_line() -> None:
     t.client("x ya29.abcdefghijklmnop")
     assert "sekrit" not in t.text() and "ya29.abcdefghijklmnop" not in t.text()
     assert all(line.split("s ", 1)[0].strip().replace(".", "").isdigit() for line in t.lines)
+
+
+def test_oauthbearer_refused_answers_0x01(sandbox: Any, tmp_path: Path) -> None:
+    write_ini(sandbox, tmp_path / "t.ini")
+    t = Transcript()
+    conn = connect(sandbox.smtp_host, sandbox.smtp_starttls_port, "starttls", transcript=t)
+    try:
+        with pytest.raises(AuthenticationError) as info:
+            authenticate(conn, GOOGLE_USER, "ya29.bogus-token-value-xyz", "OAUTHBEARER", transcript=t)
+    finally:
+        quit_quietly(conn)
+    assert info.value.smtp_code == 535
+    lines = t.lines
+    i = next(n for n, line in enumerate(lines) if "S: 334 " in line)
+    assert lines[i + 1].endswith("C: *****")  # the ^A answer, masked like any SASL response
+    assert "ya29.bogus" not in t.text()
+
+
+def test_mechanism_the_server_does_not_offer(sandbox: Any) -> None:
+    conn = connect(sandbox.smtp_host, sandbox.smtp_starttls_port, "starttls")
+    try:
+        conn.esmtp_features["auth"] = "PLAIN LOGIN"  # as a server without OAuth would say
+        with pytest.raises(AuthenticationError) as info:
+            authenticate(conn, GOOGLE_USER, "tok", "XOAUTH2")
+    finally:
+        quit_quietly(conn)
+    assert info.value.code == "no_mechanism" and "PLAIN LOGIN" in info.value.what()
