@@ -217,3 +217,29 @@ def test_cli_bad_suffix_is_an_error_with_a_hint(ini: Path, tmp_path: Path, capsy
     assert main(["record", "--ini", str(ini), "--out", str(tmp_path / "x.txt")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error:") and "hint:" in err
+
+
+def test_record_of_a_real_send_through_the_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_core_support import secrets_in, start_sandbox, write_ini
+
+    from oauthmail.doctor import run_doctor
+    from oauthmail.mailer import send
+
+    sb = start_sandbox(tmp_path / "sb", monkeypatch)
+    try:
+        ini = tmp_path / "t.ini"
+        toks = write_ini(sb, ini, "microsoft", cached=False)
+        result = send(ini, to="alice@example.com", subject="テスト", body="こんにちは")
+        report = run_doctor(ini, timeout=5)
+        every = [*secrets_in(ini), toks["refresh_token"], toks["access_token"], toks["client_secret"]]
+        paths = [write_record(build_record(ini, steps=STEPS, doctor=report, send_result=result, lang=lang),
+                              tmp_path / f"r-{lang}.{fmt}", lang=lang)
+                 for fmt in ("md", "json", "html") for lang in ("en", "ja")]
+    finally:
+        sb.stop()
+    for p in paths:
+        text = p.read_text(encoding="utf-8")
+        for value in every:
+            assert value not in text, p.name
+        assert "AUTH XOAUTH2" in text and "235" in text  # the masked transcript is there
+        assert result.message_id.strip("<>") in text
