@@ -540,3 +540,26 @@ def test_microsoft_unknown_app_page(sandbox: Any) -> None:
         sb.approve(flow["auth_uri"], follow=False)
     mapped = provider_error("unauthorized_client", str(page.value.details or page.value.what("en")))
     assert mapped.code == "AADSTS700016" and "tenant ID" in mapped.hint("en")
+
+
+def test_debug_logging_carries_no_secret(sandbox: Any, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    sb = sandbox
+    dave, erin = _users(sb)
+    caplog.set_level(logging.DEBUG)
+    g = start_google(sb.client_secrets_web)
+    g_answer = sb.approve(g["auth_uri"], user=ALICE, follow=False)
+    g_result = finish(g, g_answer)
+    m = start_microsoft(_ms_web(sb), redirect_uri=_ms_redirect())
+    m_answer = sb.approve(m["auth_uri"], user=dave, follow=False)
+    m_result = finish(m, m_answer)
+    d = start_device_code(microsoft_client(sb.microsoft_public_client_id, authority=sb.microsoft_authority))
+    threading.Timer(0.2, lambda: sb.approve_device_code(d["user_code"], erin)).start()
+    d_result = finish_device_code(d, timeout=60)
+    assert caplog.records  # logging was on
+    secrets = [*g_result.secrets(), *m_result.secrets(), *d_result.secrets(), g["code_verifier"],
+               m["msal_flow"]["code_verifier"], parse_qs(urlsplit(g_answer).query)["code"][0],
+               parse_qs(urlsplit(m_answer).query)["code"][0], d["device_flow"]["device_code"]]
+    for secret in secrets:
+        assert secret not in caplog.text

@@ -37,6 +37,7 @@ from .problems import (
     STATE_MISMATCH_HINT,
     provider_error,
 )
+from .quiet import quiet_library_logs
 from .result import ConsentResult
 
 #: Codes expire after about 10 minutes; a saved flow older than this cannot be finished.
@@ -79,7 +80,8 @@ def finish(flow: dict[str, Any], pasted_or_captured: str | Mapping[str, object])
     """Redeem the answer (URL, query, dict or bare code) for tokens; errors say what to do."""
     _check_flow(flow)
     if flow.get("mode") == "device_code":
-        return finish_device_code(flow)
+        with quiet_library_logs():
+            return finish_device_code(flow)
     params = parse_redirect(pasted_or_captured, example=flow.get("redirect_uri") or "http://127.0.0.1:48888/callback")
     state = params.get("state")
     if state is not None and state != flow.get("state"):
@@ -89,7 +91,8 @@ def finish(flow: dict[str, Any], pasted_or_captured: str | Mapping[str, object])
                              redirect_uri=flow.get("redirect_uri", ""), email=flow.get("email", ""),
                              scopes=flow.get("scopes", []), provider=str(flow.get("provider", "")))
     params.setdefault("state", str(flow.get("state", "")))
-    result = finish_google(flow, params) if flow["provider"] == "google" else finish_microsoft(flow, params)
+    with quiet_library_logs():
+        result = finish_google(flow, params) if flow["provider"] == "google" else finish_microsoft(flow, params)
     return check_email(result, flow.get("email") or None)
 
 
@@ -131,7 +134,9 @@ def run_consent(
             on_url(str(flow.get("verification_uri", "")))
         if open_browser and flow.get("verification_uri"):
             open_in_browser(str(flow["verification_uri"]))
-        return check_email(finish_device_code(flow, cancel=cancel, timeout=timeout), flow.get("email") or None)
+        with quiet_library_logs():
+            result = finish_device_code(flow, cancel=cancel, timeout=timeout)
+        return check_email(result, flow.get("email") or None)
     own = listener is None
     active = listener or LoopbackListener(flow["redirect_uri"], state=flow["state"], listen=listen)
     active.start()

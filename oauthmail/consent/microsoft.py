@@ -51,6 +51,7 @@ from .problems import (
     provider_error,
     unavailable,
 )
+from .quiet import quiet_library_logs
 from .result import ConsentResult
 
 #: The address the kit's Entra Web app is registered with (seed 000).
@@ -303,7 +304,8 @@ def finish_device_code(
 
     exit_condition: Callable[[dict[str, Any]], bool] = stop
     try:
-        res = app.acquire_token_by_device_flow(dflow, exit_condition=exit_condition)
+        with quiet_library_logs():
+            res = app.acquire_token_by_device_flow(dflow, exit_condition=exit_condition)
     except requests.RequestException as exc:
         raise network_error(cfg.authority, exc) from None
     except msal.exceptions.MsalError as exc:
