@@ -30,7 +30,15 @@ from typing import Any
 from . import providers, tokenfile
 from .errors import AuthenticationError, ConfigError, DeliveryError, NetworkError, OAuthMailError
 from .i18n import Msg
-from .message import NO_RECIPIENT, NO_RECIPIENT_HINT, Attachment, build_message, message_bytes, recipients
+from .message import (
+    NO_RECIPIENT,
+    NO_RECIPIENT_HINT,
+    Attachment,
+    build_message,
+    message_bytes,
+    recipients,
+    sender_address,
+)
 from .smtp import (
     DISCONNECTED,
     DISCONNECTED_HINT,
@@ -43,6 +51,12 @@ from .smtp import (
 from .tls import network_error
 from .tokens import AccessToken, access_token_and_account
 
+GMAIL_FROM_REWRITE = Msg(
+    en="warning: Gmail will replace the From address {sender} with {user} unless {sender} is a verified "
+    "'Send mail as' address in Gmail's settings (Settings → Accounts and Import).",
+    ja="警告: {sender} が Gmail の設定（設定 → アカウントとインポート →「名前」）で確認済みの送信元アドレスでない限り、"
+    "Gmail は差出人 {sender} を {user} に置き換えます。",
+)
 DELIVERY_UNKNOWN = Msg(
     en="The connection to {where} dropped while the message was being sent; it may or may not have been delivered.",
     ja="メッセージの送信中に {where} との接続が切れました。届いたかどうかは分かりません。",
@@ -79,6 +93,8 @@ class SendResult:
     elapsed: float
     transport: str = "smtp"
     token_refreshed: bool = False
+    #: Things a person should know although the message went (already in the current language).
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -120,7 +136,7 @@ def smtp_settings(
     security = (smtp_security or "").lower()
     port = smtp_port or None
     if not security:
-        if port and not acc.smtp_security:
+        if port in (465, 587):  # a well-known port given alone says its security mode
             security = "ssl" if port == 465 else "starttls"
         else:
             security = acc.smtp_security or default.security
@@ -349,9 +365,14 @@ def send_message(
     finally:
         mailer.close()
     assert mailer.account is not None and mailer.settings is not None
-    s = mailer.settings
-    return SendResult(True, mid, recipients(message), refused, t.text(), mailer.account.email, s.host, s.port,
-                      s.security, time.perf_counter() - t0, token_refreshed=mailer.token_refreshed)
+    s, acc = mailer.settings, mailer.account
+    warnings: list[str] = []
+    sender = sender_address(message)
+    if acc.provider == "google" and sender and sender.lower() != acc.email.lower():
+        warnings.append(GMAIL_FROM_REWRITE(sender=sender, user=acc.email))
+    return SendResult(True, mid, recipients(message), refused, t.text(), acc.email, s.host, s.port,
+                      s.security, time.perf_counter() - t0, token_refreshed=mailer.token_refreshed,
+                      warnings=warnings)
 
 
 def send(

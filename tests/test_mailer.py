@@ -81,6 +81,15 @@ def test_send_as_someone_else_is_a_delivery_error(sandbox: Any, tmp_path: Path) 
     assert "5.2.252" in (info.value.details or "") or info.value.smtp_code in (550, 554)
 
 
+def test_gmail_from_rewrite_warning(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    msg = build_message(sender="alias@example.org", to="bob@example.com", subject="x")
+    result = send_message(ini, msg)
+    assert result.ok and "Send mail as" in result.warnings[0]
+    assert send(ini, to="bob@example.com", subject="y").warnings == []
+
+
 def test_twenty_megabyte_attachment(sandbox: Any, tmp_path: Path) -> None:
     ini = tmp_path / "t.ini"
     write_ini(sandbox, ini)
@@ -166,6 +175,10 @@ def test_smtp_settings_precedence() -> None:
     assert (s.port, s.security) == (465, "ssl")
     s = smtp_settings(acc2, smtp_port=465)
     assert s.security == "ssl"
+    acc2.smtp_security = "starttls"
+    assert smtp_settings(acc2, smtp_port=465).security == "ssl"  # the port given alone wins
+    assert smtp_settings(acc2, smtp_port=2525).security == "starttls"
+    acc2.smtp_security = ""
     acc2.smtp_host, acc2.smtp_port, acc2.smtp_security = "mail.example", 2525, "starttls"
     s = smtp_settings(acc2)
     assert (s.host, s.port, s.security) == ("mail.example", 2525, "starttls")

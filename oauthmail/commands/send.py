@@ -87,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
         if args.debug and exc.details:
             print(f"details: {exc.details}", file=sys.stderr)
         raise
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
     if result.refused:
         print(REFUSED_SOME(refused=", ".join(result.refused)), file=sys.stderr)
     print(SENT(message_id=result.message_id, account=result.account, count=len(result.recipients) - len(result.refused),
