@@ -365,7 +365,7 @@ register(
     ),
     _e(
         "smtp-4xx-temporary", "421/454",
-        (r"\b421[ -]", r"\b45[0-4][ -]4\.\d", r"\b432[ -]4\.", r"Too many login attempts",
+        (r"(?<![\d.])421[ -]", r"(?<![\d.])45[0-4][ -]4\.\d", r"(?<![\d.])432[ -]4\.", r"Too many login attempts",
          r"temporary system problem"),
         DeliveryError,
         ("The mail server asked to try again later", "メールサーバーから「後で再試行して」と言われました"),

@@ -547,3 +547,43 @@ def test_cli_json_input_never_echoes_a_token(capsys: pytest.CaptureFixture[str])
     token = "ya29.a0AfH6SMBx" + "Q" * 60
     rc, out, _ = _cli(["explain", "--json", f"535 5.7.3 Authentication unsuccessful token={token}"], capsys)
     assert rc == 0 and token not in out
+
+
+# --- robustness ----------------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_any_text_gets_an_answer_without_crashing(text: str) -> None:
+    entry = explain(text)
+    for lang in ("en", "ja"):
+        d = describe(entry, lang)
+        assert d["fix"]
+    decode_challenges(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(min_size=1, max_size=200))
+def test_base64_of_anything_is_only_decoded_when_it_is_a_json_object(raw: bytes) -> None:
+    text = "334 " + base64.b64encode(raw).decode()
+    for found in decode_challenges(text):
+        assert isinstance(json.loads(found), dict)
+
+
+def test_timestamps_and_addresses_are_not_reply_codes() -> None:
+    assert explain("   0.421 S: 250 OK\n   1.454 4.2 C: QUIT") is None
+    assert explain("connected to 10.5.7.3 port 25") is None
+    assert explain("server 10.5.7.8 answered 250") is None
+
+
+def test_long_logs_are_fast() -> None:
+    import time
+
+    log = ("250-SIZE 35882577\n" * 2000) + SAMPLES["smtp-535-5.7.139"][0]
+    t0 = time.monotonic()
+    entry = explain(log)
+    assert entry is not None and entry.id == "smtp-535-5.7.139"
+    assert time.monotonic() - t0 < 2.0
