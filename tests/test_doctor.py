@@ -538,3 +538,30 @@ def test_record_command_with_doctor_in_japanese(sandbox: Any, tmp_path: Path,
     text = out.read_text(encoding="utf-8")
     assert "リフレッシュトークンでの更新" in text and "点検結果" in text and "✔" in text
     _no_secret(text + capsys.readouterr().out, ini, toks)
+
+
+def test_server_without_xoauth2_fails_ehlo(sandbox: Any, tmp_path: Path) -> None:
+    """A real STARTTLS server (aiosmtpd, the sandbox's certificate) that offers only AUTH LOGIN PLAIN."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from oauthmail.sandbox.certs import cert_paths, server_context
+
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    port = free_port()
+    ctx = server_context(cert_paths(Path(sandbox.state_dir)))
+    controller = Controller(object(), hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True,
+                            authenticator=lambda *a: AuthResult(success=False), auth_require_tls=True,
+                            server_hostname="localhost")
+    controller.start()
+    try:
+        tokenfile.update_account(ini, "alice@example.com", smtp_port=port)
+        report = run_doctor(ini, checks=["ehlo"], timeout=5)
+    finally:
+        controller.stop()
+    assert report.get("tls").status == PASS, render_table(report)  # type: ignore[union-attr]
+    c = report.get("ehlo")
+    assert c is not None and c.status == FAIL and c.code == "no_mechanism", render_table(report)
+    d = c.to_dict("en")
+    assert "LOGIN" in d["detail"] and "XOAUTH2" in d["detail"] and "smtp.gmail.com" in d["fix"]
