@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import logging
 import os
 import secrets
 import ssl
@@ -324,6 +325,9 @@ class Sandbox(SandboxHandle):
 
         state = self._state_dir
         state.mkdir(parents=True, exist_ok=True, mode=0o700)
+        mail_log = logging.getLogger("mail.log")  # aiosmtpd: chatty at INFO; quiet unless asked
+        if mail_log.level == logging.NOTSET and not os.environ.get("OAUTHMAIL_SANDBOX_LOG"):
+            mail_log.setLevel(logging.WARNING)
         certs = ensure_certificates(state)
         tls = server_context(certs)
         cfg = self.config

@@ -20,6 +20,7 @@ import base64
 import collections
 import json
 import re
+import secrets
 import socket
 import ssl
 import threading
@@ -189,8 +190,7 @@ class SandboxHandler:
             await server.push("334 " + base64.b64encode(payload.encode()).decode())
             assert server._reader is not None
             await server._reader.readline()  # the client's empty line (XOAUTH2) or ^A (OAUTHBEARER)
-            await server.push(GMAIL_BAD_CREDENTIALS.format(id=base64.b32encode(token[-5:].encode()).decode()[:8].lower()
-                                                           if token else "x"))
+            await server.push(GMAIL_BAD_CREDENTIALS.format(id=secrets.token_hex(6)))
             return AuthResult(success=False, handled=True)
         await server.push(EXO_AUTH_FAILED.format(host=EXO_HOST))
         return AuthResult(success=False, handled=True)

@@ -197,12 +197,19 @@ def _post_multi(url: str, ca_file: str | Path | None, fields: dict[str, str],
 
 
 def _deliver(url: str, follow: bool, form_fields: dict[str, str] | None = None) -> str:
-    """Hand the redirect to the app's loopback listener, as the browser would."""
+    """Hand the redirect to the app's loopback listener, as the browser would.
+
+    Like a browser, a listener that is not there is not an error: the address (with the code) is
+    still "in the address bar" and returned, for paste-back flows (remote kernels).
+    """
     if follow:
-        if form_fields is not None:
-            _request("POST", url, None, form_fields)
-        else:
-            _request("GET", url, None)
+        try:
+            if form_fields is not None:
+                _request("POST", url, None, form_fields)
+            else:
+                _request("GET", url, None)
+        except NetworkError:
+            pass
     return url if form_fields is None else url + ("&" if urlsplit(url).query else "?") + urlencode(form_fields)
 
 

@@ -232,6 +232,11 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         idp = self.app.idp
         form = self._form()
+        if self.server.tls is None and not (path == "/devicelogin" or path == "/deviceconsent"
+                                            or path.endswith("/consent")):
+            # The plain-HTTP listener exists for pages behind jupyter-server-proxy only.
+            return self._json(403, {"error": "https_required",
+                                    "error_description": "Use the HTTPS endpoints listed in sandbox.json."})
         if path == "/_sandbox/admin":
             return self._admin(form)
         if path == "/token":

@@ -157,3 +157,45 @@ def test_config_file_users_and_clients(tmp_path: Path) -> None:
         client_id = json.loads(sb.client_secrets_web.read_text())["web"]["client_id"]
         assert sb.mint_tokens("google", client_id, "trainer@example.com", [MAIL])["expires_in"] == 60
         assert "ops@fabrikam.example" in sb.smtp_handler.smtp_auth_disabled
+
+
+def test_plain_http_listener_serves_pages_only(sandbox: Any) -> None:
+    ui = sandbox.info["ui_url"]
+    r = requests.post(ui + "/token", data={"grant_type": "refresh_token"}, timeout=5)
+    assert r.status_code == 403 and r.json()["error"] == "https_required"
+    assert requests.post(ui + "/_sandbox/admin", json={"op": "clock_now"}, timeout=5).status_code == 403
+
+
+def test_approve_without_listener_still_returns_the_address(sandbox: Any) -> None:
+    url = _auth_url(sandbox)  # nobody listens on the registered port
+    redirect = sandbox.approve(url, "alice@example.com")
+    assert redirect.startswith(sandbox.google_web_redirect_uri + "?") and "code=" in redirect
+
+
+def test_web_client_second_consent_without_prompt_has_no_refresh_token(sandbox: Any) -> None:
+    from google_auth_oauthlib.flow import Flow
+
+    def run(**extra: str) -> dict[str, Any]:
+        flow = Flow.from_client_secrets_file(str(sandbox.client_secrets_web), scopes=[MAIL],
+                                             redirect_uri=sandbox.google_web_redirect_uri)
+        url, _ = flow.authorization_url(**extra)
+        redirect = sandbox.approve(url, "bob@example.com", follow=False)
+        return dict(flow.fetch_token(authorization_response=redirect.replace("http://", "https://", 1)))
+
+    assert "refresh_token" in run()
+    assert "refresh_token" not in run()  # Google: only on the first consent (fact 16)
+    assert "refresh_token" in run(prompt="consent")
+
+
+def test_plain_http_client_on_the_https_port_does_not_hang_the_server(sandbox: Any) -> None:
+    import socket
+
+    port = int(sandbox.base_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.settimeout(5)
+        try:
+            s.recv(100)
+        except OSError:
+            pass
+    assert requests.get(sandbox.base_url + "/_sandbox/health", timeout=5).json()["ok"] is True
