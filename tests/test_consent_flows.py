@@ -563,3 +563,14 @@ def test_debug_logging_carries_no_secret(sandbox: Any, caplog: pytest.LogCapture
                parse_qs(urlsplit(m_answer).query)["code"][0], d["device_flow"]["device_code"]]
     for secret in secrets:
         assert secret not in caplog.text
+
+
+def test_device_code_checks_the_address_asked_for(sandbox: Any) -> None:
+    sb = sandbox
+    dave, erin = _users(sb)
+    flow = start_device_code(microsoft_client(sb.microsoft_public_client_id, authority=sb.microsoft_authority),
+                             email=dave)
+    threading.Timer(0.2, lambda: sb.approve_device_code(flow["user_code"], erin)).start()
+    with pytest.raises(ConsentError) as info:
+        finish_device_code(flow, timeout=60)
+    assert info.value.code == "email_mismatch" and erin in info.value.what("en")

@@ -27,9 +27,10 @@ from oauthmail.consent import (
     start_device_code,
     start_google,
 )
-from oauthmail.consent.flow import check_email, discard_flow
+from oauthmail.consent.flow import discard_flow
 from oauthmail.consent.google import choose_redirect, jwt_claims, relaxed_token_scope, userinfo_url
 from oauthmail.consent.problems import provider_error
+from oauthmail.consent.result import check_email
 from oauthmail.errors import ConsentError
 
 SECRET = "GOCSPX-unit-test-secret-000000"

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         start_google,
         start_microsoft,
     )
-    from ..consent.flow import check_email
+    from ..consent.result import check_email
 
     if args.provider == "google":
         if args.device_code:

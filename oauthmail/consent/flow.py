@@ -29,16 +29,12 @@ from .loopback import LoopbackListener
 from .microsoft import finish_device_code, finish_microsoft
 from .paste import parse_redirect
 from .problems import (
-    EMAIL_MISMATCH,
-    EMAIL_MISMATCH_HINT,
-    NO_EMAIL,
-    NO_EMAIL_HINT,
     STATE_MISMATCH,
     STATE_MISMATCH_HINT,
     provider_error,
 )
 from .quiet import quiet_library_logs
-from .result import ConsentResult
+from .result import ConsentResult, check_email
 
 #: Codes expire after about 10 minutes; a saved flow older than this cannot be finished.
 FLOW_MAX_AGE = 3600.0
@@ -63,11 +59,6 @@ NOT_A_FLOW = Msg(
     en="This is not a sign-in flow started by start_google / start_microsoft / start_device_code.",
     ja="これは start_google / start_microsoft / start_device_code で始めたサインインではありません。",
 )
-OPENING = Msg(en="Opening the sign-in page in your browser…", ja="ブラウザでサインインのページを開いています…")
-WAITING = Msg(
-    en="Waiting for the browser (up to {minutes} min) at {redirect_uri} …",
-    ja="ブラウザからの応答を待っています（最大 {minutes} 分、{redirect_uri}）…",
-)
 
 
 def _check_flow(flow: Mapping[str, Any]) -> None:
@@ -81,7 +72,7 @@ def finish(flow: dict[str, Any], pasted_or_captured: str | Mapping[str, object])
     _check_flow(flow)
     if flow.get("mode") == "device_code":
         with quiet_library_logs():
-            return finish_device_code(flow)
+            return check_email(finish_device_code(flow), flow.get("email") or None)
     params = parse_redirect(pasted_or_captured, example=flow.get("redirect_uri") or "http://127.0.0.1:48888/callback")
     state = params.get("state")
     if state is not None and state != flow.get("state"):
@@ -94,19 +85,6 @@ def finish(flow: dict[str, Any], pasted_or_captured: str | Mapping[str, object])
     with quiet_library_logs():
         result = finish_google(flow, params) if flow["provider"] == "google" else finish_microsoft(flow, params)
     return check_email(result, flow.get("email") or None)
-
-
-def check_email(result: ConsentResult, expected: str | None) -> ConsentResult:
-    """Fill in or check the signed-in address against the one asked for (nothing is saved on a mismatch)."""
-    if expected:
-        expected = expected.strip()
-        if result.email and result.email.lower() != expected.lower():
-            raise ConsentError(EMAIL_MISMATCH, EMAIL_MISMATCH_HINT, code="email_mismatch", expected=expected,
-                               actual=result.email)
-        result.email = result.email or expected
-    if not result.email:
-        raise ConsentError(NO_EMAIL, NO_EMAIL_HINT, code="no_email")
-    return result
 
 
 def open_in_browser(url: str) -> bool:

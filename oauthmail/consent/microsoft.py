@@ -52,7 +52,7 @@ from .problems import (
     unavailable,
 )
 from .quiet import quiet_library_logs
-from .result import ConsentResult
+from .result import ConsentResult, check_email
 
 #: The address the kit's Entra Web app is registered with (seed 000).
 DEFAULT_MS_REDIRECT = "http://localhost:48888/callback"
@@ -311,7 +311,7 @@ def finish_device_code(
     except msal.exceptions.MsalError as exc:
         raise unavailable(cfg.authority, exc) from None
     if res.get("access_token"):
-        return _result(cfg, flow, res)
+        return check_email(_result(cfg, flow, res), flow.get("email") or None)
     err = str(res.get("error") or "")
     if cancel is not None and cancel.is_set():
         raise ConsentError(CANCELLED, CANCELLED_HINT, code="cancelled")

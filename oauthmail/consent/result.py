@@ -16,7 +16,7 @@ from ..i18n import Msg
 from ..providers import GOOGLE_MAIL_SCOPE, google_defaults, microsoft_cloud_for_authority, microsoft_defaults
 from ..secrets import mask
 from ..tokenfile import Account, save_account
-from .problems import EMAIL_MISMATCH, EMAIL_MISMATCH_HINT
+from .problems import EMAIL_MISMATCH, EMAIL_MISMATCH_HINT, NO_EMAIL, NO_EMAIL_HINT
 
 SAVED = Msg(
     en="Saved account {email} ({provider}) to {path}.",
@@ -118,3 +118,16 @@ def save_result(
     path = Path(ini).expanduser()
     save_account(path, result.to_account(smtp_host, smtp_port, smtp_security), make_default=make_default)
     return path
+
+
+def check_email(result: ConsentResult, expected: str | None) -> ConsentResult:
+    """Fill in or check the signed-in address against the one asked for (nothing is saved on a mismatch)."""
+    if expected:
+        expected = expected.strip()
+        if result.email and result.email.lower() != expected.lower():
+            raise ConsentError(EMAIL_MISMATCH, EMAIL_MISMATCH_HINT, code="email_mismatch", expected=expected,
+                               actual=result.email)
+        result.email = result.email or expected
+    if not result.email:
+        raise ConsentError(NO_EMAIL, NO_EMAIL_HINT, code="no_email")
+    return result
