@@ -8,7 +8,9 @@ The checks follow the path a message takes, so the first failure points at the b
           token_endpoint → refresh ───────────┘
 
 A check whose prerequisite did not pass is skipped with the reason. Fixes come from the error the
-kit raised (which already carries the catalog's advice) or from this module's messages.
+kit raised (which already carries the catalog's advice) or from this module's messages. The token
+endpoint is probed with an empty grant (no secret sent); the refresh check then stores the new
+access token — and Microsoft's rotated refresh token — in the INI, exactly as a send would.
 
 Usage::
 
