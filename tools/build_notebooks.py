@@ -987,8 +987,8 @@ the **account type** (work or school → *organizations*; your tenant only → *
 Directory (tenant) ID; personal accounts → *consumers*; both → *common*), and the secret's **expiry**
 date. Press **Use these values**.
 
-A **public client** (no secret) can sign in with a **device code** instead: tick it only if the app's
-*Authentication* page has *Allow public client flows* = **Yes**.
+A **public client** (no secret) can sign in with a **device code** instead: choose *Public client* under
+**App type** only if the app's *Authentication* page has *Allow public client flows* = **Yes**.
 
 **In the sandbox:** press **Use the sandbox client**.
 """,
@@ -1001,7 +1001,8 @@ A **public client** (no secret) can sign in with a **device code** instead: tick
 **「この値を使う」** を押します。
 
 **パブリック クライアント**（シークレットなし）は、代わりに **デバイス コード** でサインインできます。
-アプリの「認証」ページで「パブリック クライアント フローを許可する」が **「はい」** の場合だけチェックしてください。
+アプリの「認証」ページで「パブリック クライアント フローを許可する」が **「はい」** の場合だけ、
+**「アプリの種類」** で「パブリック クライアント」を選んでください。
 
 **サンドボックスでは:** **「サンドボックスのクライアントを使う」** を押します。
 """,

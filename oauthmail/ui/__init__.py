@@ -170,8 +170,8 @@ class Kit:
         """03: an INI the person already has (in autorun: one made in the sandbox first)."""
         from .views import IniView
 
-        if self.auto and not path:
-            path = str(self.sandbox_ini())
+        if not path and self.session.mode == "sandbox":
+            path = str(self.sandbox_ini())  # a practice INI, signed in by the simulated user
         ctrl = IniController(self.session)
         view = self._show("ini", IniView(ctrl, path or str(self.session.default_ini())), ctrl)
         if self.auto:
@@ -183,9 +183,9 @@ class Kit:
 
         ctrl = DoctorController(self.session)
         view = self._show("doctor", DoctorView(ctrl), ctrl)
+        if self.session.mode == "sandbox" and not self.session.ini().exists():
+            self.load_ini_quiet()
         if self.auto:
-            if not self.session.ini().exists():
-                self.load_ini_quiet()
             view.button.click()
             self._check(ctrl)
 

@@ -56,6 +56,8 @@ L_EXPIRES = Msg(en="Secret expires", ja="シークレットの有効期限")
 L_USE_VALUES = Msg(en="Use these values", ja="この値を使う")
 L_USE_SANDBOX = Msg(en="Use the sandbox client", ja="サンドボックスのクライアントを使う")
 L_PUBLIC = Msg(en="Public client (no secret, device code)", ja="パブリック クライアント（シークレットなし・デバイス コード）")
+L_APP_KIND = Msg(en="App type", ja="アプリの種類")
+L_CONFIDENTIAL = Msg(en="Web app with a client secret", ja="クライアント シークレットを使う Web アプリ")
 L_START = Msg(en="Start sign-in", ja="サインインを開始")
 L_DEVICE = Msg(en="Sign in with a device code", ja="デバイス コードでサインイン")
 L_CANCEL = Msg(en="Cancel", ja="中止")
@@ -208,8 +210,8 @@ class ClientView(View):
         self.ctrl = ctrl
         s = ctrl.session
         lang = s.lang
-        wide = w.Layout(width="60%")
-        style = {"description_width": "12em"}
+        wide = w.Layout(width="70%")
+        style = {"description_width": "15em"}
         self.upload = w.FileUpload(accept=".json,application/json", multiple=False, description=L_UPLOAD.format(lang))
         self.client_id = w.Text(description=L_CLIENT_ID.format(lang), layout=wide, style=style)
         self.secret = w.Password(description=L_CLIENT_SECRET.format(lang), layout=wide, style=style)
@@ -222,7 +224,10 @@ class ClientView(View):
         self.tenant = w.Text(description=L_TENANT.format(lang), placeholder="00000000-0000-0000-0000-000000000000",
                              layout=wide, style=style)
         self.expires = w.DatePicker(description=L_EXPIRES.format(lang), style=style)
-        self.public = w.Checkbox(value=False, description=L_PUBLIC.format(lang), indent=False)
+        # A dropdown, not a checkbox: the checklists are the only checkboxes in a notebook.
+        self.public = w.Dropdown(options=[(L_CONFIDENTIAL.format(lang), False), (L_PUBLIC.format(lang), True)],
+                                 value=False, description=L_APP_KIND.format(lang), style=style,
+                                 layout=w.Layout(width="auto"))
         self.button = w.Button(description=L_USE_VALUES.format(lang), button_style="primary",
                                layout=w.Layout(width="auto"))
         self.sandbox_button = w.Button(description=L_USE_SANDBOX.format(lang), layout=w.Layout(width="auto"))
@@ -312,6 +317,7 @@ class ConsentView(View):
             self.progress.value = min(secs, self.progress.max)
             self.elapsed.value = L_ELAPSED.format(self.ctrl.session.lang, seconds=secs)
             time.sleep(1)
+        self.elapsed.value = ""
 
     def _render(self) -> None:
         c = self.ctrl
@@ -321,6 +327,8 @@ class ConsentView(View):
         self.device_button.disabled = waiting
         self.cancel_button.disabled = not waiting
         self.progress.layout.visibility = "visible" if waiting else "hidden"
+        if not waiting:
+            self.elapsed.value = ""
         if c.auth_uri and waiting and not c.device:
             self.link.value = (f"<a href='{html.escape(c.link(), quote=True)}' target='_blank' rel='noopener'>"
                                f"<b>{html.escape(L_OPEN_LINK.format(lang))}</b> ↗</a>")
