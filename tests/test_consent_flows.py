@@ -574,3 +574,21 @@ def test_device_code_checks_the_address_asked_for(sandbox: Any) -> None:
     with pytest.raises(ConsentError) as info:
         finish_device_code(flow, timeout=60)
     assert info.value.code == "email_mismatch" and erin in info.value.what("en")
+
+
+def test_sign_in_one_line(sandbox: Any, oauthmail_home: Path) -> None:
+    from oauthmail.consent import sign_in
+
+    sb = sandbox
+    dave, erin = _users(sb)
+    result = sign_in(sb.client_secrets_web, open_browser=False, timeout=30, on_url=_approve_on_url(sb, ALICE))
+    ms = sign_in(_ms_web(sb), open_browser=False, timeout=30, on_url=_approve_on_url(sb, dave),
+                 redirect_uri=_ms_redirect())
+    public = microsoft_client(sb.microsoft_public_client_id, authority=sb.microsoft_authority)
+
+    def show_code(flow: Any) -> None:
+        threading.Timer(0.2, lambda: sb.approve_device_code(flow["user_code"], erin)).start()
+
+    dev = sign_in(public, device_code=True, open_browser=False, timeout=60, on_flow=show_code)
+    tf = tokenfile.read(oauthmail_home / "oauthmail.ini")
+    assert set(tf.accounts) == {result.email, ms.email, dev.email} == {ALICE, dave, erin}

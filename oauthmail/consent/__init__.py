@@ -27,6 +27,8 @@ Runnable against the local sandbox (the simulated user plays the browser)::
                              on_url=lambda url: sb.approve(url, user="alice@example.com"))
         save_result("out.ini", result)          # [alice@example.com] with refresh token, 0600
 
+The same in one line (start, browser, check, save): ``sign_in(sb.client_secrets_web, "out.ini", on_url=...)``.
+
 Paste mode (remote kernel) and Microsoft::
 
     flow = start_microsoft(microsoft_client(client_id, secret, tenant="contoso.com"))
@@ -38,14 +40,14 @@ Public names: :class:`ClientConfig`, :func:`load_google_client`, :func:`google_c
 :func:`start_microsoft`, :func:`start_device_code`, :func:`finish`, :func:`finish_device_code`,
 :class:`ConsentFlow`, :class:`LoopbackListener`, :func:`run_consent`, :func:`run_consent_async`, :func:`parse_redirect`,
 :func:`detect_environment`, :class:`Environment`, :class:`ConsentResult`, :func:`save_result`,
-:func:`save_flow`, :func:`load_flow`, :func:`discard_flow`.
+:func:`save_flow`, :func:`load_flow`, :func:`discard_flow`, :func:`sign_in`.
 """
 
 from __future__ import annotations
 
 from ..clients import ClientConfig, google_client_from_values, load_google_client, microsoft_client
 from .environment import Environment, detect_environment
-from .flow import discard_flow, finish, load_flow, run_consent, run_consent_async, save_flow
+from .flow import discard_flow, finish, load_flow, run_consent, run_consent_async, save_flow, sign_in
 from .flowdict import ConsentFlow
 from .google import DEFAULT_WEB_REDIRECT, start_google
 from .loopback import LoopbackListener
@@ -74,6 +76,7 @@ __all__ = [
     "run_consent_async",
     "save_flow",
     "save_result",
+    "sign_in",
     "start_device_code",
     "start_google",
     "start_microsoft",

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import paths
+from ..clients import ClientConfig
 from ..errors import ConsentError, OAuthMailError
 from ..i18n import Msg
 from ..tokenfile import atomic_write
@@ -34,7 +35,7 @@ from .problems import (
     provider_error,
 )
 from .quiet import quiet_library_logs
-from .result import ConsentResult, check_email
+from .result import ConsentResult, check_email, save_result
 
 #: Codes expire after about 10 minutes; a saved flow older than this cannot be finished.
 FLOW_MAX_AGE = 3600.0
@@ -183,3 +184,42 @@ def discard_flow(path: str | Path | None = None) -> None:
     """Remove a saved flow once finished (it holds the PKCE verifier)."""
     target = Path(path).expanduser() if path else default_flow_path()
     target.unlink(missing_ok=True)
+
+
+def sign_in(
+    client: ClientConfig | dict[str, Any] | str | Path,
+    ini: str | Path | None = None,
+    *,
+    email: str | None = None,
+    device_code: bool = False,
+    open_browser: bool = True,
+    timeout: float | None = 300,
+    on_url: Callable[[str], object] | None = None,
+    cancel: threading.Event | None = None,
+    make_default: bool = False,
+    on_flow: Callable[[dict[str, Any]], object] | None = None,
+    **start_kwargs: Any,
+) -> ConsentResult:
+    """The one-line version: start, wait for the browser (or the device code), check, save to ``ini``.
+
+    ``client`` is a Google client JSON path/dict or a :class:`ClientConfig` (Google or Microsoft);
+    ``ini`` defaults to ``OAUTHMAIL_HOME/oauthmail.ini``. Other keywords go to the start function
+    (``redirect_uri``, ``tenant``, ``authority``, ``transport``…). ``on_flow`` sees the started flow
+    (e.g. to show a device code's ``flow["message"]``).
+    """
+    from ..clients import load_google_client
+    from .google import start_google
+    from .microsoft import start_device_code, start_microsoft
+
+    cfg = client if isinstance(client, ClientConfig) else load_google_client(client)
+    if device_code:
+        flow = start_device_code(cfg, email=email, **start_kwargs)
+    elif cfg.provider == "google":
+        flow = start_google(cfg, email=email, **start_kwargs)
+    else:
+        flow = start_microsoft(cfg, email=email, **start_kwargs)
+    if on_flow is not None:
+        on_flow(flow)
+    result = run_consent(flow, open_browser=open_browser, timeout=timeout, on_url=on_url, cancel=cancel)
+    save_result(ini if ini is not None else paths.default_ini(), result, make_default=make_default, email=email)
+    return result
