@@ -475,3 +475,20 @@ def test_step_texts_exist_in_both_languages() -> None:
             assert msg.en.strip() and msg.ja.strip()
             assert msg.placeholders("en") == msg.placeholders("ja")
             assert any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in msg.ja), msg.ja
+
+
+def test_signing_in_as_another_account_is_refused(sandbox: Any) -> None:
+    users = sandbox.users_of("google")
+    s = make_session("google", sandbox)
+    ClientController(s).use_sandbox("web")
+    c = ConsentController(s, timeout=30)
+    c.start(email=users[0])
+    assert "login_hint=" in c.auth_uri
+    c.approve_in_sandbox(user=users[1])
+    assert not c.wait(30)
+    failed_with(c, "email_mismatch")
+    assert not s.ini().exists()  # nothing saved for the wrong account
+    c.start(email=users[1])
+    c.approve_in_sandbox(user=users[1])
+    assert c.wait(30), c.message
+    assert s.account == users[1]

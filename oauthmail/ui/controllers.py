@@ -67,6 +67,7 @@ NO_TOKEN = Msg(en="There is no token yet.", ja="まだトークンがありま�
 NO_TOKEN_HINT = Msg(en="Run the sign-in (consent) step first.", ja="先にサインイン（同意）の手順を実行してください。")
 CONSENT_OPEN = Msg(en="Open the link, sign in as {who} and allow access. Waiting for the browser (up to {minutes} min)…",
                    ja="リンクを開き、{who} でサインインしてアクセスを許可してください。ブラウザーからの戻りを待っています（最大 {minutes} 分）…")
+SENDING_ACCOUNT = Msg(en="the sending account", ja="送信元のアカウント")
 CONSENT_REMOTE = Msg(
     en="This notebook runs on a remote machine, so the sign-in page cannot come back here by itself. Open the "
     "link, allow access, and when the browser shows \"This site can't be reached\", copy the whole address "
@@ -282,6 +283,7 @@ class ConsentController(Controller):
         self.flow: dict[str, Any] | None = None
         self.auth_uri = ""
         self.device: dict[str, str] = {}
+        self.email = ""
         self.remote = False
         self.started_at = 0.0
         self._cancel = threading.Event()
@@ -311,9 +313,10 @@ class ConsentController(Controller):
 
         cfg = self._client()
         if cfg.provider == "google":
-            return dict(consent.start_google(cfg, email=self.session.account or None))
+            return dict(consent.start_google(cfg, email=self.email or None))
         redirect = self.session.redirect_uri or MICROSOFT_WEB_REDIRECT
-        return dict(consent.start_microsoft(cfg, authority=cfg.authority or None, redirect_uri=redirect))
+        return dict(consent.start_microsoft(cfg, authority=cfg.authority or None, redirect_uri=redirect,
+                                            email=self.email or None))
 
     def _save(self, result: Any) -> None:
         from .. import consent
@@ -342,9 +345,14 @@ class ConsentController(Controller):
 
     # actions ------------------------------------------------------------------------------------
 
-    def start(self) -> str:
-        """Build the authorization link and listen for the browser on a background thread."""
+    def start(self, email: str = "") -> str:
+        """Build the authorization link and listen for the browser on a background thread.
+
+        ``email`` (optional) is the address the person means to sign in as: the sign-in page is
+        pre-filled with it and a different signed-in account is refused before anything is saved.
+        """
         with self._lock:
+            self.email = (email or "").strip()
             if self._thread is not None and self._thread.is_alive():
                 err = ConsentError(CONSENT_BUSY, CONSENT_BUSY_HINT, code="consent_busy")
                 self._set(self.status, err.what(self.session.lang), err)
@@ -363,7 +371,7 @@ class ConsentController(Controller):
             self._cancel = threading.Event()
             self.listening = threading.Event()
             self.started_at = time.monotonic()
-            who = self.session.account or "the sending account / 送信元アカウント"
+            who = self.email or SENDING_ACCOUNT.format(self.session.lang)
             text = CONSENT_OPEN.format(self.session.lang, who=who, minutes=int(self.timeout // 60))
             if self.remote:
                 text += " " + CONSENT_REMOTE.format(self.session.lang)

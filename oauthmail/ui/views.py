@@ -58,6 +58,7 @@ L_USE_SANDBOX = Msg(en="Use the sandbox client", ja="サンドボックスのク
 L_PUBLIC = Msg(en="Public client (no secret, device code)", ja="パブリック クライアント（シークレットなし・デバイス コード）")
 L_APP_KIND = Msg(en="App type", ja="アプリの種類")
 L_CONFIDENTIAL = Msg(en="Web app with a client secret", ja="クライアント シークレットを使う Web アプリ")
+L_EMAIL = Msg(en="Sign in as (optional)", ja="サインインするアドレス（省略可）")
 L_START = Msg(en="Start sign-in", ja="サインインを開始")
 L_DEVICE = Msg(en="Sign in with a device code", ja="デバイス コードでサインイン")
 L_CANCEL = Msg(en="Cancel", ja="中止")
@@ -282,6 +283,8 @@ class ConsentView(View):
         w = _w()
         self.ctrl = ctrl
         lang = ctrl.session.lang
+        self.email = w.Text(description=L_EMAIL.format(lang), placeholder="you@example.com",
+                            layout=w.Layout(width="60%"), style={"description_width": "15em"})
         self.button = w.Button(description=L_START.format(lang), button_style="primary", icon="sign-in",
                                layout=w.Layout(width="auto"))
         self.device_button = w.Button(description=L_DEVICE.format(lang), layout=w.Layout(width="auto"))
@@ -294,7 +297,7 @@ class ConsentView(View):
                             layout=w.Layout(width="80%"), style={"description_width": "initial"})
         self.paste_button = w.Button(description=L_PASTE_BUTTON.format(lang), layout=w.Layout(width="auto"))
         self.paste_row = w.HBox([self.paste, self.paste_button], layout=w.Layout(display="none"))
-        self.button.on_click(lambda _b: self.ctrl.start())
+        self.button.on_click(lambda _b: self.ctrl.start(self.email.value))
         self.device_button.on_click(lambda _b: self.ctrl.start_device_code())
         self.cancel_button.on_click(lambda _b: self.ctrl.cancel())
         self.paste_button.on_click(lambda _b: self._pasted())
@@ -303,7 +306,7 @@ class ConsentView(View):
         if ctrl.session.provider == "microsoft":
             buttons.insert(1, self.device_button)
         self._ticker: threading.Thread | None = None
-        self.box = w.VBox([w.HBox(buttons), self.link, w.HBox([self.progress, self.elapsed]), self.status,
+        self.box = w.VBox([self.email, w.HBox(buttons), self.link, w.HBox([self.progress, self.elapsed]), self.status,
                            self.paste_row])
 
     def _pasted(self) -> None:
