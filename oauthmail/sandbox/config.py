@@ -39,7 +39,7 @@ BAD_CONFIG_HINT = Msg(
 )
 
 #: Faults a trainer or test can switch on (``None`` = off).
-FAULT_NAMES = ("token_status", "token_delay", "smtp_drop_after", "smtp_max_auth_line")
+FAULT_NAMES = ("token_status", "token_delay", "smtp_drop_after", "smtp_max_auth_line", "api_status")
 
 
 @dataclass

@@ -322,17 +322,17 @@ class IdentityProvider:
         if not self.state_file:
             return
         now = self.clock.now()
-        with self.lock:
+        with self.lock:  # snapshot and write together, so an older snapshot never wins
             data = {
                 "clock_offset": self.clock.offset,
                 "refresh": {k: asdict(v) for k, v in self.refresh.items()},
                 "access": {k: asdict(v) for k, v in self.access.items() if v.expires_at > now},
             }
-        tmp = self.state_file.with_name(self.state_file.name + f".{os.getpid()}.{threading.get_ident()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, self.state_file)
+            tmp = self.state_file.with_name(self.state_file.name + f".{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh)
+            os.replace(tmp, self.state_file)
 
     # -- shared bits ----------------------------------------------------------------------------
 

@@ -55,8 +55,10 @@ MS_UNVERIFIED = Msg(en="{app} — unverified. This app would like to:", ja="{app
 TRUST_NOTE = Msg(en="Only allow this if you trust the app. You can remove access later in your account settings.",
                  ja="信頼できるアプリの場合だけ許可してください。アクセス権は後でアカウント設定から取り消せます。")
 ERROR_TITLE = Msg(en="Sign-in error", ja="サインインのエラー")
-ERROR_DEV_HINT = Msg(en="If you are the developer of this app, the text below says what to change.",
-                     ja="このアプリの開発者の方は、下の文面が何を直せばよいかを示しています。")
+ERROR_DEV_HINT = Msg(en="If you are the developer of this app, the text above says what to change. "
+                        "`oauthmail explain \"<code>\"` explains it step by step.",
+                     ja="このアプリの開発者の方へ: 上の文面が何を直せばよいかを示しています。"
+                        "`oauthmail explain \"<コード>\"` で手順を確認できます。")
 BLOCKED_TITLE = Msg(en="Access blocked: {app} has not completed the Google verification process",
                     ja="アクセスをブロック: {app} は Google の確認プロセスを完了していません")
 BLOCKED_RETURN = Msg(en="Back to the app (it receives error=access_denied)",

@@ -172,6 +172,16 @@ class SandboxHandle:
         return [u["email"] for u in self._info.get("user_details", []) if u.get("provider") == provider]
 
     @property
+    def graph_url(self) -> str:
+        """Base URL of the Graph-shaped API (``{graph_url}/v1.0/me/sendMail``)."""
+        return str(self._info.get("graph_url") or self.base_url)
+
+    @property
+    def gmail_api_url(self) -> str:
+        """Base URL of the Gmail-API-shaped API (``{gmail_api_url}/gmail/v1/users/me/messages/send``)."""
+        return str(self._info.get("gmail_api_url") or self.base_url)
+
+    @property
     def mailbox_dir(self) -> Path:
         return Path(self._info["mailbox_dir"])
 
@@ -266,6 +276,14 @@ class SandboxHandle:
     def revoke(self, refresh_token: str) -> None:
         self._admin("revoke", token=refresh_token)
 
+    def grant_send_as(self, user: str, mailbox: str) -> None:
+        """Graph: ``user`` may send as ``mailbox`` (a shared mailbox with Send As)."""
+        self._admin("grant_send_as", user=user, mailbox=mailbox)
+
+    def set_mail_disabled(self, user: str, disabled: bool = True) -> None:
+        """Gmail API: that Google account has no Gmail (400 failedPrecondition "Mail service not enabled")."""
+        self._admin("mail_disabled", user=user, disabled=disabled)
+
     @property
     def token_requests(self) -> list[dict[str, Any]]:
         return list(self._admin("token_requests")["requests"])
@@ -294,6 +312,7 @@ class Sandbox(SandboxHandle):
         self._lock = threading.Lock()
         self.idp: Any = None
         self.smtp_handler: Any = None
+        self.mailapi: Any = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -344,6 +363,9 @@ class Sandbox(SandboxHandle):
         mailbox_dir.mkdir(exist_ok=True, mode=0o700)
         self.admin_token = secrets.token_urlsafe(24)
         app = web.SandboxApp(idp, Mailbox(mailbox_dir), self.admin_token, self._admin_local)
+        from .mailapi import MailApi
+
+        self.mailapi = app.api = MailApi(idp, mailbox_dir, base)
         web.serve_http(https, app)
         web.serve_http(ui, app)
 
@@ -399,6 +421,8 @@ class Sandbox(SandboxHandle):
                 "smtp_scope": "https://outlook.office.com/SMTP.Send",
             },
             "smtp": {"host": cfg.host, "starttls_port": starttls.port, "ssl_port": implicit.port},
+            "graph_url": base,
+            "gmail_api_url": base,
             "mailbox_dir": str(mailbox_dir),
             "mailbox_url": f"{base}/mailbox",
             "users": [u.email for u in cfg.users],
@@ -505,6 +529,14 @@ class Sandbox(SandboxHandle):
         assert self.idp is not None, "start the sandbox first"
         return dict(self.idp.mint_tokens(provider, client_id, user, list(scopes)))
 
+    def grant_send_as(self, user: str, mailbox: str) -> None:
+        assert self.mailapi is not None, "start the sandbox first"
+        self.mailapi.grant_send_as(user, mailbox)
+
+    def set_mail_disabled(self, user: str, disabled: bool = True) -> None:
+        assert self.mailapi is not None, "start the sandbox first"
+        self.mailapi.set_mail_disabled(user, disabled)
+
     def revoke(self, refresh_token: str) -> None:
         assert self.idp is not None, "start the sandbox first"
         self.idp.revoke(refresh_token)
@@ -532,6 +564,12 @@ class Sandbox(SandboxHandle):
                                     list(body["scopes"]))
         if op == "revoke":
             self.revoke(str(body["token"]))
+            return {"ok": True}
+        if op == "grant_send_as":
+            self.grant_send_as(str(body["user"]), str(body["mailbox"]))
+            return {"ok": True}
+        if op == "mail_disabled":
+            self.set_mail_disabled(str(body["user"]), bool(body.get("disabled", True)))
             return {"ok": True}
         if op == "token_requests":
             return {"requests": self.token_requests}

@@ -267,12 +267,14 @@ class SandboxHandler:
                             f"[BeginDiagnosticData]Cannot submit message. [{EXO_HOST}]")
         elif header_from and header_from.lower() != user.lower():
             raw = _rewrite_from(raw, user)
+        # Gmail and Exchange add a Date when the client sent none.
+        date = "" if _has_header(raw, "date") else f"Date: {formatdate(localtime=True)}\r\n"
         trace = (f"Received: from {session.host_name or 'client'} ({session.peer[0] if session.peer else '?'})\r\n"
                  f"\tby sandbox.oauthmail.local with ESMTPSA id {time.time_ns()}\r\n"
                  f"\tfor <{', '.join(envelope.rcpt_tos)}>; {formatdate(localtime=True)}\r\n"
                  f"X-Sandbox-Authenticated-User: {user}\r\n"
                  f"X-Sandbox-Envelope-From: {mail_from}\r\n"
-                 f"X-Sandbox-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n").encode()
+                 f"X-Sandbox-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n{date}").encode()
         await asyncio.get_running_loop().run_in_executor(None, deliver, self.mailbox_dir, trace + raw)
         with self.lock:
             self.delivered_since_fault += 1
@@ -289,6 +291,12 @@ def _split_headers(raw: bytes) -> tuple[bytes, bytes]:
     if not m:
         return raw, b""
     return raw[: m.start()], raw[m.start():]
+
+
+def _has_header(raw: bytes, name: str) -> bool:
+    head, _ = _split_headers(raw)
+    prefix = name.lower().encode() + b":"
+    return any(line[: len(prefix)].lower() == prefix for line in re.split(rb"\r?\n", head))
 
 
 def _header_from(raw: bytes) -> str:

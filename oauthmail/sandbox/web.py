@@ -41,6 +41,7 @@ class SandboxApp:
         self.mailbox = mailbox
         self.admin_token = admin_token
         self.admin_hook = admin_hook  # callable(op: str, body: dict) -> dict
+        self.api: Any = None  # the HTTPS mail APIs (oauthmail.sandbox.mailapi.MailApi), mounted by the server
 
 
 class _Server(ThreadingHTTPServer):
@@ -231,6 +232,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         path = urlsplit(self.path).path
         idp = self.app.idp
+        if self._api("POST", path):
+            return None
         form = self._form()
         if self.server.tls is None and not (path == "/devicelogin" or path == "/deviceconsent"
                                             or path.endswith("/consent")):
@@ -265,6 +268,22 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._token(lambda: idp.ms_devicecode(parts[0], form, verification), "microsoft",
                                    count=False)
         return self._json(404, {"error": "not_found", "path": path})
+
+    def do_PUT(self) -> None:
+        if not self._api("PUT", urlsplit(self.path).path):
+            self.close_connection = True
+            self._json(405, {"error": "method_not_allowed"})
+
+    def do_DELETE(self) -> None:
+        self.do_PUT()
+
+    def _api(self, method: str, path: str) -> bool:
+        """Hand Graph-/Gmail-API-shaped requests (HTTPS listener only) to the mounted mail APIs."""
+        api = self.app.api
+        if self.server.tls is None or api is None or not api.handles(path):
+            return False
+        api.handle(self, self.command if method == "PUT" else method)
+        return True
 
     def _public_base(self) -> str:
         return self.app.idp.base_url

@@ -204,6 +204,7 @@ def test_eml_files_are_atomic_and_traced(sandbox: Any) -> None:
     assert not [p for p in paths[0].parent.iterdir() if p.name.startswith(".")]
     msg = sandbox.mailbox.messages()[0]
     assert msg["Subject"] == "日本語" and msg["X-Sandbox-Envelope-To"] == f"{DAVE}, x@example.org"
+    assert msg["Date"]  # added by the server, as Gmail and Exchange do
     assert token not in paths[0].read_text("utf-8", "replace")
 
 
