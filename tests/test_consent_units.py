@@ -284,7 +284,7 @@ def test_check_email() -> None:
     assert info.value.code == "no_email" and "--email" in info.value.hint("en")
     with pytest.raises(ConsentError):
         check_email(_result("x@example.com"), "y@example.com")
-    assert check_email(_result("X@Example.com"), "x@example.com").email == "X@Example.com"
+    assert check_email(_result("X@Example.com"), "x@example.com").email == "x@example.com"  # as the person typed it
 
 
 # --- cheap import, sovereign scopes, any provider error ----------------------------------------------
@@ -340,3 +340,11 @@ def test_wrong_client_type_for_the_provider() -> None:
     with pytest.raises(ConsentError) as info:
         start_microsoft(_web())  # type: ignore[arg-type]
     assert info.value.code == "wrong_client_type"
+
+
+def test_check_email_accepts_another_claim_of_the_same_person() -> None:
+    r = _result("alice@contoso.onmicrosoft.com", "microsoft")
+    r.identities = ["alice@contoso.onmicrosoft.com", "Alice@Contoso.com"]
+    assert check_email(r, "alice@contoso.com").email == "alice@contoso.com"
+    with pytest.raises(ConsentError):
+        check_email(_result("bob@contoso.com", "microsoft"), "alice@contoso.com")

@@ -181,12 +181,9 @@ def _result(cfg: ClientConfig, flow: dict[str, Any], res: dict[str, Any]) -> Con
     if not refresh_token:
         raise ConsentError(NO_REFRESH_TOKEN, NO_REFRESH_TOKEN_HINT, code="no_refresh_token", provider="Microsoft")
     claims = res.get("id_token_claims") or {}
-    email = ""
-    for key in ("preferred_username", "email", "upn"):
-        value = claims.get(key)
-        if isinstance(value, str) and "@" in value:
-            email = value
-            break
+    names = [v for k in ("preferred_username", "email", "upn", "unique_name")
+             if isinstance(v := claims.get(k), str) and "@" in v]
+    email = names[0] if names else ""
     expires_in = res.get("expires_in")
     expires_at = (datetime.now(timezone.utc) + timedelta(seconds=float(expires_in))
                   if isinstance(expires_in, (int, float, str)) and str(expires_in).isdigit() else None)
@@ -205,6 +202,7 @@ def _result(cfg: ClientConfig, flow: dict[str, Any], res: dict[str, Any]) -> Con
         redirect_uri=flow.get("redirect_uri", ""),
         transport=str(flow.get("transport") or "smtp"),
         warnings=list(flow.get("warnings", [])),
+        identities=names,
     )
 
 

@@ -47,6 +47,8 @@ class ConsentResult:
     transport: str = "smtp"
     #: Texts for the person (e.g. the Testing-status 7-day warning), current language.
     warnings: list[str] = field(default_factory=list)
+    #: Other addresses the id token names for the same person (Microsoft: UPN vs mail), for :func:`check_email`.
+    identities: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         shown = []
@@ -124,7 +126,10 @@ def check_email(result: ConsentResult, expected: str | None) -> ConsentResult:
     """Fill in or check the signed-in address against the one asked for (nothing is saved on a mismatch)."""
     if expected:
         expected = expected.strip()
-        if result.email and result.email.lower() != expected.lower():
+        known = {a.lower() for a in [result.email, *result.identities] if a}
+        if known and expected.lower() in known:
+            result.email = expected
+        elif result.email and result.email.lower() != expected.lower():
             raise ConsentError(EMAIL_MISMATCH, EMAIL_MISMATCH_HINT, code="email_mismatch", expected=expected,
                                actual=result.email)
         result.email = result.email or expected
