@@ -5,7 +5,8 @@ It answers the way the real servers do, because the kit's diagnosis reads those 
 * Gmail style: a bad token gets ``334 <base64 JSON {"status":"400","schemes":"Bearer","scope":…}>``;
   the client must answer an empty line (OAUTHBEARER: ``^A``), then ``535-5.7.8 Username and
   Password not accepted…``. Success is ``235 2.7.0 Accepted``.
-* Exchange style: ``535 5.7.3 Authentication unsuccessful [host]``; a mailbox with SMTP AUTH
+* Exchange style: ``535 5.7.3 Authentication unsuccessful [host]``; OAUTHBEARER is not offered
+  (``504 5.7.4 Unrecognized authentication type``); a mailbox with SMTP AUTH
   switched off answers ``535 5.7.139 …SmtpClientAuthentication is disabled for the Mailbox…``;
   sending as someone else ends in ``554 5.2.252 SendAsDenied``.
 
@@ -44,6 +45,7 @@ EXO_SMTP_DISABLED = ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthent
 NOT_AUTHENTICATED = "530 5.7.57 Client not authenticated to send mail. [{host}]"
 BASIC_RETIRED = "550 5.7.30 Basic authentication is not supported for Client Submission. [{host}]"
 GMAIL_PLAIN_REFUSED = GMAIL_BAD_CREDENTIALS
+EXO_NO_OAUTHBEARER = "504 5.7.4 Unrecognized authentication type [{host}]"
 AUTH_LINE_TOO_LONG = "500 5.5.6 Authentication Exchange line is too long"
 
 
@@ -174,6 +176,10 @@ class SandboxHandler:
             return AuthResult(success=False, handled=True)
         user, token = parsed
         ok, style, gmail_status, reason = self._judge(user, token)
+        if mechanism == "OAUTHBEARER" and style == "microsoft":
+            # Exchange Online offers only XOAUTH2 (facts 44, 72).
+            await server.push(EXO_NO_OAUTHBEARER.format(host=EXO_HOST))
+            return AuthResult(success=False, handled=True)
         with self.lock:
             self.sasl_log.append({"mechanism": mechanism, "user": user, "result": reason, "time": time.time()})
         if ok and style == "microsoft" and user.lower() in self.smtp_auth_disabled:

@@ -216,3 +216,15 @@ def test_malformed_auth_is_answered_not_crashed(sandbox: Any, arg: str) -> None:
         assert (code, msg) == (501, b"5.5.2 Cannot Decode response")
         assert smtp.noop()[0] == 250  # the session is still usable
         assert smtp.docmd("AUTH", "CRAM-MD5")[0] == 504
+
+
+@pytest.mark.parametrize("inline", [True, False])
+def test_exchange_does_not_speak_oauthbearer(sandbox: Any, inline: bool) -> None:
+    token = ms_token(sandbox)
+    blob = oauthbearer(DAVE, token, sandbox.smtp_host, sandbox.smtp_starttls_port)
+    with connect(sandbox) as smtp, pytest.raises(smtplib.SMTPAuthenticationError) as err:
+        smtp.auth("OAUTHBEARER", lambda c=None: blob, initial_response_ok=inline)
+    assert err.value.smtp_code == 504 and err.value.smtp_error.startswith(b"5.7.4 Unrecognized authentication type")
+    from oauthmail.explain import explain
+
+    assert explain(f"{err.value.smtp_code} {err.value.smtp_error.decode()}")  # the kit's catalog knows it

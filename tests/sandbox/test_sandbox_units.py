@@ -127,3 +127,25 @@ def test_config_overrides() -> None:
     assert cfg.microsoft_app_by_key("web").web_redirect_uris == ["http://localhost/x"]  # type: ignore[union-attr]
     assert cfg.faults == {"token_delay": 1}
     assert SandboxConfig.load(cfg) is cfg
+
+
+@pytest.mark.parametrize("text", [
+    "535-5.7.8 Username and Password not accepted. For more information, go to\r\n535 5.7.8  x - gsmtp",
+    "535 5.7.3 Authentication unsuccessful [host]",
+    "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. "
+    "Visit https://aka.ms/smtp_auth_disabled for more information. [host]",
+    "530 5.7.57 Client not authenticated to send mail. [host]",
+    "550 5.7.30 Basic authentication is not supported for Client Submission. [host]",
+    "504 5.7.4 Unrecognized authentication type [host]",
+    "554 5.2.252 SendAsDenied; dave@contoso.example not allowed to send as boss@contoso.example",
+    "Error 400: redirect_uri_mismatch",
+    "invalid_grant: Token has been expired or revoked.",
+    "invalid_grant: Missing code verifier.",
+    "AADSTS50011: x", "AADSTS7000218: x", "AADSTS7000215: x", "AADSTS700025: x", "AADSTS700016: x",
+    "AADSTS54005: x", "AADSTS501481: x", "AADSTS700082: x", "AADSTS28000: x", "AADSTS65001: x",
+])
+def test_the_kits_catalog_explains_what_the_sandbox_says(text: str) -> None:
+    """Contract between the sandbox's wording and oauthmail.explain: a class can look each one up."""
+    from oauthmail.explain import explain
+
+    assert explain(text) is not None
