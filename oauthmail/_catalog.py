@@ -107,6 +107,12 @@ _REDO_CONSENT = (
     "同意の手順（ノートブックのボタンまたは `oauthmail consent …`）をもう一度行い、新しいトークン INI を使ってください。",
 )
 
+# HTTPS APIs (Graph sendMail, Gmail messages.send) first: their codes are specific, and Graph's
+# ErrorSendAsDenied must not fall to the SMTP SendAsDenied entry (entries: oauthmail/transports/_catalog_api.py).
+from .transports._catalog_api import API_ENTRIES  # noqa: E402
+
+register(*API_ENTRIES)
+
 # ------------------------------------------------------------------------------------------------
 # SMTP replies (Microsoft 365 / Exchange Online)
 # ------------------------------------------------------------------------------------------------

@@ -342,11 +342,21 @@ def send_message(
     debug: bool = False,
     timeout: float = 30,
     transcript: Transcript | None = None,
+    transport: str | None = None,
+    api_url: str | None = None,
 ) -> SendResult:
     """Send one message with the account's token; errors carry ``.transcript`` (masked).
 
     ``debug=True`` prints the masked transcript to stderr as the conversation goes.
     """
+    if transport != "smtp":  # graph / gmail-api (flag, else the INI's transport) go over HTTPS
+        from .transports import resolve_transport, send_via
+
+        acc = tokenfile.read(ini).account(account)
+        chosen = resolve_transport(acc, transport)
+        if chosen != "smtp":
+            return send_via(chosen, ini, message, account=acc.email, api_url=api_url, timeout=timeout,
+                            transcript=transcript)
     t0 = time.perf_counter()
     if transcript is not None:
         t = transcript

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import providers, tokenfile
 from .errors import ConfigError, NetworkError, OAuthMailError, TokenError
@@ -135,12 +136,25 @@ def token_url(acc: tokenfile.Account) -> str:
     return acc.token_uri or providers.GOOGLE_TOKEN_URI
 
 
-def microsoft_scopes(acc: tokenfile.Account) -> list[str]:
-    """The INI's scopes without the ones MSAL adds itself (it refuses to be given them)."""
+def microsoft_scopes(acc: tokenfile.Account, transport: str | None = None) -> list[str]:
+    """The INI's scopes of ONE resource (Graph or Outlook, by transport), without MSAL's own ones.
+
+    A token is for one resource only (AADSTS28000), so an INI that holds both SMTP.Send and Graph
+    Mail.Send asks for the transport's half; an INI with only the other half keeps it (the server's
+    refusal then explains the mix-up).
+    """
+    cloud = providers.microsoft_cloud_for_authority(acc.authority)
+    want = (transport or acc.transport or "smtp").lower()
     scopes = [s for s in acc.scopes if s.lower() not in providers.MSAL_RESERVED_SCOPES]
-    if not scopes:
-        scopes = [providers.microsoft_cloud_for_authority(acc.authority).smtp_scope]
-    return scopes
+    graph_host = urlsplit(cloud.graph_url).netloc.lower()
+
+    def is_graph(scope: str) -> bool:
+        return "://" not in scope or urlsplit(scope).netloc.lower() == graph_host
+
+    picked = [s for s in scopes if is_graph(s) == (want == "graph")]
+    if picked or scopes:
+        return picked or scopes
+    return [cloud.graph_scope if want == "graph" else cloud.smtp_scope]
 
 
 def _secrets(acc: tokenfile.Account) -> list[str]:
@@ -185,10 +199,10 @@ def _network_error(exc: BaseException, url: str, acc: tokenfile.Account, timeout
 # --- the provider calls ----------------------------------------------------------------------------
 
 
-def refresh(account: tokenfile.Account, *, timeout: float = 30) -> TokenResponse:
-    """One refresh at the provider (no file I/O): Google via google-auth, Microsoft via MSAL."""
+def refresh(account: tokenfile.Account, *, timeout: float = 30, transport: str | None = None) -> TokenResponse:
+    """One refresh at the provider (no file I/O): Google via google-auth, Microsoft via MSAL (one resource)."""
     if account.provider == "microsoft":
-        return _refresh_microsoft(account, timeout)
+        return _refresh_microsoft(account, timeout, transport)
     return _refresh_google(account, timeout)
 
 
@@ -237,7 +251,7 @@ def _refresh_google(acc: tokenfile.Account, timeout: float) -> TokenResponse:
     return TokenResponse(creds.token, expires_at, new_rt, list(creds.granted_scopes or acc.scopes or []), url)
 
 
-def _refresh_microsoft(acc: tokenfile.Account, timeout: float) -> TokenResponse:
+def _refresh_microsoft(acc: tokenfile.Account, timeout: float, transport: str | None = None) -> TokenResponse:
     import msal
     import msal.exceptions
     import requests
@@ -259,7 +273,7 @@ def _refresh_microsoft(acc: tokenfile.Account, timeout: float) -> TokenResponse:
             app = msal.ConfidentialClientApplication(acc.client_id, client_credential=acc.client_secret, **kwargs)
         else:
             app = msal.PublicClientApplication(acc.client_id, **kwargs)
-        result = app.acquire_token_by_refresh_token(acc.refresh_token, scopes=microsoft_scopes(acc))
+        result = app.acquire_token_by_refresh_token(acc.refresh_token, scopes=microsoft_scopes(acc, transport))
     except (requests.exceptions.RequestException, OSError) as exc:
         raise _network_error(exc, url, acc, timeout) from None
     except msal.exceptions.MsalServiceError as exc:  # an HTTP 5xx without an OAuth error body
@@ -298,11 +312,28 @@ def access_token_and_account(
     force_refresh: bool = False,
     margin: float = 300,
     timeout: float = 30,
+    transport: str | None = None,
 ) -> tuple[AccessToken, tokenfile.Account]:
-    """Like :func:`get_access_token`, also giving the account (for its SMTP settings)."""
+    """Like :func:`get_access_token`, also giving the account (for its SMTP settings).
+
+    ``transport``: a Microsoft account sending by another transport than its INI's needs a token for
+    the other resource (Graph vs Outlook): it is refreshed for that one and NOT cached (the INI's
+    cache stays for its own transport); a rotated refresh token is stored as always.
+    """
     tf = tokenfile.read(ini)
     acc = tf.account(account)
     warnings = list(tf.warnings)
+    other = (acc.provider == "microsoft" and transport is not None
+             and transport.lower() != (acc.transport or "smtp").lower())
+    if other:
+        with tokenfile.locked(ini):
+            tf = tokenfile.read(ini)
+            acc = tf.account(acc.email)
+            resp = refresh(acc, timeout=timeout, transport=transport)
+            if resp.refresh_token:
+                acc.refresh_token = resp.refresh_token
+                tf.save()
+        return AccessToken(resp.access_token, resp.expires_at, acc.email, True, warnings), acc
     if not force_refresh and cached_token_valid(acc, margin):
         assert acc.access_token_expires_at is not None
         return AccessToken(acc.access_token, acc.access_token_expires_at, acc.email, False, warnings), acc
@@ -312,7 +343,7 @@ def access_token_and_account(
         if not force_refresh and cached_token_valid(acc, margin):
             assert acc.access_token_expires_at is not None
             return AccessToken(acc.access_token, acc.access_token_expires_at, acc.email, False, warnings), acc
-        resp = refresh(acc, timeout=timeout)
+        resp = refresh(acc, timeout=timeout, transport=transport)
         if resp.refresh_token:
             acc.refresh_token = resp.refresh_token
         acc.access_token = resp.access_token

@@ -18,6 +18,7 @@ from oauthmail.explain import (
     find,
     hint_for,
 )
+from oauthmail.transports._catalog_api import API_SAMPLES
 
 GMAIL_334 = "334 " + base64.b64encode(
     json.dumps({"status": "400", "schemes": "Bearer", "scope": "https://mail.google.com/"}).encode()
@@ -373,6 +374,9 @@ SAMPLES: dict[str, list[str]] = {
         "(1) has access to host network",
     ],
 }
+
+# The HTTPS API entries keep their real wordings next to them (Graph, Gmail API).
+SAMPLES.update(API_SAMPLES)
 
 
 def test_every_entry_has_two_real_wordings() -> None:

@@ -39,6 +39,10 @@ def register(sub: Any) -> None:
     p.add_argument("--smtp-port", type=int)
     p.add_argument("--smtp-security", choices=("starttls", "ssl"))
     p.add_argument("--mechanism", choices=("XOAUTH2", "OAUTHBEARER"), type=str.upper)
+    p.add_argument("--transport", choices=("smtp", "graph", "gmail-api"),
+                   help="smtp (XOAUTH2), graph (Microsoft Graph sendMail over HTTPS) or gmail-api (Gmail API over "
+                        "HTTPS); default: the INI's transport, else smtp")
+    p.add_argument("--api-url", help="base URL of Graph or the Gmail API (default: INI graph_url / gmail_api_url)")
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--debug", action="store_true", help="print the SMTP conversation (masked) with timings to stderr")
     p.set_defaults(func=run)
@@ -82,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = send_message(ini, msg, account=acc.email, smtp_host=args.smtp_host, smtp_port=args.smtp_port,
                               smtp_security=args.smtp_security, mechanism=args.mechanism, debug=args.debug,
-                              timeout=args.timeout, transcript=transcript)
+                              timeout=args.timeout, transcript=transcript,
+                              transport=getattr(args, "transport", None), api_url=getattr(args, "api_url", None))
     except OAuthMailError as exc:
         if args.debug and exc.details:
             print(f"details: {exc.details}", file=sys.stderr)
