@@ -175,7 +175,7 @@ class LoopbackListener:
                                port=self.port, reason=exc.strerror or type(exc).__name__) from None
         server.listener = self
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
                                         name=f"oauthmail-loopback-{self.port}", daemon=True)
         self._thread.start()
         return self
