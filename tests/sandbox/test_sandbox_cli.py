@@ -129,3 +129,55 @@ def test_mailbox_command_without_a_sandbox(tmp_path: Path, capsys: pytest.Captur
     assert main(["mailbox", "--state-dir", str(tmp_path / "none")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: No sandbox mailbox") and "oauthmail sandbox" in err
+
+
+def test_port_in_use_says_so_and_leaves_nothing_bound(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    from tests.sandbox_fixtures import free_port
+
+    base = free_port()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", base + 2))  # the SMTP STARTTLS port: fails after HTTPS is bound
+        busy.listen()
+        assert main(["sandbox", "--state-dir", str(tmp_path), "--port-base", str(base)]) == 1
+    err = capsys.readouterr().err
+    assert "error: The sandbox could not listen" in err and "--port-base" in err
+    with socket.socket() as again:  # the HTTPS port was released
+        again.bind(("127.0.0.1", base))
+
+
+def test_cli_output_never_holds_a_secret(tmp_path: Path) -> None:
+    """Drive sign-in, refresh and SMTP against a CLI-run sandbox; its output names no secret."""
+    import smtplib
+
+    from oauthmail.sandbox import SandboxHandle, load_info
+
+    state = tmp_path / "state"
+    proc, lines = _start(["-m", "oauthmail", "sandbox", "--state-dir", str(state)],
+                         env={"OAUTHMAIL_SANDBOX_LOG": "1"})
+    try:
+        info = load_info(state)
+        assert info is not None
+        sb = SandboxHandle(info)
+        client = json.loads(sb.client_secrets_web.read_text())["web"]
+        toks = sb.mint_tokens("google", client["client_id"], "alice@example.com", ["https://mail.google.com/"])
+        import requests
+
+        r = requests.post(sb.google_token_uri, verify=str(sb.ca_file), timeout=5, data={
+            "grant_type": "refresh_token", "refresh_token": toks["refresh_token"],
+            "client_id": client["client_id"], "client_secret": client["client_secret"]})
+        fresh = r.json()["access_token"]
+        with smtplib.SMTP(sb.smtp_host, sb.smtp_starttls_port, timeout=10) as smtp:
+            smtp.starttls(context=__import__("ssl").create_default_context(cafile=str(sb.ca_file)))
+            smtp.ehlo()
+            smtp.auth("XOAUTH2", lambda c=None: f"user=alice@example.com\x01auth=Bearer {fresh}\x01\x01")
+        secrets = [client["client_secret"], toks["refresh_token"], toks["access_token"], fresh,
+                   info["microsoft"]["web_client_secret"], info["admin_token"]]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    text = "\n".join(lines) + out + err
+    assert "sandbox http: POST /token" in text  # the log is on, and shows paths only
+    for value in secrets:
+        assert value not in text
