@@ -492,3 +492,17 @@ def test_signing_in_as_another_account_is_refused(sandbox: Any) -> None:
     c.approve_in_sandbox(user=users[1])
     assert c.wait(30), c.message
     assert s.account == users[1]
+
+
+def test_sandbox_json_uploaded_by_hand_sends_to_the_sandbox(sandbox: Any) -> None:
+    """A person in sandbox mode uploads the sandbox's client JSON instead of pressing the button."""
+    s = make_session("google", sandbox)
+    cc = ClientController(s)
+    assert cc.load_json(Path(sandbox.client_secrets_web).read_bytes(), "client_secret_web.json") is not None
+    c = ConsentController(s, timeout=30)
+    c.start()
+    c.approve_in_sandbox()
+    assert c.wait(30), c.message
+    assert f"smtp_port = {sandbox.smtp_starttls_port}" in s.ini().read_text()
+    sender = SendController(s)
+    assert sender.send(s.account) is not None, sender.message

@@ -318,12 +318,23 @@ class ConsentController(Controller):
         return dict(consent.start_microsoft(cfg, authority=cfg.authority or None, redirect_uri=redirect,
                                             email=self.email or None))
 
+    def _sandbox_client(self) -> bool:
+        """Whether the client signs in at the sandbox (sandbox button, or the sandbox's JSON uploaded)."""
+        if self.session.mode != "sandbox":
+            return False
+        if self.session.client_from_sandbox:
+            return True
+        cfg = self.session.client
+        base = str(getattr(self.session.sandbox(), "base_url", "") or "")
+        endpoints = (getattr(cfg, "token_uri", ""), getattr(cfg, "authority", ""))
+        return bool(base) and any(str(e).startswith(base) for e in endpoints)
+
     def _save(self, result: Any) -> None:
         from .. import consent
 
         ini = self.session.ini()
         smtp: dict[str, Any] = {}
-        if self.session.mode == "sandbox" and self.session.client_from_sandbox:
+        if self._sandbox_client():
             sb = self.session.sandbox()
             smtp = {"smtp_host": sb.smtp_host, "smtp_port": int(sb.smtp_starttls_port), "smtp_security": "starttls"}
         consent.save_result(ini, result, make_default=True, **smtp)
