@@ -256,7 +256,9 @@ def test_send_and_export_panels(sandbox: Any) -> None:
     sview = SendView(SendController(s))
     assert sview.to.value == s.account and sview.subject.value == "oauthmail test message"
     sview.button.click()
+    assert sview.ctrl.wait_task(60)
     assert "Delivered" in sview.status.value, sview.status.value
+    assert sview.wait.box.layout.display == "none" and not sview.button.disabled
     assert "AUTH XOAUTH2" in sview.transcript.value
     eview = ExportView(ExportController(s))
     eview.button.click()
@@ -277,6 +279,7 @@ def test_send_panel_empty_recipient_in_japanese() -> None:
     assert view.subject.value == "oauthmail テストメール"
     view.to.value = ""
     view.button.click()
+    view.ctrl.wait_task(10)
     assert "宛先" in view.status.value and "対処" in view.status.value
 
 
@@ -284,6 +287,7 @@ def test_environment_ini_doctor_explain_panels(sandbox: Any, tmp_path: Path) -> 
     s = session("google", sandbox)
     env = EnvironmentView(EnvironmentController(s))
     env.button.click()
+    assert env.ctrl.wait_task(30)
     assert "<table>" in env.table.value and "python" in env.table.value
     ini_view = IniView(IniController(s), str(tmp_path / "missing.ini"))
     ini_view.button.click()
@@ -295,6 +299,7 @@ def test_environment_ini_doctor_explain_panels(sandbox: Any, tmp_path: Path) -> 
     assert "account" in ini_view.status.value
     doc = DoctorView(DoctorController(s))
     doc.button.click()
+    assert doc.ctrl.wait_task(60)
     assert "<table>" in doc.table.value and "pass" in doc.table.value
     ex = ExplainView(ExplainController(s), "AADSTS7000215: Invalid client secret provided.")
     ex.button.click()
@@ -324,3 +329,29 @@ def test_kit_without_autorun_does_not_click(sandbox: Any, monkeypatch: pytest.Mo
     kit.checklist("google.project")
     assert kit.controllers["client"].status == "idle"
     assert not kit.session.ticks
+
+
+def test_send_wait_shows_progress_and_can_be_abandoned(sandbox: Any) -> None:
+    from oauthmail.tokenfile import update_account
+
+    s = session("google", sandbox)
+    ClientController(s).use_sandbox()
+    c = ConsentController(s, timeout=30)
+    c.start()
+    c.approve_in_sandbox()
+    assert c.wait(30)
+    update_account(s.ini(), s.account, access_token="", access_token_expires_at=None)
+    sandbox.set_fault("token_delay", 3)  # the token server is slow today
+    ctrl = SendController(s)
+    view = SendView(ctrl)
+    view.button.click()
+    deadline = time.monotonic() + 5
+    while ctrl.status != "working" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert ctrl.status == "working" and view.wait.box.layout.display == "flex" and view.button.disabled
+    time.sleep(1.2)
+    assert view.wait.progress.value >= 1
+    view.wait.cancel_button.click()
+    assert ctrl.status == "cancelled" and "may still arrive" in view.status.value
+    assert ctrl.wait_task(30)
+    assert ctrl.status == "done"  # the late answer is shown: it did arrive

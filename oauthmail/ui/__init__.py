@@ -117,6 +117,7 @@ class Kit:
         view = self._show("environment", EnvironmentView(ctrl), ctrl)
         if self.auto:
             view.button.click()
+            ctrl.wait_task(60)
 
     def client(self) -> None:
         from .views import ClientView
@@ -155,6 +156,7 @@ class Kit:
         view = self._show("send", SendView(ctrl), ctrl)
         if self.auto:
             view.button.click()
+            ctrl.wait_task(120)
             self._check(ctrl)
 
     def export(self) -> None:
@@ -187,6 +189,7 @@ class Kit:
             self.load_ini_quiet()
         if self.auto:
             view.button.click()
+            ctrl.wait_task(120)
             self._check(ctrl)
 
     def explain(self, text: str = "") -> None:

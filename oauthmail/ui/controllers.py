@@ -43,6 +43,14 @@ from .steps import Step
 
 # --- messages ------------------------------------------------------------------------------------
 
+STOPPED_WAITING = Msg(en="Stopped waiting. Run the step again when ready.",
+                      ja="待つのをやめました。準備ができたら、もう一度実行してください。")
+SEND_ABANDONED = Msg(
+    en="Stopped waiting for the mail server. If it had already accepted the message, it may still arrive: check "
+    "the mailbox before sending again.",
+    ja="メールサーバーの応答を待つのをやめました。サーバーがすでに受け付けていた場合はメールが届くことがあります。"
+    "再送信する前に受信箱を確認してください。",
+)
 UNEXPECTED = Msg(en="Unexpected problem: {name}: {text}", ja="想定外の問題が起きました: {name}: {text}")
 UNEXPECTED_HINT = Msg(
     en="Run the cell again. If it keeps happening, open 04_troubleshooting and run the doctor.",
@@ -156,6 +164,42 @@ class Controller:
         err = error_of(exc)
         self._set("failed", err.what(self.session.lang), err)
         return err
+
+    # --- network steps on a thread (widgets stay live, the wait can be abandoned) ---------------
+
+    _task: threading.Thread | None = None
+    started_at: float = 0.0
+    #: Shown when a person stops waiting (subclasses say what that means for their step).
+    abandoned_text: Msg | None = None
+
+    def busy(self) -> bool:
+        return self._task is not None and self._task.is_alive()
+
+    def start_task(self, work: Callable[..., object], *args: Any) -> bool:
+        """Run ``work(*args)`` on a daemon thread; ``False`` when one is still running."""
+        with self._lock:
+            if self.busy():
+                return False
+            self.started_at = time.monotonic()
+            self._task = threading.Thread(target=work, args=args, name=f"oauthmail-{type(self).__name__}",
+                                          daemon=True)
+            self._task.start()
+            return True
+
+    def wait_task(self, timeout: float | None = None) -> bool:
+        """Block until the background step ends (autorun, tests); ``True`` when it is over."""
+        task = self._task
+        if task is not None:
+            task.join(timeout)
+        return not self.busy()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started_at if self.started_at else 0.0
+
+    def abandon(self) -> None:
+        """Stop waiting for the step (the thread is left to time out; a late answer is still shown)."""
+        if self.busy() or self.status == "working":
+            self._set("cancelled", (self.abandoned_text or STOPPED_WAITING).format(self.session.lang))
 
 
 # --- checklists ----------------------------------------------------------------------------------
@@ -304,9 +348,6 @@ class ConsentController(Controller):
         if uri:
             return uri
         return MICROSOFT_WEB_REDIRECT if self.session.provider == "microsoft" else GOOGLE_WEB_REDIRECT
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started_at if self.started_at else 0.0
 
     def _new_flow(self) -> dict[str, Any]:
         from .. import consent
@@ -508,6 +549,12 @@ class SendController(Controller):
         super().__init__(session)
         self.transcript = ""
         self.result: Any = None
+
+    abandoned_text = SEND_ABANDONED
+
+    def send_async(self, to: str, subject: str = "", body: str = "") -> bool:
+        """:meth:`send` on a thread, for the button (the kernel stays responsive, P39)."""
+        return self.start_task(self.send, to, subject, body)
 
     def default_recipient(self) -> str:
         return self.session.account
@@ -712,6 +759,9 @@ class EnvironmentController(Controller):
             return local + real
         return real
 
+    def check_async(self, timeout: float = 3.0) -> bool:
+        return self.start_task(self.check, timeout)
+
     def check(self, timeout: float = 3.0) -> list[Reach]:
         lang = self.session.lang
         self._set("working", "…")
@@ -753,6 +803,9 @@ class DoctorController(Controller):
     def __init__(self, session: Session) -> None:
         super().__init__(session)
         self.report: Any = None
+
+    def run_async(self, path: str = "") -> bool:
+        return self.start_task(self.run, path)
 
     def run(self, path: str = "") -> Any:
         try:

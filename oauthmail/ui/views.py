@@ -139,6 +139,37 @@ class View:
         display(self.box)  # type: ignore[no-untyped-call]
 
 
+class WaitIndicator:
+    """Progress while a controller's network step runs on its thread, with a button to stop waiting."""
+
+    def __init__(self, ctrl: Any, limit: int = 30) -> None:
+        w = _w()
+        self.ctrl = ctrl
+        self.progress = w.IntProgress(value=0, min=0, max=limit, bar_style="info")
+        self.elapsed = w.Label()
+        self.cancel_button = w.Button(description=L_CANCEL.format(ctrl.session.lang), button_style="warning",
+                                      layout=w.Layout(width="auto"))
+        self.cancel_button.on_click(lambda _b: self.ctrl.abandon())
+        self.box = w.HBox([self.progress, self.elapsed, self.cancel_button], layout=w.Layout(display="none"))
+        self._ticker: threading.Thread | None = None
+
+    def update(self) -> None:
+        working = self.ctrl.status == "working"
+        self.box.layout.display = "flex" if working else "none"
+        if working and (self._ticker is None or not self._ticker.is_alive()):
+            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._ticker.start()
+
+    def _tick(self) -> None:
+        while self.ctrl.status == "working":
+            secs = int(self.ctrl.elapsed())
+            self.progress.value = min(secs, self.progress.max)
+            self.elapsed.value = L_ELAPSED.format(self.ctrl.session.lang, seconds=secs)
+            time.sleep(0.5)
+        self.progress.value = 0
+        self.elapsed.value = ""
+
+
 class ModeView(View):
     """Sandbox (practice) or the real provider: one switch."""
 
@@ -362,9 +393,11 @@ class SendView(View):
         self.status = w.HTML()
         self.transcript = w.Textarea(disabled=True, layout=w.Layout(width="95%", height="14em"))
         self.transcript_box = w.Accordion(children=[self.transcript], titles=(L_TRANSCRIPT.format(lang),))
+        self.wait = WaitIndicator(ctrl)
         self.button.on_click(lambda _b: self.send())
         ctrl.subscribe(self._render)
-        self.box = w.VBox([self.to, self.subject, self.body, self.button, self.status, self.transcript_box])
+        self.box = w.VBox([self.to, self.subject, self.body, self.button, self.wait.box, self.status,
+                           self.transcript_box])
 
     def refresh_defaults(self) -> None:
         if not self.to.value:
@@ -372,13 +405,11 @@ class SendView(View):
 
     def send(self) -> None:
         self.refresh_defaults()
-        self.button.disabled = True
-        try:
-            self.ctrl.send(self.to.value, self.subject.value, self.body.value)
-        finally:
-            self.button.disabled = False
+        self.ctrl.send_async(self.to.value, self.subject.value, self.body.value)
 
     def _render(self) -> None:
+        self.button.disabled = self.ctrl.status == "working"
+        self.wait.update()
         self.status.value = status_html(self.ctrl)
         self.transcript.value = self.ctrl.transcript
         if self.ctrl.transcript:
@@ -420,12 +451,14 @@ class EnvironmentView(View):
                                layout=w.Layout(width="auto"))
         self.table = w.HTML()
         self.status = w.HTML()
-        self.button.on_click(lambda _b: self.ctrl.check())
+        self.wait = WaitIndicator(ctrl, limit=5)
+        self.button.on_click(lambda _b: self.ctrl.check_async())
         ctrl.subscribe(self._render)
-        self.box = w.VBox([self.button, self.status, self.table])
+        self.box = w.VBox([self.button, self.wait.box, self.status, self.table])
 
     def _render(self) -> None:
-        self.status.value = status_html(self.ctrl) if self.ctrl.status == "failed" else ""
+        self.wait.update()
+        self.status.value = status_html(self.ctrl) if self.ctrl.status in ("failed", "cancelled") else ""
         rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in self.ctrl.rows)
         rows += "".join(
             f"<tr><td>{html.escape(r.host)}:{r.port}</td><td style='color:{'#070' if r.ok else '#a00'}'>"
@@ -455,12 +488,14 @@ class DoctorView(View):
                                button_style="primary", layout=w.Layout(width="auto"))
         self.status = w.HTML()
         self.table = w.HTML()
-        self.button.on_click(lambda _b: self.ctrl.run())
+        self.wait = WaitIndicator(ctrl, limit=60)
+        self.button.on_click(lambda _b: self.ctrl.run_async())
         ctrl.subscribe(self._render)
-        self.box = w.VBox([self.button, self.status, self.table])
+        self.box = w.VBox([self.button, self.wait.box, self.status, self.table])
 
     def _render(self) -> None:
         lang = self.ctrl.session.lang
+        self.wait.update()
         self.status.value = status_html(self.ctrl)
         report = self.ctrl.report
         if report is None or self.ctrl.status != "done":
