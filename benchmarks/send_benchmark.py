@@ -124,6 +124,39 @@ def main() -> int:
             print(f"    ratio of medians {k / b:.2f}, of best runs {kmin / bmin:.2f}  (goal <= 1.30)  "
                   f"{'OK' if k / b <= 1.3 else 'OVER GOAL'}")
 
+            # 1b. the same in one process: the library's own cost, without interpreter start-up
+            from email.message import EmailMessage
+
+            from oauthmail.mailer import send_message
+
+            def bare_once() -> float:
+                t0 = time.perf_counter()
+                msg = EmailMessage()
+                msg["From"], msg["To"], msg["Subject"] = USER, TO, "bench"
+                msg.set_content("hello")
+                c = smtplib.SMTP(sb.smtp_host, sb.smtp_starttls_port, timeout=30, local_hostname="localhost")
+                c.starttls(context=ssl.create_default_context())
+                c.ehlo()
+                c.auth("XOAUTH2", lambda ch=None: f"user={USER}\x01auth=Bearer {token}\x01\x01" if ch is None else "")
+                c.send_message(msg)
+                c.quit()
+                return time.perf_counter() - t0
+
+            def kit_once() -> float:
+                t0 = time.perf_counter()
+                send_message(ini, build_message(sender=USER, to=TO, subject="bench", body="hello"))
+                return time.perf_counter() - t0
+
+            bare_once()
+            kit_once()
+            kin, bin_ = [], []
+            for _ in range(args.runs):
+                kin.append(kit_once())
+                bin_.append(bare_once())
+            ki, bi = statistics.median(kin), statistics.median(bin_)
+            print(f"[1b] in one process: send_message median {ki * 1000:.1f} ms, bare smtplib {bi * 1000:.1f} ms, "
+                  f"ratio {ki / bi:.2f}")
+
             # 2. what the send imports
             p = subprocess.run([sys.executable, "-X", "importtime", "-m", "oauthmail", *kit[kit.index("send"):]],
                                env=env, capture_output=True, text=True, check=True)

@@ -35,6 +35,7 @@ from .message import (
     NO_RECIPIENT_HINT,
     Attachment,
     build_message,
+    header_value,
     message_bytes,
     recipients,
     sender_address,
@@ -149,7 +150,7 @@ def smtp_settings(
 
 
 def _message_id(msg: Message, acc: tokenfile.Account) -> str:
-    mid = msg.get("Message-ID")
+    mid = header_value(msg, "Message-ID")
     if not mid:
         mid = make_msgid(domain=acc.email.rpartition("@")[2])
         msg["Message-ID"] = mid
@@ -276,7 +277,7 @@ class Mailer:
             rcpts = recipients(msg)
             if not rcpts:
                 raise ConfigError(NO_RECIPIENT, NO_RECIPIENT_HINT, code="no_recipient")
-            if not msg.get("From"):
+            if not header_value(msg, "From"):
                 msg["From"] = acc.email
             data = message_bytes(msg)
             conn = self.conn
@@ -307,7 +308,7 @@ class Mailer:
         result = BatchResult()
         fatal: OAuthMailError | None = None
         for msg in messages:
-            mid = str(msg.get("Message-ID") or "").strip()
+            mid = header_value(msg, "Message-ID")
             if fatal is not None:
                 result.failed.append((mid, fatal))
                 continue
@@ -315,9 +316,9 @@ class Mailer:
                 mid, _ = self.send(msg)
                 result.sent.append(mid)
             except (DeliveryError, ConfigError) as exc:
-                result.failed.append((mid or str(msg.get("Message-ID") or ""), exc))
+                result.failed.append((mid or header_value(msg, "Message-ID"), exc))
             except NetworkError as exc:
-                result.failed.append((mid or str(msg.get("Message-ID") or ""), exc))
+                result.failed.append((mid or header_value(msg, "Message-ID"), exc))
                 if exc.code != "delivery_unknown":
                     fatal = exc  # could not reconnect: do not hammer the server with the rest
             except OAuthMailError as exc:  # token or login failure: the rest cannot go either

@@ -7,6 +7,9 @@ expect). The legacy classes write exactly the charset asked for; parsing the res
 caller a normal :class:`EmailMessage` (``msg["Subject"]`` reads back as the original text) whose
 source headers are kept verbatim when it is sent.
 
+Normalisations (all others are errors, never silent changes): a display name and an
+attachment's file name lose blank characters at their edges, as every mail reader drops them.
+
 Envelope recipients: the returned :class:`OutgoingMessage` has no ``Bcc`` header; the Bcc
 addresses live on ``msg.bcc`` and :func:`recipients` returns To + Cc + Bcc. For a message built
 elsewhere with a ``Bcc`` header, :func:`recipients` reads it and :func:`message_bytes` drops it.
@@ -77,6 +80,9 @@ ATTACHMENT_MISSING = Msg(en="The attachment {path} cannot be read ({reason}).",
                          ja="添付ファイル {path} を読めません（{reason}）。")
 ATTACHMENT_MISSING_HINT = Msg(en="Check the path and that the file is readable.",
                               ja="パスと、ファイルを読めることを確認してください。")
+BLANK_FILENAME = Msg(en="An attachment has a blank file name.", ja="添付ファイルの名前が空です。")
+BLANK_FILENAME_HINT = Msg(en="Give the attachment a file name (for example report.pdf).",
+                          ja="添付ファイルに名前を付けてください（例: report.pdf）。")
 BAD_HEADER_NAME = Msg(en="{header!r} cannot be used as an extra header name.",
                       ja="{header!r} は追加ヘッダーの名前として使えません。")
 BAD_HEADER_NAME_HINT = Msg(
@@ -88,6 +94,8 @@ BAD_HEADER_NAME_HINT = Msg(
 _RESERVED = frozenset({"from", "to", "cc", "bcc", "subject", "reply-to", "date", "message-id", "mime-version",
                        "content-type", "content-transfer-encoding", "content-disposition", "sender"})
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")
+_ATOMS = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+( [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+ -]*$")
 
 
 class OutgoingMessage(EmailMessage):
@@ -159,15 +167,26 @@ def _set(msg: Message, name: str, value: str | Header) -> None:
     msg[name] = value  # type: ignore[assignment]
 
 
+def _format_one(header: str, name: str, addr: str, charset: str) -> str:
+    """``Name <addr>`` written so that a reader gets ``name`` back exactly."""
+    if not name:
+        return addr
+    if name.isascii() and "=?" not in name:
+        if _ATOMS.match(name):
+            return f"{name} <{addr}>"
+        # a quoted string keeps runs of blanks and specials that a bare phrase would lose
+        return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + f'" <{addr}>'
+    _encodable(header, name, charset)
+    return formataddr((name, addr), charset=charset if not name.isascii() else "utf-8")
+
+
 def _format_addresses(header: str, values: list[str], charset: str, name_override: str | None = None) -> str:
     out = []
     for v in values:
         name, addr = parse_address(header, v)
         if name_override is not None:
             name = name_override
-        if name and not name.isascii():
-            _encodable(header, name, charset)
-        out.append(formataddr((name, addr), charset=charset))
+        out.append(_format_one(header, name, addr, charset))
     return ", ".join(out)
 
 
@@ -184,6 +203,9 @@ def _attachment_part(item: Attachment) -> MIMEBase:
                               reason=exc.strerror or type(exc).__name__, code="attachment_missing") from None
         mime = None
     check_header_value("attachment file name", name)
+    name = name.strip()  # mail readers drop blank edges anyway (documented normalisation)
+    if not name:
+        raise ConfigError(BLANK_FILENAME, BLANK_FILENAME_HINT, code="blank_filename")
     if not mime:
         import mimetypes  # reads the system's type tables: only when there is an attachment
 
@@ -196,7 +218,10 @@ def _attachment_part(item: Attachment) -> MIMEBase:
     part = MIMEBase(maintype, subtype)
     part.set_payload(data)
     encoders.encode_base64(part)
-    filename: str | tuple[str, str, str] = name if name.isascii() else ("utf-8", "", name)
+    # Plain names stay plain; anything a reader could change (non-ASCII, blank edges, quotes)
+    # goes RFC 2231-encoded, which keeps it byte for byte.
+    plain = _SAFE_FILENAME.match(name) is not None
+    filename: str | tuple[str, str, str] = name if plain else ("utf-8", "", name)
     part.add_header("Content-Disposition", "attachment", filename=filename)
     part.set_param("name", filename)  # type: ignore[arg-type]  # an RFC 2231 triple is accepted
     return part
@@ -232,6 +257,7 @@ def build_message(
     _, sender_addr = parse_address("From", sender)
     if sender_name is not None:
         check_header_value("From", sender_name)
+        sender_name = sender_name.strip()  # blank edges carry nothing and readers drop them
     bcc_addrs = [parse_address("Bcc", b)[1] for b in bcc_l]
 
     text_body = body if body.endswith("\n") or not body else body + "\n"
@@ -279,12 +305,28 @@ def build_message(
     return msg
 
 
+def raw_header(msg: Message, name: str) -> list[str]:
+    """The unparsed, unfolded values of one header.
+
+    Why: ``EmailMessage.get`` runs every value through the header registry's parser, which costs
+    more than the whole SMTP exchange on a fast link; addresses and ids only need the raw text.
+    """
+    key = name.lower()
+    return [" ".join(str(v).split()) for k, v in msg.raw_items() if k.lower() == key]
+
+
+def header_value(msg: Message, name: str) -> str:
+    """The first raw value of a header, or ``""``."""
+    values = raw_header(msg, name)
+    return values[0] if values else ""
+
+
 def recipients(msg: Message) -> list[str]:
     """Envelope recipients: To, Cc and Bcc headers plus ``msg.bcc``, without duplicates."""
     found: list[str] = []
     for header in ("To", "Cc", "Bcc"):
-        for value in msg.get_all(header) or []:
-            for _, addr in getaddresses([str(value)]):
+        for value in raw_header(msg, header):
+            for _, addr in getaddresses([value]):
                 if addr and addr not in found:
                     found.append(addr)
     for addr in getattr(msg, "bcc", []) or []:
@@ -295,14 +337,14 @@ def recipients(msg: Message) -> list[str]:
 
 def sender_address(msg: Message) -> str:
     """The bare address of From (or Sender)."""
-    value = msg.get("Sender") or msg.get("From") or ""
-    pairs = getaddresses([str(value)])
+    value = header_value(msg, "Sender") or header_value(msg, "From")
+    pairs = getaddresses([value])
     return pairs[0][1] if pairs else ""
 
 
 def message_bytes(msg: Message) -> bytes:
     """The bytes to send: CRLF line ends, no Bcc header."""
-    if msg.get("Bcc") is not None or msg.get("Resent-Bcc") is not None:
+    if raw_header(msg, "Bcc") or raw_header(msg, "Resent-Bcc"):
         msg = email.message_from_bytes(msg.as_bytes(policy=email.policy.SMTP), policy=email.policy.SMTP)
         del msg["Bcc"]
         del msg["Resent-Bcc"]
