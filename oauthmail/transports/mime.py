@@ -82,7 +82,7 @@ def graph_json_message(msg: Message, *, from_address: str | None = None) -> Json
     content = ""
     kind = "Text"
     if body_part is not None:
-        content = str(body_part.get_content())
+        content = str(body_part.get_content()).replace("\r\n", "\n")
         kind = "HTML" if body_part.get_content_subtype() == "html" else "Text"
     data: dict[str, Any] = {
         "subject": str(parsed.get("Subject", "")),
