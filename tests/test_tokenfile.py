@@ -115,3 +115,27 @@ def test_save_account_keeps_others(tmp_path: Path) -> None:
     tf.update_account(p, "bob@example.com", refresh_token="rt-bob-2")
     assert tf.read(p).account("bob@example.com").refresh_token == "rt-bob-2"
     assert not list(tmp_path.glob(".t.ini.*.tmp"))
+
+
+def test_only_newline_ends_a_line_and_c1_controls_are_refused() -> None:
+    # str.splitlines() would cut this value at U+2028 and silently drop the rest
+    text = "[a@example.com]\nprovider = google\nclient_id = c\nrefresh_token = abc\u2028def\n"
+    with pytest.raises(ConfigError) as info:
+        tf.parse(text, "t.ini")
+    assert "line 4" in info.value.what() and "refresh_token" in info.value.what()
+    with pytest.raises(ConfigError):
+        tf.parse("[a@example.com]\nprovider = google\nclient_id = c\nrefresh_token = a\x85b\n", "t.ini")
+    crlf = "[a@example.com]\r\nprovider = google\r\nclient_id = c\r\nrefresh_token = r\r\n"
+    assert tf.parse(crlf, "t.ini").account().refresh_token == "r"
+
+
+@pytest.mark.parametrize("bad", ["a\nb", " lead", "trail ", "x ;comment", "a\u2028b"])
+def test_values_that_would_not_read_back_are_refused_on_write(tmp_path: Path, bad: str) -> None:
+    acc = tf.Account(email="a@example.com", provider="google", client_id="c", refresh_token=bad)
+    f = tf.TokenFile(tmp_path / "t.ini")
+    f.set_account(acc)
+    with pytest.raises(ConfigError) as info:
+        f.save()
+    assert info.value.code == "ini_value" and "refresh_token" in info.value.what()
+    assert bad not in info.value.what()
+    assert not (tmp_path / "t.ini").exists()
