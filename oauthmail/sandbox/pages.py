@@ -52,6 +52,12 @@ MS_ACCEPT = Msg(en="Accept", ja="承諾")
 MS_CANCEL = Msg(en="Cancel", ja="キャンセル")
 MS_PERMISSIONS_TITLE = Msg(en="Permissions requested", ja="要求されているアクセス許可")
 MS_UNVERIFIED = Msg(en="{app} — unverified. This app would like to:", ja="{app}（未確認）— このアプリは次のことを求めています:")
+UNVERIFIED_WARNING = Msg(
+    en="Google hasn't verified this app. The app is requesting access to sensitive info in your Google Account. "
+       "On the real page, a developer or test user continues with Advanced → Go to {app} (unsafe).",
+    ja="このアプリは Google で確認されていません。アプリは Google アカウントの機密情報へのアクセスを求めています。"
+       "本物の画面では、開発者やテストユーザーは「詳細」→「{app}（安全ではないページ）に移動」で先に進みます。",
+)
 TRUST_NOTE = Msg(en="Only allow this if you trust the app. You can remove access later in your account settings.",
                  ja="信頼できるアプリの場合だけ許可してください。アクセス権は後でアカウント設定から取り消せます。")
 ERROR_TITLE = Msg(en="Sign-in error", ja="サインインのエラー")
@@ -147,7 +153,7 @@ def page(title: str, body: str, lang: str, *, provider: str = "", meta: dict[str
 
 
 def consent_page(*, provider: str, req_id: str, app: str, scopes: list[str], users: list[tuple[str, str, bool]],
-                 selected: str, lang: str, query: dict[str, str], granular: bool) -> str:
+                 selected: str, lang: str, query: dict[str, str], granular: bool, unverified: bool = False) -> str:
     """Account chooser + permissions + Allow/Deny. ``users`` holds (email, name, is_test_user)."""
     rows = []
     for email, name, test_ok in users:
@@ -172,7 +178,9 @@ def consent_page(*, provider: str, req_id: str, app: str, scopes: list[str], use
     intro = PERMISSIONS_ASKED.format(lang, app=app) if is_google else MS_UNVERIFIED.format(lang, app=app)
     body = (
         f"<p><b>{esc(brand.format(lang))}</b></p><h1>{esc(head)}</h1>"
-        f'<form id="consent" method="post" action="consent">'
+        + (f'<div class="err" id="unverified"><p>{esc(UNVERIFIED_WARNING.format(lang, app=app))}</p></div>'
+           if unverified else "")
+        + '<form id="consent" method="post" action="consent">'
         f'<input type="hidden" name="req" value="{esc(req_id)}"><input type="hidden" name="hl" value="{esc(lang)}">'
         f"<h2>{esc(CHOOSE_ACCOUNT.format(lang))}</h2>{''.join(rows)}"
         f"<h2>{esc(intro)}</h2><ul class=\"perm\">{''.join(perms)}</ul>"

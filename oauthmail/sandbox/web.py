@@ -334,9 +334,12 @@ class _Handler(BaseHTTPRequestHandler):
                   not (idp.config.google_client(req.client_id) or _Never).testing)
                  for u in idp.users_for(req.provider)]
         selected = req.login_hint or (users[0][0] if users else "")
+        client = idp.config.google_client(req.client_id) if req.provider == "google" else None
+        restricted = any(sc == "https://mail.google.com/" or "/auth/gmail." in sc for sc in req.scopes)
         text = pages.consent_page(provider=req.provider, req_id=req.id, app=req.app_name, scopes=req.scopes,
                                   users=users, selected=selected, lang=lang, query=q,
-                                  granular=req.provider == "google")
+                                  granular=req.provider == "google",
+                                  unverified=bool(client and client.testing and restricted))
         if action_path != "consent":
             text = text.replace('action="consent"', f'action="{action_path}"')
         self._html(200, text, lang)
