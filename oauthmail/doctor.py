@@ -42,7 +42,8 @@ PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 MARKS = {PASS: "✔", WARN: "⚠", FAIL: "✖", SKIP: "-"}
 
 #: Check ids in the order they run, and what each needs to have passed (warn counts as passed).
-ORDER = ("ini", "secret_expiry", "dns", "tcp", "tls", "ehlo", "token_endpoint", "clock", "refresh", "smtp_auth")
+ORDER = ("ini", "secret_expiry", "dns", "tcp", "tls", "ehlo", "token_endpoint", "clock", "refresh", "smtp_auth",
+         "api")
 NEEDS: dict[str, tuple[str, ...]] = {
     "secret_expiry": ("ini",),
     "dns": ("ini",),
@@ -53,6 +54,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "clock": ("token_endpoint",),
     "refresh": ("token_endpoint",),
     "smtp_auth": ("ehlo", "refresh"),
+    "api": ("refresh",),
     "record": ("ini",),
 }
 SMTP_CHECKS = ("dns", "tcp", "tls", "ehlo", "smtp_auth")
@@ -75,6 +77,7 @@ TITLES: dict[str, Msg] = {
     "refresh": Msg(en="Refresh token works", ja="リフレッシュトークンでの更新"),
     "smtp_auth": Msg(en="SMTP AUTH with the token (no message sent)", ja="トークンでの SMTP 認証（送信はしません）"),
     "record": Msg(en="Same as the recorded setup", ja="記録した設定との一致"),
+    "api": Msg(en="HTTPS API accepts the token (no message sent)", ja="HTTPS の API がトークンを受け付けるか（送信はしません）"),
 }
 
 SKIPPED_NEEDS = Msg(en="skipped: needs “{needed}” to pass first", ja="スキップ: 先に「{needed}」が成功する必要があります")
@@ -98,6 +101,10 @@ D_CLOCK_SYNC = Msg(en="local clock matches the server's (within {skew} s)", ja="
 D_CLOCK_NO_DATE = Msg(en="the token endpoint sent no Date header", ja="トークン エンドポイントが Date ヘッダーを返しませんでした")
 D_REFRESH = Msg(en="new access token valid for {minutes} min; scopes: {scopes}",
                 ja="新しいアクセストークン（有効 {minutes} 分）。スコープ: {scopes}")
+D_API = Msg(en="{where} ({transport}) accepts the token; an empty request was refused as expected",
+            ja="{where}（{transport}）がトークンを受け付けました。空の要求は想定どおり拒否されました")
+SKIPPED_HTTPS = Msg(en="skipped: this account sends over HTTPS ({transport}), not SMTP",
+                    ja="スキップ: このアカウントは SMTP ではなく HTTPS（{transport}）で送信します")
 D_AUTH = Msg(en="{where}: {reply}", ja="{where}: 認証に成功（{reply}）")
 D_RECORD_SAME = Msg(en="nothing changed since the record of {when}", ja="{when} の記録から変更はありません")
 D_RECORD_CHANGED = Msg(en="changed since {when}: {changes}", ja="{when} の記録から変更あり: {changes}")
@@ -544,6 +551,22 @@ class Doctor:
         return Check("smtp_auth", PASS, detail=D_AUTH,
                      params={"where": f"{host}:{port}", "reply": "235 (authenticated)"}, elapsed=elapsed)
 
+    def check_api(self) -> Check:
+        """The HTTPS path of a graph / gmail-api account: TLS to the API, token audience and scope (no mail)."""
+        from .transports import api_base_url
+        from .transports.probe import probe
+
+        assert self.acc is not None and self.token is not None
+        transport = self.acc.transport or "smtp"
+        t0 = time.monotonic()
+        try:
+            base = api_base_url(self.acc, transport)
+            probe(transport, base, self.token, timeout=self.timeout)
+        except OAuthMailError as exc:
+            return from_error("api", exc, time.monotonic() - t0)
+        return Check("api", PASS, detail=D_API, params={"where": base, "transport": transport},
+                     elapsed=time.monotonic() - t0)
+
     def check_record(self) -> Check:
         from .record import diff_records, record_from_account
 
@@ -572,9 +595,12 @@ class Doctor:
         try:
             for check_id in wanted:
                 missing = [n for n in NEEDS.get(check_id, ()) if results.get(n) not in (PASS, WARN)]
-                if (self.acc is not None and (self.acc.transport or "smtp") == "graph"
-                        and check_id in SMTP_CHECKS):
-                    check = Check(check_id, SKIP, detail=SKIPPED_GRAPH)
+                transport = (self.acc.transport or "smtp") if self.acc is not None else "smtp"
+                if check_id == "api" and transport == "smtp":
+                    continue  # SMTP accounts: the SMTP checks above are the path
+                if transport != "smtp" and check_id in SMTP_CHECKS:
+                    check = Check(check_id, SKIP, detail=SKIPPED_GRAPH if transport == "graph" else SKIPPED_HTTPS,
+                                  params={"transport": transport})
                 elif missing:
                     check = Check(check_id, SKIP, detail=SKIPPED_NEEDS, params={"needed": TITLES[missing[0]]},
                                   code=f"needs:{missing[0]}")
