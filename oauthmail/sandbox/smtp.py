@@ -357,6 +357,12 @@ class SandboxController(Controller):
     def factory(self) -> SMTP:
         return SandboxSMTP(self.handler, implicit_tls=self.implicit_tls, **self.SMTP_kwargs)
 
+    def start(self) -> None:
+        if self.port:  # a fixed port in use: say so now, not after aiosmtpd's 5-second ready timeout
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                probe.bind((self.hostname, self.port))
+        super().start()
+
     def _trigger_server(self) -> None:
         server = self.server
         assert isinstance(server, asyncio.Server)
