@@ -360,6 +360,7 @@ class SandboxController(Controller):
     def start(self) -> None:
         if self.port:  # a fixed port in use: say so now, not after aiosmtpd's 5-second ready timeout
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio does: TIME_WAIT is fine
                 probe.bind((self.hostname, self.port))
         super().start()
 
