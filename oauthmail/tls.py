@@ -44,9 +44,13 @@ REFUSED = Msg(
 )
 REFUSED_HINT = Msg(
     en="Check the host and port (587 for STARTTLS, 465 for SSL; with the sandbox, the ports in sandbox.json and "
-    "whether it is running). A firewall or the network may block outgoing mail ports: try the other port or ask IT.",
+    "whether it is running). A firewall or the network may block outgoing mail ports: try the other port or ask IT. "
+    "If mail ports stay blocked, send over HTTPS (port 443): --transport graph (Microsoft 365) or "
+    "--transport gmail-api (Gmail).",
     ja="ホストとポートを確認してください（STARTTLS は 587、SSL は 465。サンドボックスなら sandbox.json のポートと、起動しているか）。"
-    "ファイアウォールやネットワークが送信メールのポートを塞いでいることもあります。もう一方のポートを試すか、情報システム部門に確認してください。",
+    "ファイアウォールやネットワークが送信メールのポートを塞いでいることもあります。もう一方のポートを試すか、情報システム部門に確認してください。"
+    "メール用ポートが使えないままなら、HTTPS（443 番ポート）で送れます: --transport graph（Microsoft 365）、"
+    "--transport gmail-api（Gmail）。",
 )
 DNS_FAILED = Msg(
     en="The host name {host} could not be found (DNS).",
@@ -64,9 +68,12 @@ TIMED_OUT = Msg(
 )
 TIMED_OUT_HINT = Msg(
     en="The port is probably filtered by a firewall, or the server is overloaded. Check the host and port, try the "
-    "other port (587/465), or raise --timeout.",
+    "other port (587/465), or raise --timeout. If mail ports are blocked on this network, send over HTTPS (port "
+    "443): --transport graph (Microsoft 365) or --transport gmail-api (Gmail).",
     ja="ファイアウォールでポートが塞がれているか、サーバーが混んでいる可能性があります。ホストとポートを確認し、"
-    "もう一方のポート（587/465）を試すか、タイムアウトを長くしてください。",
+    "もう一方のポート（587/465）を試すか、タイムアウトを長くしてください。このネットワークでメール用ポートが"
+    "塞がれているなら、HTTPS（443 番ポート）で送れます: --transport graph（Microsoft 365）、"
+    "--transport gmail-api（Gmail）。",
 )
 NET_OTHER = Msg(
     en="The network connection to {where} failed ({reason}).",

@@ -74,6 +74,59 @@ BINDER = md(
 # 00 start
 # =================================================================================================
 
+#: After the test message: which transport to pick, and what to do when SMTP is refused or blocked.
+TRANSPORTS = md(
+    """
+## SMTP or HTTPS? Choosing a transport
+
+The kit can send the same message three ways; the sign-in is the same, only the permission differs:
+
+| transport | permission asked at sign-in | port | pick it when |
+|---|---|---|---|
+| `smtp` (default) | Gmail `https://mail.google.com/`, Microsoft `SMTP.Send` | 587 / 465 | your mailer speaks SMTP (most tools do) |
+| `graph` | Microsoft Graph `Mail.Send` | 443 (HTTPS) | Microsoft 365 with SMTP AUTH switched off, or mail ports blocked |
+| `gmail-api` | Gmail `gmail.send` (cannot read mail) | 443 (HTTPS) | Gmail with mail ports blocked, or you want the narrowest permission |
+
+**Switch to HTTPS** when the test above fails with `535 5.7.139` (the tenant or the mailbox has SMTP AUTH
+off and the admin will not turn it on), or when connecting to port 587/465 times out or is refused (the
+network blocks mail ports; public Binder always does). Sign in again with the transport and send:
+
+```
+oauthmail consent microsoft … --transport graph      # asks for Mail.Send, writes transport = graph
+oauthmail send --ini FILE --to … --subject …         # follows the INI; or --transport graph|gmail-api|smtp
+```
+
+From Python: `oauthmail.transports.send_via("graph", ini, message)`. Large attachments go through Graph's
+upload session (or Gmail's upload endpoint) by themselves; `oauthmail doctor` checks the HTTPS path without
+sending anything.
+""",
+    """
+## SMTP か HTTPS か — 送信方法の選び方
+
+キットは同じメッセージを 3 通りの方法で送れます。サインインの手順は同じで、求める許可だけが違います。
+
+| 送信方法 | サインイン時に求める許可 | ポート | 選ぶ場面 |
+|---|---|---|---|
+| `smtp`（既定） | Gmail は `https://mail.google.com/`、Microsoft は `SMTP.Send` | 587／465 | メーラーが SMTP を使う場合（ほとんどのツール） |
+| `graph` | Microsoft Graph の `Mail.Send` | 443（HTTPS） | Microsoft 365 で SMTP 認証が無効、またはメール用ポートが塞がれている |
+| `gmail-api` | Gmail の `gmail.send`（メールは読めません） | 443（HTTPS） | Gmail でメール用ポートが塞がれている、または許可を最小にしたい |
+
+上のテスト送信が `535 5.7.139` で失敗した（テナントやメールボックスで SMTP 認証がオフで、管理者も
+オンにしない）場合や、587／465 番ポートへの接続がタイムアウト・拒否される（ネットワークがメール用ポートを
+塞いでいる。公開の Binder は常に塞いでいます）場合は、**HTTPS に切り替えてください**。送信方法を指定して
+サインインし直し、送信します。
+
+```
+oauthmail consent microsoft … --transport graph      # Mail.Send を求め、transport = graph を書き込む
+oauthmail send --ini ファイル --to … --subject …     # INI に従う。--transport graph|gmail-api|smtp でも指定可
+```
+
+Python からは `oauthmail.transports.send_via("graph", ini, message)` で送れます。大きな添付ファイルは
+Graph のアップロード セッション（Gmail はアップロード用エンドポイント）で自動的に送られます。
+`oauthmail doctor` は何も送らずに HTTPS の経路を確認します。
+""",
+)
+
 START = [
     header("00_start.ipynb", "oauthmail: send mail with OAuth2 — start here", "oauthmail: OAuth2 でメールを送る — はじめに"),
     md(
@@ -658,6 +711,7 @@ Gmail では、送信者（From）のアドレスは、Gmail の設定で確認�
 """,
     ),
     code("kit.send_test()"),
+    TRANSPORTS,
     md(
         """
 ## Step 14 — Export the INI and the setup record
@@ -1111,6 +1165,7 @@ mailbox.
 """,
     ),
     code("kit.send_test()"),
+    TRANSPORTS,
     md(
         """
 ## Step 14 — Export the INI and the setup record
@@ -1352,6 +1407,7 @@ token masked; paste the failing line above.
 見られます。失敗した行を上の欄に貼り付けてください。
 """,
     ),
+    TRANSPORTS,
     BINDER,
 ]
 
