@@ -126,10 +126,9 @@ def ms_redirect_platform(app: MicrosoftApp, uri: str) -> str | None:
     """
     try:
         want = urlsplit(uri)
-        want_port = want.port
+        _ = want.port  # a malformed port is no match
     except ValueError:
         return None
-    del want_port
     for platform, registered in (("web", app.web_redirect_uris), ("public", app.public_redirect_uris)):
         for reg in registered:
             if reg == uri:
@@ -606,8 +605,6 @@ class IdentityProvider:
             with self.lock:
                 code = self.codes.get(code_value)
                 if code is None or code.client_id != client.client_id or code.expires_at <= now or code.used:
-                    if code is not None and code.used:
-                        code.used = True
                     raise OAuthError(400, {"error": "invalid_grant", "error_description": "Bad Request"})
                 code.used = True
             if form.get("redirect_uri", "") != code.redirect_uri:

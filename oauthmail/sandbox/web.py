@@ -330,16 +330,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _consent_page(self, req: Any, lang: str, q: dict[str, str], action_path: str = "consent") -> None:
         idp = self.app.idp
-        users = [(u.email, u.display_name, u.test_user or req.provider != "google" or
-                  not (idp.config.google_client(req.client_id) or _Never).testing)
-                 for u in idp.users_for(req.provider)]
-        selected = req.login_hint or (users[0][0] if users else "")
         client = idp.config.google_client(req.client_id) if req.provider == "google" else None
+        testing = bool(client and client.testing)
+        users = [(u.email, u.display_name, u.test_user or not testing) for u in idp.users_for(req.provider)]
+        selected = req.login_hint or (users[0][0] if users else "")
         restricted = any(sc == "https://mail.google.com/" or "/auth/gmail." in sc for sc in req.scopes)
         text = pages.consent_page(provider=req.provider, req_id=req.id, app=req.app_name, scopes=req.scopes,
                                   users=users, selected=selected, lang=lang, query=q,
                                   granular=req.provider == "google",
-                                  unverified=bool(client and client.testing and restricted))
+                                  unverified=testing and restricted)
         if action_path != "consent":
             text = text.replace('action="consent"', f'action="{action_path}"')
         self._html(200, text, lang)
@@ -372,10 +371,6 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError) as exc:
             return self._json(400, {"error": "bad_request", "error_description": str(exc)})
         self._json(200, result)
-
-
-class _Never:
-    testing = False
 
 
 def free_port(host: str = "127.0.0.1") -> int:
