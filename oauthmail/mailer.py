@@ -180,8 +180,14 @@ class Mailer:
         timeout: float = 30,
         transcript: Transcript | None = None,
         max_reconnects: int = 3,
+        transport: str | None = None,
+        api_url: str | None = None,
     ) -> None:
         self.ini = ini
+        #: ``graph`` / ``gmail-api`` (flag, else the INI's): messages go over HTTPS, no SMTP connection.
+        self.transport = transport
+        self.api_url = api_url
+        self._api: Any = None
         self.account_name = account
         self.overrides: dict[str, Any] = {"smtp_host": smtp_host, "smtp_port": smtp_port,
                                           "smtp_security": smtp_security, "mechanism": mechanism}
@@ -209,9 +215,21 @@ class Mailer:
     def where(self) -> str:
         return f"{self.settings.host}:{self.settings.port}" if self.settings else "?"
 
+    def _https(self) -> bool:
+        """Whether this account sends over HTTPS (decided once, from the flag or the INI)."""
+        if self._api is None and self.transport != "smtp":
+            from .transports import ApiSender, resolve_transport
+
+            chosen = resolve_transport(tokenfile.read(self.ini).account(self.account_name), self.transport)
+            self.transport = chosen
+            if chosen != "smtp":
+                self._api = ApiSender(self.ini, self.account_name, transport=chosen, api_url=self.api_url,
+                                      timeout=self.timeout, transcript=self.transcript)
+        return self._api is not None
+
     def open(self) -> None:
         """Get a token, connect and log in (refreshing once on a 535 to a cached token)."""
-        if self.conn is not None:
+        if self.conn is not None or self._https():
             return
         if self._lost:
             self._lost = False
@@ -268,6 +286,10 @@ class Mailer:
         Raises :class:`DeliveryError` when refused and :class:`NetworkError` (``delivery_unknown``
         if the content was in flight) when the connection fails.
         """
+        if self._https():  # one HTTPS request per message; refusals are per message, like SMTP's
+            reply, self.account, _, _ = self._api.send(msg)
+            self.token_refreshed = self.token_refreshed or self._api.token_refreshed
+            return reply.message_id, {}
         attempts = 0
         while True:
             self.open()
@@ -356,6 +378,10 @@ def send_message(
         acc = tokenfile.read(ini).account(account)
         chosen = resolve_transport(acc, transport)
         if chosen != "smtp":
+            if transcript is None and debug:
+                import sys
+
+                transcript = Transcript(echo=sys.stderr)
             return send_via(chosen, ini, message, account=acc.email, api_url=api_url, timeout=timeout,
                             transcript=transcript)
     t0 = time.perf_counter()
@@ -366,7 +392,7 @@ def send_message(
 
         t = Transcript(echo=sys.stderr if debug else None)
     mailer = Mailer(ini, account, smtp_host=smtp_host, smtp_port=smtp_port, smtp_security=smtp_security,
-                    mechanism=mechanism, timeout=timeout, transcript=t, max_reconnects=1)
+                    mechanism=mechanism, timeout=timeout, transcript=t, max_reconnects=1, transport="smtp")
     try:
         mailer.open()
         mid, refused = mailer.send(message)

@@ -340,3 +340,24 @@ def test_send_via_one_liner(sandbox: Any, tmp_path: Path) -> None:
     r = send_via("graph", g, build_message(sender=DAVE, to=[ALICE], subject="s", body="b"))
     assert r.transport == "graph" and r.security == "https" and r.account == DAVE
     assert len(sandbox.mailbox.wait_for(1)) == 1
+
+
+def test_mailer_batch_over_graph(sandbox: Any, tmp_path: Path) -> None:
+    from oauthmail.mailer import Mailer
+
+    ini = ms_ini(sandbox, tmp_path)
+    msgs = [build_message(sender=DAVE, to=[ALICE], subject=f"batch {i}", body="b") for i in range(3)]
+    msgs.insert(1, build_message(sender=ERIN, to=[ALICE], subject="not allowed", body="b"))  # no Send As on Erin
+    with Mailer(ini) as mailer:
+        assert mailer.conn is None  # HTTPS: no SMTP connection is opened
+        result = mailer.send_many(msgs)
+    assert len(result.sent) == 3 and len(result.failed) == 1
+    assert result.failed[0][1].code == "ErrorSendAsDenied"
+    subjects = sorted(m["Subject"] for m in sandbox.mailbox.wait_for(3))
+    assert subjects == ["batch 0", "batch 1", "batch 2"]
+
+
+def test_gmail_api_from_rewrite_warns(sandbox: Any, tmp_path: Path) -> None:
+    ini = google_ini(sandbox, tmp_path)
+    r = send_message(ini, build_message(sender="someone@else.example", to=[BOB], subject="s", body="b"))
+    assert r.warnings and "someone@else.example" in r.warnings[0]

@@ -213,7 +213,7 @@ def send_via(transport: str, ini: str | Path, message: Message, *, account: str 
     from urllib.parse import urlsplit
 
     from ..mailer import SendResult
-    from ..message import recipients
+    from ..message import recipients, sender_address
     from ..smtp import Transcript as _Transcript
 
     t0 = time.perf_counter()
@@ -226,9 +226,15 @@ def send_via(transport: str, ini: str | Path, message: Message, *, account: str 
         exc.transcript = t.text()  # type: ignore[attr-defined]
         raise
     parts = urlsplit(base)
+    warnings: list[str] = []
+    from_addr = sender_address(message)
+    if chosen == "gmail-api" and from_addr and from_addr.lower() != acc.email.lower():
+        from ..mailer import GMAIL_FROM_REWRITE
+
+        warnings.append(GMAIL_FROM_REWRITE(sender=from_addr, user=acc.email))
     return SendResult(True, reply.message_id, recipients(message), {}, t.text(), acc.email, parts.hostname or "",
                       parts.port or 443, "https", time.perf_counter() - t0, transport=chosen,
-                      token_refreshed=sender.token_refreshed)
+                      token_refreshed=sender.token_refreshed, warnings=warnings)
 
 
 __all__ = [
