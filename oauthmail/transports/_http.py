@@ -9,6 +9,7 @@ and must never let a bearer token into a message. ``requests`` is used because i
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -214,7 +215,7 @@ def network_failure(exc: BaseException, url: str, service: str, *, timeout: floa
         chain.append(e)
         e = e.__cause__ or e.__context__
     text = " ".join(str(x) for x in chain)
-    reason = redact(str(chain[-1]), secrets)[:200] or type(chain[-1]).__name__
+    reason = re.sub(r"://[^/@\s]+@", "://", redact(str(chain[-1]), secrets))[:200] or type(chain[-1]).__name__
     if any(isinstance(x, requests.exceptions.SSLError) for x in chain) or "CERTIFICATE_VERIFY_FAILED" in text:
         return NetworkError(API_CERT, API_CERT_HINT, url=url, code="tls_verify")
     if any(isinstance(x, requests.exceptions.ProxyError) for x in chain):
