@@ -90,3 +90,22 @@ def test_claims_name_the_wrong_token() -> None:
     ok = token_claims(jwt({"aud": "00000003-0000-0000-c000-000000000000", "scp": "Mail.Send User.Read"}))
     assert graph_claims_problem(ok) is None
     assert graph_claims_problem(token_claims(jwt({"aud": "https://graph.microsoft.us", "scp": "Mail.Send"}))) is None
+
+
+def test_record_keeps_the_transport_and_the_https_send(sandbox: Any, tmp_path: Path) -> None:
+    import json
+
+    from oauthmail.mailer import send
+    from oauthmail.record import record_from_account
+
+    ini = ms_ini(sandbox, tmp_path)
+    result = send(ini, to=[ALICE], subject="記録", body="b")
+    acc = tokenfile.read(ini).account(DAVE)
+    rec = record_from_account(acc, ini_path=str(ini), send_result=result, doctor=run_doctor(ini))
+    data = rec.to_dict()
+    assert data["transport"] == "graph"
+    assert data["send"]["transport"] == "graph" and data["send"]["security"] == "https"
+    assert "https://graph.microsoft.com/Mail.Send" in data["scopes"]
+    text = json.dumps(data, ensure_ascii=False)
+    for s in tokenfile.read(ini).account(DAVE).secrets():
+        assert s not in text
