@@ -56,6 +56,9 @@ PORT_BUSY = Msg(en="The sandbox could not listen on {host}: {reason}",
 PORT_BUSY_HINT = Msg(en="Another program (or another sandbox) uses that port. Stop it or choose another --port-base.",
                      ja="別のプログラム（または別のサンドボックス）がそのポートを使っています。止めるか、別の --port-base を指定してください。")
 
+S_MAIL_API = Msg(en="HTTPS mail APIs (Graph sendMail, Gmail API; --api-url): {url}",
+                 ja="HTTPS のメール API（Graph の sendMail・Gmail API。--api-url に指定）: {url}")
+
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
@@ -98,6 +101,7 @@ def summary(sb: Any, lang: str | None = None) -> str:
         "",
         f"{S_SMTP.format(lang)}",
         f"  {S_SMTP_PORTS.format(lang, host=s['host'], starttls=s['starttls_port'], ssl=s['ssl_port'])}",
+        f"  {S_MAIL_API.format(lang, url=info.get('graph_url', info['base_url']))}",
         "",
         f"{S_USERS.format(lang)}",
     ]
