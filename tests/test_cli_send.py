@@ -87,6 +87,9 @@ def test_world_readable_ini_warns(sandbox: Any, tmp_path: Path) -> None:
     p = run("send", "--ini", str(ini), "--to", "bob@example.com", "--subject", "s", "--body", "b")
     assert p.returncode == 0
     assert p.stderr.startswith("warning:") and "chmod 600" in p.stderr
+    p = run("token", "--ini", str(ini), env={"OAUTHMAIL_LANG": "ja"})
+    assert p.returncode == 0
+    assert p.stderr.startswith("warning: ") and "chmod 600" in p.stderr and "警告: " not in p.stderr
 
 
 def test_failures_print_error_and_hint_only(sandbox: Any, tmp_path: Path) -> None:

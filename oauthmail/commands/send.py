@@ -48,6 +48,14 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def warn(text: str) -> None:
+    """One ``warning:`` line on stderr, the keyword in English in every language (like error:/hint:)."""
+    for prefix in ("warning:", "警告:"):
+        if text.startswith(prefix):
+            text = text[len(prefix):].lstrip()
+    print(f"warning: {text}", file=sys.stderr)
+
+
 def _body(args: argparse.Namespace) -> str:
     if args.body is not None and args.body_file:
         raise ConfigError(BODY_TWICE, BODY_TWICE_HINT, code="body_twice")
@@ -77,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     ini = args.ini or str(default_ini())
     tf = tokenfile.read(ini)
     for warning in tf.warnings:
-        print(warning if warning.startswith(("warning:", "警告")) else f"warning: {warning}", file=sys.stderr)
+        warn(warning)
     acc = tf.account(args.account)
     msg = build_message(sender=acc.email, sender_name=args.from_name, to=args.to, cc=args.cc, bcc=args.bcc,
                         reply_to=args.reply_to, subject=args.subject, body=_body(args), attachments=args.attach,
@@ -93,9 +101,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"details: {exc.details}", file=sys.stderr)
         raise
     for warning in result.warnings:
-        print(warning, file=sys.stderr)
+        warn(warning)
     if result.refused:
-        print(REFUSED_SOME(refused=", ".join(result.refused)), file=sys.stderr)
+        warn(REFUSED_SOME(refused=", ".join(result.refused)))
     print(SENT(message_id=result.message_id, account=result.account, count=len(result.recipients) - len(result.refused),
                host=result.host, port=result.port, security=result.security, elapsed=result.elapsed))
     return 0

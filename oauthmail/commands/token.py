@@ -7,7 +7,6 @@ reads it from stdout. Everything else (warnings, errors) goes to stderr.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 
@@ -28,8 +27,10 @@ def run(args: argparse.Namespace) -> int:
 
     ini = args.ini or str(default_ini())
     tok = get_access_token(ini, args.account, force_refresh=args.force_refresh)
+    from .send import warn
+
     for warning in tok.warnings:
-        print(warning if warning.startswith(("warning:", "警告")) else f"warning: {warning}", file=sys.stderr)
+        warn(warning)
     if args.xoauth2:
         from ..sasl import xoauth2_string
 
