@@ -403,7 +403,7 @@ def send_message(
         mailer.close()
     assert mailer.account is not None and mailer.settings is not None
     s, acc = mailer.settings, mailer.account
-    warnings: list[str] = []
+    warnings: list[str] = list(mailer.token.warnings) if mailer.token is not None else []
     sender = sender_address(message)
     if acc.provider == "google" and sender and sender.lower() != acc.email.lower():
         warnings.append(GMAIL_FROM_REWRITE(sender=sender, user=acc.email))

@@ -88,6 +88,9 @@ def test_gmail_from_rewrite_warning(sandbox: Any, tmp_path: Path) -> None:
     result = send_message(ini, msg)
     assert result.ok and "Send mail as" in result.warnings[0]
     assert send(ini, to="bob@example.com", subject="y").warnings == []
+    ini.chmod(0o644)
+    (warning,) = send(ini, to="bob@example.com", subject="z").warnings
+    assert "chmod 600" in warning
 
 
 def test_twenty_megabyte_attachment(sandbox: Any, tmp_path: Path) -> None:

@@ -101,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"details: {exc.details}", file=sys.stderr)
         raise
     for warning in result.warnings:
-        warn(warning)
+        if warning not in tf.warnings:  # those were shown before sending
+            warn(warning)
     if result.refused:
         warn(REFUSED_SOME(refused=", ".join(result.refused)))
     print(SENT(message_id=result.message_id, account=result.account, count=len(result.recipients) - len(result.refused),
