@@ -345,7 +345,7 @@ class MailApi:
         return 201, None, {"Location": f"{self.base_url}/v1.0/me/messages/{up.draft_id}/attachments/x"}
 
     def _deliver_graph(self, grant: AccessGrant, mailbox: str, mime: bytes) -> tuple[int, Any, dict[str, str]]:
-        msg = email.message_from_bytes(mime, policy=email.policy.default)
+        msg = _headers(mime)
         header_from = _addresses(msg.get_all("From"))
         if header_from and not self._may_send_as(grant.user, header_from[0]):
             return (*graph_error(403, "ErrorSendAsDenied", GRAPH_ERRORS["send_as"]), {})
@@ -382,7 +382,7 @@ class MailApi:
                 return (*gmail_error(400, "Invalid value for ByteString: ", "invalidArgument", "INVALID_ARGUMENT"),
                         {})
             mime = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
-        msg = email.message_from_bytes(mime, policy=email.policy.default)
+        msg = _headers(mime)
         if not _addresses([*msg.get_all("To", []), *msg.get_all("Cc", []), *msg.get_all("Bcc", [])]):
             return (*gmail_error(400, "Invalid To header", "invalidArgument", "INVALID_ARGUMENT"), {})
         header_from = _addresses(msg.get_all("From"))
@@ -399,7 +399,7 @@ class MailApi:
     # -- delivery ---------------------------------------------------------------------------
 
     def _deliver(self, mime: bytes, user: str, mailbox: str, transport: str) -> tuple[int, Any, dict[str, str]] | None:
-        msg = email.message_from_bytes(mime, policy=email.policy.default)
+        msg = _headers(mime)
         rcpts = _addresses([*msg.get_all("To", []), *msg.get_all("Cc", []), *msg.get_all("Bcc", [])])
         if not rcpts:
             if transport == "graph":
@@ -417,6 +417,13 @@ class MailApi:
                  f"X-Sandbox-Envelope-To: {', '.join(rcpts)}\r\n").encode()
         deliver(self.mailbox_dir, trace + head + (sep or b"\r\n\r\n") + rest)
         return None
+
+
+def _headers(mime: bytes) -> Any:
+    """Only the header block, parsed (recipients, From): a 30 MB body is never parsed for that."""
+    from email.parser import BytesHeaderParser
+
+    return BytesHeaderParser(policy=email.policy.default).parsebytes(mime)
 
 
 def _split(raw: bytes) -> tuple[bytes, bytes, bytes]:

@@ -58,6 +58,9 @@ def _bcc_addresses(msg: Message) -> list[str]:
 
 
 def _parsed(msg: Message) -> EmailMessage:
+    """The message with the modern API (the builder's output already is one; parsing 6 MB again costs ~1 s)."""
+    if isinstance(msg, EmailMessage):
+        return msg
     parsed = email.message_from_bytes(message_bytes(msg), policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)
     return parsed
