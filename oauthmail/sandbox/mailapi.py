@@ -81,6 +81,7 @@ class Upload:
     content_type: str
     size: int
     expires_at: float
+    authtoken: str = ""
     data: bytearray = field(default_factory=bytearray)
 
 
@@ -206,7 +207,7 @@ class MailApi:
     def _route(self, headers: Any, method: str, path: str, query: dict[str, str],
                body: bytes) -> tuple[int, Any, dict[str, str]]:
         if path.startswith("/_upload/"):
-            return self._upload(headers, method, path.rsplit("/", 1)[-1], body)
+            return self._upload(headers, method, path.rsplit("/", 1)[-1], body, query.get("authtoken", ""))
         graph = path.startswith("/v1.0/")
         fault = self._fault(graph)
         if fault is not None:
@@ -274,13 +275,13 @@ class MailApi:
                 return 201, {"id": secrets.token_hex(8), "name": item["name"]}, {}
             if method == "POST" and action == "/attachments/createUploadSession":
                 item = json.loads(body)["AttachmentItem"]
-                key = secrets.token_urlsafe(24)
+                key, auth = secrets.token_urlsafe(12), secrets.token_urlsafe(32)
                 expires = time.time() + 900
                 with self.lock:
                     self.uploads[key] = Upload(draft_id, str(item["name"]), str(item.get("contentType") or
                                                                                "application/octet-stream"),
-                                               int(item["size"]), expires)
-                return 201, {"uploadUrl": f"{self.base_url}/_upload/{key}?authtoken={secrets.token_urlsafe(16)}",
+                                               int(item["size"]), expires, auth)
+                return 201, {"uploadUrl": f"{self.base_url}/_upload/{key}?authtoken={auth}",
                              "expirationDateTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires)),
                              "nextExpectedRanges": ["0-"]}, {}
             if method == "POST" and action == "/send":
@@ -313,10 +314,11 @@ class MailApi:
             self.drafts[draft_id] = Draft(grant.user.lower(), mailbox, dict(data))
         return 201, {"id": draft_id, "isDraft": True, "subject": data.get("subject", "")}, {}
 
-    def _upload(self, headers: Any, method: str, key: str, body: bytes) -> tuple[int, Any, dict[str, str]]:
+    def _upload(self, headers: Any, method: str, key: str, body: bytes,
+                authtoken: str) -> tuple[int, Any, dict[str, str]]:
         with self.lock:
             up = self.uploads.get(key)
-        if up is None or up.expires_at < time.time():
+        if up is None or up.expires_at < time.time() or not secrets.compare_digest(authtoken, up.authtoken):
             return (*graph_error(404, "ErrorItemNotFound", "The upload session was not found or has expired."), {})
         if method == "DELETE":
             with self.lock:
