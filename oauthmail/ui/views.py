@@ -58,7 +58,8 @@ L_USE_SANDBOX = Msg(en="Use the sandbox client", ja="サンドボックスのク
 L_PUBLIC = Msg(en="Public client (no secret, device code)", ja="パブリック クライアント（シークレットなし・デバイス コード）")
 L_APP_KIND = Msg(en="App type", ja="アプリの種類")
 L_CONFIDENTIAL = Msg(en="Web app with a client secret", ja="クライアント シークレットを使う Web アプリ")
-L_EMAIL = Msg(en="Sign in as (optional)", ja="サインインするアドレス（省略可）")
+L_EMAIL = Msg(en="Sign in as", ja="サインインするアドレス")
+L_EMAIL_PH = Msg(en="you@example.com (optional: checked after sign-in)", ja="you@example.com（省略可。サインイン後に照合します）")
 L_START = Msg(en="Start sign-in", ja="サインインを開始")
 L_DEVICE = Msg(en="Sign in with a device code", ja="デバイス コードでサインイン")
 L_CANCEL = Msg(en="Cancel", ja="中止")
@@ -314,7 +315,7 @@ class ConsentView(View):
         w = _w()
         self.ctrl = ctrl
         lang = ctrl.session.lang
-        self.email = w.Text(description=L_EMAIL.format(lang), placeholder="you@example.com",
+        self.email = w.Text(description=L_EMAIL.format(lang), placeholder=L_EMAIL_PH.format(lang),
                             layout=w.Layout(width="60%"), style={"description_width": "15em"})
         self.button = w.Button(description=L_START.format(lang), button_style="primary", icon="sign-in",
                                layout=w.Layout(width="auto"))
