@@ -154,6 +154,7 @@ class ApiSender:
         self.sleep = sleep
         self.token_refreshed = False
         self.account: tokenfile.Account | None = None
+        self._token: Any = None  # kept for the sender's life (a batch on another transport refreshes once)
 
     def send(self, msg: Message) -> tuple[ApiReply, tokenfile.Account, str, str]:
         """Send one message; returns (reply, account, transport, base URL)."""
@@ -174,9 +175,12 @@ class ApiSender:
 
             msg["Message-ID"] = make_msgid(domain=acc.email.rpartition("@")[2])
         t = self.transcript
-        token, acc = access_token_and_account(self.ini, acc.email, timeout=self.timeout, transport=transport)
-        self.account = acc
-        self.token_refreshed = token.refreshed
+        if self._token is not None and self._token.seconds_left() > 300 and self.account is not None:
+            token, acc = self._token, self.account
+        else:
+            token, acc = access_token_and_account(self.ini, acc.email, timeout=self.timeout, transport=transport)
+        self._token, self.account = token, acc
+        self.token_refreshed = self.token_refreshed or token.refreshed
         if t is not None:
             t.add_secret(token.token, acc.refresh_token, acc.client_secret)
             t.note(f"{transport}: {base} as {acc.email} ({'fresh' if token.refreshed else 'cached'} token)")
@@ -192,7 +196,7 @@ class ApiSender:
                     t.note("the API refused a cached token: refreshing it once and trying again")
                 token, acc = access_token_and_account(self.ini, acc.email, force_refresh=True, timeout=self.timeout,
                                                       transport=transport)
-                self.account, self.token_refreshed = acc, True
+                self._token, self.account, self.token_refreshed = token, acc, True
                 if t is not None:
                     t.add_secret(token.token, acc.refresh_token)
                 reply = sender.send(msg, token.token, signed_in=acc.email)
