@@ -149,3 +149,17 @@ def test_the_kits_catalog_explains_what_the_sandbox_says(text: str) -> None:
     from oauthmail.explain import explain
 
     assert explain(text) is not None
+
+
+def test_the_documented_config_example_parses() -> None:
+    import json
+    import re
+
+    import oauthmail.sandbox.config as config_module
+
+    doc = config_module.__doc__ or ""
+    example = re.search(r"::\n\n(.*?)\n\n", doc, re.S)
+    assert example is not None
+    cfg = SandboxConfig.from_dict(json.loads(example.group(1)))
+    assert cfg.users[0].email == "alice@example.com" and cfg.faults == {"token_status": 500}
+    assert cfg.google_client_by_key("web").redirect_uris == ["http://127.0.0.1:5000/callback"]  # type: ignore[union-attr]
