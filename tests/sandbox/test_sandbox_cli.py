@@ -181,3 +181,15 @@ def test_cli_output_never_holds_a_secret(tmp_path: Path) -> None:
     assert "sandbox http: POST /token" in text  # the log is on, and shows paths only
     for value in secrets:
         assert value not in text
+
+
+def test_default_state_lives_under_oauthmail_home(oauthmail_home: Path) -> None:
+    proc, lines = _start(["-m", "oauthmail", "sandbox"])
+    try:
+        info = json.loads((oauthmail_home / "sandbox" / "sandbox.json").read_text())
+        assert info["state_dir"] == str((oauthmail_home / "sandbox").resolve())
+        assert any(str(oauthmail_home) in line for line in lines)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=10)
+    assert proc.returncode == 0
