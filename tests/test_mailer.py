@@ -126,9 +126,11 @@ def test_sandbox_drop_after_content_is_unknown_never_twice(sandbox: Any, tmp_pat
     delivered = [x["Message-ID"] for x in sandbox.mailbox.messages()]
     assert len(delivered) == len(set(delivered))  # nothing twice
     assert sorted(delivered) == sorted(result.sent)
-    assert result.sent == [x["Message-ID"] for x in msgs[:5]]
-    assert result.unknown == [x["Message-ID"] for x in msgs[5:]]  # each on a new connection, none resent
-    assert result.reconnects == 2  # after the 6th and the 7th
+    ids = [x["Message-ID"] for x in msgs]
+    assert result.sent[:5] == ids[:5]
+    assert ids[5] in result.unknown  # in flight when the link dropped: reported, not resent
+    assert sorted(result.sent + result.unknown) == sorted(ids)  # every message accounted for once
+    assert result.reconnects >= 1
 
 
 def test_mailer_drop_before_content_reconnects_and_sends_once(sandbox: Any, tmp_path: Path) -> None:
