@@ -506,3 +506,19 @@ def test_sandbox_json_uploaded_by_hand_sends_to_the_sandbox(sandbox: Any) -> Non
     assert f"smtp_port = {sandbox.smtp_starttls_port}" in s.ini().read_text()
     sender = SendController(s)
     assert sender.send(s.account) is not None, sender.message
+
+
+def test_paste_after_a_kernel_restart(sandbox: Any) -> None:
+    """The sign-in was started, the kernel restarted (new controller), the person pastes the address."""
+    s = make_session("google", sandbox)
+    ClientController(s).use_sandbox("web")
+    first = ConsentController(s, timeout=30)
+    first.start()
+    redirect = sandbox.approve(first.auth_uri, follow=False)
+    first.cancel()
+    fresh = ConsentController(s, timeout=30)  # nothing in memory
+    assert fresh.paste(redirect), fresh.message
+    assert s.ini().exists()
+    again = ConsentController(s)
+    assert not again.paste(redirect)  # the saved flow was discarded once used
+    failed_with(again, "flow_missing")

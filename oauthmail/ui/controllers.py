@@ -387,6 +387,8 @@ class ConsentController(Controller):
                 acc = tf.account(result.email)
                 acc.extra["client_secret_expires_at"] = self.session.secret_expires.isoformat() + "T00:00:00Z"
                 tf.save()
+        with contextlib.suppress(Exception):
+            consent.discard_flow()  # it holds the PKCE verifier: not needed once finished
         self.session.account = str(getattr(result, "email", "") or "")
         self.session.ini_path = ini
         self.session.consent_warnings = list(getattr(result, "warnings", []) or [])
@@ -455,7 +457,9 @@ class ConsentController(Controller):
 
             parse_redirect(text, example=self.redirect_prefix().split("?")[0])
             if self.flow is None:
-                raise ConfigError(NO_TOKEN, NO_TOKEN_HINT, code="no_flow")
+                # After a kernel restart: the sign-in started before it was saved (P8); a missing or
+                # stale one says to start again.
+                self.flow = dict(consent.load_flow())
             pasted = text
 
             result = consent.finish(self.flow, pasted)
@@ -522,6 +526,13 @@ class ConsentController(Controller):
         if thread is not None:
             thread.join(timeout)
         return self.status == "done"
+
+    def device_link(self) -> str:
+        uri = self.device.get("uri", "")
+        if self.session.mode == "sandbox" and uri:
+            with contextlib.suppress(Exception):
+                return str(self.session.sandbox().public_url(uri))
+        return uri
 
     def link(self) -> str:
         """The address a person's browser must open (through jupyter-server-proxy on a hub, in the sandbox)."""

@@ -368,7 +368,7 @@ class ConsentView(View):
             self.link.value = (f"<a href='{html.escape(c.link(), quote=True)}' target='_blank' rel='noopener'>"
                                f"<b>{html.escape(L_OPEN_LINK.format(lang))}</b> ↗</a>")
         elif c.device and waiting:
-            self.link.value = (f"<a href='{html.escape(c.device['uri'], quote=True)}' target='_blank'>"
+            self.link.value = (f"<a href='{html.escape(c.device_link(), quote=True)}' target='_blank'>"
                                f"{html.escape(c.device['uri'])}</a> &nbsp; <code style='font-size:150%'>"
                                f"{html.escape(c.device['code'])}</code>")
         else:
