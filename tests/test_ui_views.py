@@ -355,3 +355,21 @@ def test_send_wait_shows_progress_and_can_be_abandoned(sandbox: Any) -> None:
     assert ctrl.status == "cancelled" and "may still arrive" in view.status.value
     assert ctrl.wait_task(30)
     assert ctrl.status == "done"  # the late answer is shown: it did arrive
+
+
+@pytest.mark.parametrize(("provider", "transport"), [("microsoft", "graph"), ("google", "gmail-api")])
+def test_sign_in_for_https_sending(sandbox: Any, provider: str, transport: str) -> None:
+    """SMTP blocked or switched off: the same panel signs in for Graph / the Gmail API, and the test is sent over HTTPS."""
+    s = session(provider, sandbox)
+    ClientController(s).use_sandbox()
+    ctrl = ConsentController(s, timeout=30)
+    view = ConsentView(ctrl)
+    view.transport.value = transport
+    view.button.click()
+    ctrl.approve_in_sandbox()
+    assert ctrl.wait(30), ctrl.message
+    assert f"transport = {transport}" in s.ini().read_text()
+    sender = SendController(s)
+    result = sender.send(s.account)
+    assert result is not None, sender.message
+    assert result.transport == transport

@@ -89,7 +89,9 @@ The kit can send the same message three ways; the sign-in is the same, only the 
 
 **Switch to HTTPS** when the test above fails with `535 5.7.139` (the tenant or the mailbox has SMTP AUTH
 off and the admin will not turn it on), or when connecting to port 587/465 times out or is refused (the
-network blocks mail ports; public Binder always does). Sign in again with the transport and send:
+network blocks mail ports; public Binder always does). **In this notebook:** in the sign-in panel above,
+choose *Microsoft Graph* or *Gmail API* under **Send through**, sign in again and send the test again.
+From the command line, sign in again with the transport and send:
 
 ```
 oauthmail consent microsoft … --transport graph      # asks for Mail.Send, writes transport = graph
@@ -113,8 +115,9 @@ sending anything.
 
 上のテスト送信が `535 5.7.139` で失敗した（テナントやメールボックスで SMTP 認証がオフで、管理者も
 オンにしない）場合や、587／465 番ポートへの接続がタイムアウト・拒否される（ネットワークがメール用ポートを
-塞いでいる。公開の Binder は常に塞いでいます）場合は、**HTTPS に切り替えてください**。送信方法を指定して
-サインインし直し、送信します。
+塞いでいる。公開の Binder は常に塞いでいます）場合は、**HTTPS に切り替えてください**。
+**このノートブックでは:** 上のサインイン欄の **「送信方法」** で「Microsoft Graph」または「Gmail API」を選び、
+サインインし直してからテスト送信をもう一度行います。コマンドラインでは、送信方法を指定してサインインし直し、送信します。
 
 ```
 oauthmail consent microsoft … --transport graph      # Mail.Send を求め、transport = graph を書き込む

@@ -328,6 +328,8 @@ class ConsentController(Controller):
         self.auth_uri = ""
         self.device: dict[str, str] = {}
         self.email = ""
+        #: ``smtp`` (default), ``graph`` (Microsoft Graph Mail.Send) or ``gmail-api`` (gmail.send), over HTTPS.
+        self.transport = "smtp"
         self.remote = False
         self.started_at = 0.0
         self._cancel = threading.Event()
@@ -354,10 +356,10 @@ class ConsentController(Controller):
 
         cfg = self._client()
         if cfg.provider == "google":
-            return dict(consent.start_google(cfg, email=self.email or None))
+            return dict(consent.start_google(cfg, email=self.email or None, transport=self.transport))
         redirect = self.session.redirect_uri or MICROSOFT_WEB_REDIRECT
         return dict(consent.start_microsoft(cfg, authority=cfg.authority or None, redirect_uri=redirect,
-                                            email=self.email or None))
+                                            email=self.email or None, transport=self.transport))
 
     def _sandbox_client(self) -> bool:
         """Whether the client signs in at the sandbox (sandbox button, or the sandbox's JSON uploaded)."""
@@ -379,6 +381,13 @@ class ConsentController(Controller):
             sb = self.session.sandbox()
             smtp = {"smtp_host": sb.smtp_host, "smtp_port": int(sb.smtp_starttls_port), "smtp_security": "starttls"}
         consent.save_result(ini, result, make_default=True, **smtp)
+        if smtp:
+            from ..tokenfile import update_account
+
+            sb = self.session.sandbox()
+            api = {"graph_url": str(getattr(sb, "graph_url", "") or ""),
+                   "gmail_api_url": str(getattr(sb, "gmail_api_url", "") or "")}
+            update_account(ini, result.email, **{k: v for k, v in api.items() if v})
         if self.session.secret_expires is not None:
             from ..tokenfile import locked, read
 
@@ -399,7 +408,7 @@ class ConsentController(Controller):
 
     # actions ------------------------------------------------------------------------------------
 
-    def start(self, email: str = "") -> str:
+    def start(self, email: str = "", transport: str = "smtp") -> str:
         """Build the authorization link and listen for the browser on a background thread.
 
         ``email`` (optional) is the address the person means to sign in as: the sign-in page is
@@ -407,6 +416,7 @@ class ConsentController(Controller):
         """
         with self._lock:
             self.email = (email or "").strip()
+            self.transport = transport if transport in ("smtp", "graph", "gmail-api") else "smtp"
             if self._thread is not None and self._thread.is_alive():
                 err = ConsentError(CONSENT_BUSY, CONSENT_BUSY_HINT, code="consent_busy")
                 self._set(self.status, err.what(self.session.lang), err)

@@ -60,6 +60,10 @@ L_APP_KIND = Msg(en="App type", ja="アプリの種類")
 L_CONFIDENTIAL = Msg(en="Web app with a client secret", ja="クライアント シークレットを使う Web アプリ")
 L_EMAIL = Msg(en="Sign in as", ja="サインインするアドレス")
 L_EMAIL_PH = Msg(en="you@example.com (optional: checked after sign-in)", ja="you@example.com（省略可。サインイン後に照合します）")
+L_TRANSPORT = Msg(en="Send through", ja="送信方法")
+L_VIA_SMTP = Msg(en="SMTP (port 587, XOAUTH2) — default", ja="SMTP（587 番ポート、XOAUTH2）— 既定")
+L_VIA_GRAPH = Msg(en="Microsoft Graph over HTTPS (Mail.Send)", ja="Microsoft Graph（HTTPS、Mail.Send）")
+L_VIA_GMAIL_API = Msg(en="Gmail API over HTTPS (gmail.send)", ja="Gmail API（HTTPS、gmail.send）")
 L_START = Msg(en="Start sign-in", ja="サインインを開始")
 L_DEVICE = Msg(en="Sign in with a device code", ja="デバイス コードでサインイン")
 L_CANCEL = Msg(en="Cancel", ja="中止")
@@ -317,6 +321,10 @@ class ConsentView(View):
         lang = ctrl.session.lang
         self.email = w.Text(description=L_EMAIL.format(lang), placeholder=L_EMAIL_PH.format(lang),
                             layout=w.Layout(width="60%"), style={"description_width": "15em"})
+        api = (L_VIA_GRAPH, "graph") if ctrl.session.provider == "microsoft" else (L_VIA_GMAIL_API, "gmail-api")
+        self.transport = w.Dropdown(options=[(L_VIA_SMTP.format(lang), "smtp"), (api[0].format(lang), api[1])],
+                                    value="smtp", description=L_TRANSPORT.format(lang),
+                                    style={"description_width": "15em"}, layout=w.Layout(width="auto"))
         self.button = w.Button(description=L_START.format(lang), button_style="primary", icon="sign-in",
                                layout=w.Layout(width="auto"))
         self.device_button = w.Button(description=L_DEVICE.format(lang), layout=w.Layout(width="auto"))
@@ -329,7 +337,7 @@ class ConsentView(View):
                             layout=w.Layout(width="80%"), style={"description_width": "initial"})
         self.paste_button = w.Button(description=L_PASTE_BUTTON.format(lang), layout=w.Layout(width="auto"))
         self.paste_row = w.HBox([self.paste, self.paste_button], layout=w.Layout(display="none"))
-        self.button.on_click(lambda _b: self.ctrl.start(self.email.value))
+        self.button.on_click(lambda _b: self.ctrl.start(self.email.value, self.transport.value))
         self.device_button.on_click(lambda _b: self.ctrl.start_device_code())
         self.cancel_button.on_click(lambda _b: self.ctrl.cancel())
         self.paste_button.on_click(lambda _b: self._pasted())
@@ -338,7 +346,7 @@ class ConsentView(View):
         if ctrl.session.provider == "microsoft":
             buttons.insert(1, self.device_button)
         self._ticker: threading.Thread | None = None
-        self.box = w.VBox([self.email, w.HBox(buttons), self.link, w.HBox([self.progress, self.elapsed]), self.status,
+        self.box = w.VBox([self.email, self.transport, w.HBox(buttons), self.link, w.HBox([self.progress, self.elapsed]), self.status,
                            self.paste_row])
 
     def _pasted(self) -> None:
