@@ -13,7 +13,6 @@ import argparse
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -40,7 +39,24 @@ INTERRUPTED_HINT = Msg(en="Nothing was sent after the interruption. Run the comm
                        ja="中断後は何も送信していません。準備ができたらもう一度実行してください。")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _wanted_command(argv: Sequence[str]) -> str | None:
+    """The sub-command named on the command line, so only its module is imported (start-up time)."""
+    skip_next = False
+    for arg in argv:
+        if skip_next:
+            skip_next = False
+            continue
+        if arg == "--lang":
+            skip_next = True
+            continue
+        if arg.startswith("-"):
+            continue
+        return arg if arg in COMMANDS else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, just that sub-command is registered (the others stay unimported)."""
     parser = argparse.ArgumentParser(
         prog="oauthmail",
         description="Send mail through Gmail or Microsoft 365 with OAuth2 (XOAUTH2), set up and checked step by step.",
@@ -48,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"oauthmail {__version__}")
     parser.add_argument("--lang", choices=("en", "ja"), help="language of messages (default: from OAUTHMAIL_LANG / LANG)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in (only,) if only else COMMANDS:
         try:
             module = importlib.import_module(f"oauthmail.commands.{name}")
         except ModuleNotFoundError as exc:  # a command not built yet must not break the others
@@ -67,8 +83,9 @@ def print_error(exc: OAuthMailError, stream: TextIO | None = None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_wanted_command(arguments))
+    args = parser.parse_args(arguments)
     if args.lang:
         set_language(args.lang)
     if not getattr(args, "func", None):
@@ -79,8 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(result or 0)
     except OAuthMailError as exc:
         print_error(exc)
-        if os.environ.get("OAUTHMAIL_TRACEBACK"):
-            traceback.print_exc()
+        _developer_traceback()
         return 1
     except KeyboardInterrupt:
         print(f"error: {INTERRUPTED()}", file=sys.stderr)
@@ -89,11 +105,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     except Exception as exc:  # the last line of defence: no traceback, no secret
-        print(f"error: {UNEXPECTED(name=type(exc).__name__, text=redact(str(exc))[:300])}", file=sys.stderr)
-        print(f"hint: {UNEXPECTED_HINT()}", file=sys.stderr)
-        if os.environ.get("OAUTHMAIL_TRACEBACK"):
-            traceback.print_exc()
+        text = redact(str(exc))[:300]
+        print(f"error: {UNEXPECTED(name=type(exc).__name__, text=text)}", file=sys.stderr)
+        from .explain import hint_for  # a known error text we failed to wrap still gets its real fix
+
+        print(f"hint: {hint_for(f'{type(exc).__name__}: {text}') or UNEXPECTED_HINT()}", file=sys.stderr)
+        _developer_traceback()
         return 1
+
+
+def _developer_traceback() -> None:
+    if os.environ.get("OAUTHMAIL_TRACEBACK"):
+        import traceback
+
+        traceback.print_exc()
 
 
 if __name__ == "__main__":  # pragma: no cover
