@@ -135,3 +135,14 @@ def test_outlook_token_on_graph_from_the_command_line(sandbox: Any, tmp_path: Pa
     clean_failure(p, ini)
     assert "Mail.Send" in p.stderr and "同意" in p.stderr
     assert len(sandbox.mailbox) == 0
+
+
+def test_smtp_send_with_cached_token_still_imports_no_http_library(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "smtp.ini"
+    write_ini(sandbox, ini)
+    code = ("import sys; from oauthmail.mailer import send; send(sys.argv[1], to='bob@example.com', subject='s', "
+            "body='b'); print([m for m in ('requests', 'msal', 'google.auth', 'urllib3') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code, str(ini)], capture_output=True, text=True, env=_env(sandbox),
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
