@@ -33,7 +33,7 @@ def test_catalog_is_complete_in_both_languages() -> None:
 def test_japanese_texts_are_japanese() -> None:
     for name, msg in _all_messages():
         if msg.ja != msg.en and any(ch.isalpha() for ch in msg.ja) and len(msg.ja) > 12:  # names stay as they are
-            assert any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in msg.ja), name
+            assert any("\u3000" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in msg.ja), name
 
 
 def test_language_selection(monkeypatch) -> None:  # type: ignore[no-untyped-def]
