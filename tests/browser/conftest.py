@@ -13,7 +13,6 @@ context, kernels shut down afterwards).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import secrets
@@ -34,7 +33,10 @@ from labdriver import (  # noqa: E402
     LabServer,
     browser_skip_reason,
     launch_chromium,
+    loopback_port_lock,
+    wait_port_free,
 )
+from walk import SandboxFacts  # noqa: E402
 
 REPO = HERE.parent.parent
 SKIP_LINE = ("browser tests skipped: {reason} — install it with "
@@ -159,6 +161,9 @@ def lab(request: pytest.FixtureRequest, chromium: Any, lab_server: LabServer, ar
                                    locale=locale, accept_downloads=True)
     context.set_default_timeout(30_000)
     page = context.new_page()
+    console: list[str] = []
+    context.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    page.on("crash", lambda _p: console.append("PAGE CRASHED"))
     name = request.node.name.replace("[", "-").replace("]", "").replace("/", "-")
     shutil.rmtree(artifacts_dir / name, ignore_errors=True)
     driver = LabPage(page, lab_server, artifacts_dir / name, docs_dir=REPO / "docs" / "screenshots")
@@ -167,9 +172,30 @@ def lab(request: pytest.FixtureRequest, chromium: Any, lab_server: LabServer, ar
     finally:
         report = getattr(request.node, "rep_call", None)
         if report is not None and report.failed:
-            driver.record_failure()
+            driver.record_failure(console)
         context.close()
         lab_server.shutdown_kernels()
+
+
+@pytest.fixture(scope="session")
+def sandbox_facts(browser_sandbox: Any, browser_home: Path) -> SandboxFacts:
+    """What the running sandbox says about itself (sandbox.json)."""
+    return SandboxFacts.read(browser_home / "sandbox")
+
+
+@pytest.fixture
+def walk_lab(lab: LabPage, sandbox_facts: SandboxFacts, browser_home: Path) -> Iterator[LabPage]:
+    """A tab on JupyterLab with the sandbox running and no token INI left from an earlier walk.
+
+    The notebooks' registered redirect is the fixed port 48888, so two walks (two pytest runs on
+    one machine) cannot sign in at the same time: a lock file serialises them, and a port still
+    taken by someone else is reported as such instead of as a mysterious time-out.
+    """
+    with loopback_port_lock():
+        wait_port_free(48888)
+        for ini in browser_home.glob("*.ini"):
+            ini.unlink()
+        yield lab
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -9,6 +9,8 @@ screenshot). Every wait is an explicit wait for a visible state, never a fixed s
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -16,10 +18,11 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +74,45 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def loopback_port_lock(port: int = 48888, timeout: float = 600.0) -> Iterator[None]:
+    """Hold ``<tmp>/oauthmail-loopback-<port>.lock`` while a test needs the fixed redirect port."""
+    path = Path(tempfile.gettempdir()) / f"oauthmail-loopback-{port}.lock"
+    with open(path, "a+b") as fh:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{path} stayed locked for {timeout:.0f} s (another test run?)") from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_port_free(port: int, timeout: float = 60.0) -> None:
+    """Wait until nobody listens on ``port`` (a previous kernel's listener closes on shutdown)."""
+    deadline = time.monotonic() + timeout
+    while not port_free(port):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"127.0.0.1:{port} is in use by another process; the notebooks' sign-in "
+                                 "needs it. Stop the other JupyterLab/kernel or test run and try again.")
+        time.sleep(0.2)
 
 
 def launch_chromium(pw: Any, executable: Path = CHROMIUM) -> Any:
@@ -271,9 +313,26 @@ class LabPage:
                               ).first.click()
 
     def run_all(self, timeout: int = LONG) -> None:
-        """Run → Run All Cells, then wait until every cell has run."""
-        self.menu("Run", "Run All Cells")
-        self.page.wait_for_timeout(200)  # let the first cell enter the queue before checking for [*]
+        """Run → Run All Cells, then wait until every code cell has run (a number in its prompt).
+
+        A menu click while JupyterLab is still connecting the kernel can be dropped; a person
+        would click again, and so do we, once, if no cell has started after a while.
+        """
+        for attempt in range(2):
+            self.menu("Run", "Run All Cells")
+            try:
+                self.page.wait_for_function(
+                    """(sel) => [...document.querySelectorAll(sel + ' .jp-CodeCell .jp-InputArea-prompt')]
+                         .some(e => /\\[(\\*|\\d+)\\]/.test(e.textContent))""",
+                    arg=self.VISIBLE_PANEL, timeout=15_000 if attempt == 0 else timeout)
+                break
+            except Exception:
+                if attempt:
+                    raise
+        self.page.wait_for_function(
+            """(sel) => [...document.querySelectorAll(sel + ' .jp-CodeCell .jp-InputArea-prompt')]
+                 .every(e => /\\[\\d+\\]/.test(e.textContent))""",
+            arg=self.VISIBLE_PANEL, timeout=timeout)
         self.wait_idle(timeout)
 
     def run_cell(self, index: int, timeout: int = LONG) -> None:
@@ -323,6 +382,16 @@ class LabPage:
         self.popups.append(popup)
         return popup
 
+    def close_popup(self, popup: Any) -> None:
+        """Close a tab the notebook opened and bring JupyterLab back to the front.
+
+        Headless Chromium treats a background tab like a hidden one (no animation frames), so
+        screenshots and some widget updates of the notebook would stall until it is in front again.
+        """
+        if not popup.is_closed():
+            popup.close()
+        self.page.bring_to_front()
+
     def click_link(self, text: str) -> Any:
         """Click a link in the notebook that opens in a new tab; return the tab."""
         link = self.panel.locator("a", has_text=text).first
@@ -361,6 +430,7 @@ class LabPage:
         self.shots.mkdir(parents=True, exist_ok=True)
         path = self.shots / f"{self._n:02d}-{name}.png"
         page = page or self.page
+        page.bring_to_front()
         if target is not None:
             target.scroll_into_view_if_needed()
             self.page.wait_for_timeout(150)  # the scroll settles before the pixels are taken
@@ -371,9 +441,9 @@ class LabPage:
         return path
 
 
-    def record_failure(self) -> None:
-        """After a failed test: a screenshot of every open tab and the visible notebook's text."""
-        notes: list[str] = []
+    def record_failure(self, console: list[str] | None = None) -> None:
+        """After a failed test: a screenshot of every open tab, the browser console, the notebook's text."""
+        notes: list[str] = list(console or [])
         for name, page in [("failure", self.page)] + [("failure-tab", p) for p in self.popups if not p.is_closed()]:
             try:
                 self.shot(name, page=page)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from pathlib import Path
@@ -24,19 +23,6 @@ from walk import CodeCatcher, SandboxFacts, Secrets, choose_account, msg_pattern
 from oauthmail.i18n import Msg
 
 LANGS = ["ja", "en"]
-
-
-@pytest.fixture(scope="session")
-def sandbox_facts(browser_sandbox: Any, browser_home: Path) -> SandboxFacts:
-    return SandboxFacts.read(browser_home / "sandbox")
-
-
-@pytest.fixture
-def walk_lab(lab: LabPage, sandbox_facts: SandboxFacts, browser_home: Path) -> Iterator[LabPage]:
-    """A tab on JupyterLab with the sandbox running and a fresh token INI for this walk."""
-    for ini in browser_home.glob("*.ini"):
-        ini.unlink()
-    yield lab
 
 
 # --- the kit's own texts ---------------------------------------------------------------------------
@@ -99,7 +85,9 @@ class Walk:
 
     def tick_checklists(self) -> None:
         """Tick every console-step checkbox, as a person confirms each step."""
-        boxes = self.lab.panel.locator(".widget-checkbox input[type=checkbox]")
+        cells = self.lab.code_cells().filter(has=self.lab.page.locator(".jp-InputArea-editor", has_text="checklist("))
+        boxes = cells.locator(".jp-OutputArea .widget-checkbox input[type=checkbox]")
+        assert boxes.count() >= 5, "the notebook shows fewer console-step checkboxes than expected"
         for i in range(boxes.count()):
             box = boxes.nth(i)
             box.scroll_into_view_if_needed()
@@ -148,7 +136,7 @@ class Walk:
         popup.wait_for_url("**:48888/callback**", timeout=LONG)
         popup.wait_for_load_state("domcontentloaded")
         self.lab.shot("consent-returned", page=popup)
-        popup.close()
+        self.lab.close_popup(popup)
         done = self.lab.wait_text(self.p("consent_done"))
         self.lab.shot("signed-in", target=done, doc=f"{self.doc_prefix}-04-signed-in")
         for code in self.codes.codes:
@@ -160,7 +148,7 @@ class Walk:
         popup.get_by_role("button", name=deny, exact=True).click()
         popup.wait_for_url("**:48888/callback**", timeout=LONG)
         self.lab.shot("consent-denied-returned", page=popup)
-        popup.close()
+        self.lab.close_popup(popup)
 
     def send(self) -> Path:
         before = set(self.facts.messages())
@@ -217,7 +205,7 @@ def test_gmail_walk(walk_lab: LabPage, sandbox_facts: SandboxFacts, browser_home
     walk.approve(popup, sandbox_facts.info["users"][0])
     eml = walk.send()
     assert subject_of(eml), "the delivered message has no subject"
-    ini, record = walk.export()
+    _ini, record = walk.export()
     assert walk.secrets.found_in(record.read_text(encoding="utf-8", errors="replace")) == []
     assert walk.secrets.found_in(walk.transcript) == []
     walk.save_and_check()
@@ -235,7 +223,7 @@ def test_microsoft_walk(walk_lab: LabPage, sandbox_facts: SandboxFacts, browser_
     walk.approve(popup, ms_users[0] if ms_users else "")
     eml = walk.send()
     assert subject_of(eml)
-    ini, record = walk.export()
+    _ini, record = walk.export()
     assert walk.secrets.found_in(record.read_text(encoding="utf-8", errors="replace")) == []
     assert walk.secrets.found_in(walk.transcript) == []
     walk.save_and_check()

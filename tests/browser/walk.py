@@ -111,9 +111,3 @@ def choose_account(popup: Any, email: str) -> None:
 def wait_loaded(popup: Any, url_part: str, timeout: int = LONG) -> None:
     popup.wait_for_url(re.compile(re.escape(url_part)), timeout=timeout)
     popup.wait_for_load_state("domcontentloaded")
-
-
-def exported_files(home: Path) -> tuple[list[Path], list[Path]]:
-    inis = sorted(p for p in home.rglob("*.ini") if "sandbox" != p.parent.name or p.name.endswith(".ini"))
-    records = sorted(p for p in (home / "records").rglob("*") if p.is_file()) if (home / "records").is_dir() else []
-    return inis, records
