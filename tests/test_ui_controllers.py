@@ -438,6 +438,14 @@ def test_environment_check_in_the_sandbox(sandbox: Any) -> None:
     assert "kernel" in names and "python" in names and "msal" in names
 
 
+def test_environment_on_binder_says_smtp_is_blocked(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BINDER_LAUNCH_HOST", "https://mybinder.org/")
+    c = EnvironmentController(make_session("google", sandbox, lang="ja"))
+    c.check(timeout=1)
+    rows = dict(c.rows)
+    assert "リモート" in rows["カーネル"] and "SMTP" in rows["Binder"]
+
+
 def test_environment_reports_unreachable_host(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from oauthmail.ui import controllers
 

@@ -108,7 +108,7 @@ TEST_BODY = Msg(
 )
 EXPORTED = Msg(en="Exported: token INI {ini} ({mode}); setup record {record}.",
                ja="書き出しました: トークン INI {ini}（{mode}）、セットアップ記録 {record}。")
-INI_PRIVATE = Msg(en="private, chmod 600", ja="本人のみ読める chmod 600")
+INI_PRIVATE = Msg(en="private, chmod 600", ja="本人だけが読める設定・chmod 600")
 INI_NOT_PRIVATE = Msg(en="readable by others ({mode}) — run chmod 600", ja="他人も読める状態（{mode}）— chmod 600 を実行してください")
 INI_LOADED = Msg(en="{path}: {count} account(s): {accounts}. Default: {default}.",
                  ja="{path}: アカウント {count} 件: {accounts}。既定: {default}。")
@@ -120,6 +120,8 @@ ENV_LOCAL = Msg(en="local kernel (the browser can come back to this machine)",
                 ja="ローカルのカーネル（ブラウザーからこのマシンに戻れます）")
 ENV_REMOTE = Msg(en="remote kernel ({label}): use the paste box at sign-in",
                  ja="リモートのカーネル（{label}）: サインイン時は貼り付け欄を使います")
+ROW_KERNEL = Msg(en="kernel", ja="カーネル")
+ROW_BINDER = Msg(en="Binder", ja="Binder")
 REACH_OK = Msg(en="reachable ({ms} ms)", ja="接続できます（{ms} ミリ秒）")
 REACH_FAIL = Msg(en="not reachable: {reason}", ja="接続できません: {reason}")
 BINDER_NOTE = Msg(
@@ -793,9 +795,9 @@ class EnvironmentController(Controller):
             where = ENV_REMOTE.format(lang, label=env.label) if env.remote else ENV_LOCAL.format(lang)
         except Exception:
             where = ENV_LOCAL.format(lang)
-        rows = [("kernel", where), *self.versions()]
+        rows = [(ROW_KERNEL.format(lang), where), *self.versions()]
         if os.environ.get("BINDER_SERVICE_HOST") or os.environ.get("BINDER_LAUNCH_HOST"):
-            rows.append(("binder", BINDER_NOTE.format(lang)))
+            rows.append((ROW_BINDER.format(lang), BINDER_NOTE.format(lang)))
         try:
             targets = self.targets()
         except Exception as exc:
