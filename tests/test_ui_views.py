@@ -171,13 +171,19 @@ def test_microsoft_form_tenant_and_expiry() -> None:
     assert view.secret.value == "" and "Abc8Q~longsecretvalue" not in all_text(view.box)
 
 
-def test_sandbox_button_hidden_in_real_mode() -> None:
-    s = session()
-    view = ClientView(ClientController(s))
+def test_switching_to_real_hides_the_sandbox_client_and_forgets_it(sandbox: Any) -> None:
+    s = session("google", sandbox)
+    kit = Kit(s)
+    kit.mode()
+    kit.client()
+    view = kit.views["client"]
     assert view.sandbox_button.layout.display == ""
-    s.mode = "real"
-    view.mode_changed()
+    view.sandbox_button.click()
+    assert s.client is not None and "sandbox" in view.status.value
+    kit.views["mode"].toggle.value = "real"
     assert view.sandbox_button.layout.display == "none"
+    assert s.client is None and "Client ready" not in view.status.value
+    assert kit.controllers["client"].status == "idle"
 
 
 def test_consent_panel_click_through(sandbox: Any) -> None:

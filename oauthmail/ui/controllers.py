@@ -258,6 +258,14 @@ class ClientController(Controller):
         self._set("done", text)
         return values
 
+    def reset(self) -> None:
+        """Forget the client (the mode switched between sandbox and real)."""
+        self.values = None
+        self.warnings = []
+        self.session.client = None
+        self.session.client_from_sandbox = False
+        self._set("idle", "")
+
     def load_json(self, data: bytes, name: str = "client_secret.json") -> ClientConfig | None:
         """A Google client-secrets file as uploaded (``bytes(upload.value[0].content)``)."""
         try:

@@ -285,6 +285,8 @@ class ClientView(View):
     def mode_changed(self) -> None:
         """The sandbox button only makes sense in the sandbox."""
         self.sandbox_button.layout.display = "" if self.ctrl.session.mode == "sandbox" else "none"
+        if self.ctrl.values is not None and self.ctrl.session.client is None:
+            self.ctrl.reset()  # the values belonged to the other mode
 
     def _uploaded(self, change: dict[str, Any]) -> None:
         files = change["new"]
