@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI runs property tests on a fixed, reproducible set of examples (a red CI must mean a real regression, and
+# the same failure must show up on a developer's machine); locally they explore new examples each run.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 pytest_plugins = ["tests.sandbox_fixtures"]
 
