@@ -78,7 +78,7 @@ def test_google_no_browser_then_send(sandbox: Any, tmp_path: Path) -> None:
     sb = sandbox
     ini = tmp_path / "out.ini"
     proc = _start(sb, "consent", "google", "--client-secrets", str(sb.client_secrets_web), "--ini", str(ini),
-                  "--no-browser", "--email", ALICE, "--timeout", "60", *_smtp_flags(sb))
+                  "--no-browser", "--email", ALICE, "--timeout", "60")  # no SMTP flags: the sandbox's mail server is found
     seen: list[str] = []
     url = _read_until(proc, r"^https://", seen)
     redirect = sb.approve(url, user=ALICE)  # follows the redirect to the listener in the subprocess
@@ -121,7 +121,7 @@ def test_microsoft_web_app_no_browser_secret_from_env(sandbox: Any, tmp_path: Pa
     try:
         proc = _start(sb, "consent", "microsoft", "--client-id", sb.microsoft_web_client_id, "--authority",
                       sb.microsoft_authority, "--redirect-uri", f"http://localhost:{port}/callback", "--ini",
-                      str(ini), "--no-browser", *_smtp_flags(sb))
+                      str(ini), "--no-browser")
     finally:
         del os.environ["OAUTHMAIL_CLIENT_SECRET"]
     seen: list[str] = []
@@ -220,3 +220,15 @@ def test_secret_id_warning_and_empty_paste(sandbox: Any, tmp_path: Path) -> None
     assert done.returncode == 1
     assert "Secret ID" in done.stderr and "Nothing was pasted" in done.stderr
     assert done.stdout.startswith("https://") and secret_id not in done.stdout
+
+
+def test_sandbox_mail_server_is_found_only_on_loopback(sandbox: Any) -> None:
+    """An identity provider on loopback is the sandbox: its mail server becomes the account's default."""
+    from oauthmail.sandbox.discover import local_mail_server
+
+    found = local_mail_server(sandbox.google_token_uri)
+    assert found is not None
+    assert (found.host, found.port, found.security) == (sandbox.smtp_host, sandbox.smtp_starttls_port, "starttls")
+    assert local_mail_server(sandbox.microsoft_authority) == found
+    assert local_mail_server("https://oauth2.googleapis.com/token") is None  # never asks a real provider
+    assert local_mail_server("https://127.0.0.1:1/token") is None  # nothing there: provider defaults stay

@@ -77,6 +77,10 @@ class ConsentResult:
             cloud = microsoft_cloud_for_authority(self.authority).name
             smtp = microsoft_defaults(self.tenant or "common", cloud=cloud, email=self.email).smtp
             auth_uri, token_uri, authority = "", "", self.authority
+        if not smtp_host:  # signed in against the sandbox: use its mail server, not the real provider's
+            from ..sandbox.discover import local_mail_server
+
+            smtp = local_mail_server(token_uri or authority) or smtp
         security = smtp_security or smtp.security
         port = smtp_port or (smtp.port if security == smtp.security else (465 if security == "ssl" else 587))
         return Account(

@@ -386,6 +386,7 @@ class Sandbox(SandboxHandle):
         self._controllers.append(starttls)
         implicit.start()
         self._controllers.append(implicit)
+        app.mail_server = {"host": cfg.host, "starttls_port": starttls.port, "ssl_port": implicit.port}
 
         files = self._write_client_files(state, base)
         web_app = cfg.microsoft_app_by_key("web") or cfg.microsoft_apps[0]

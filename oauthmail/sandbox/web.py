@@ -42,6 +42,8 @@ class SandboxApp:
         self.admin_token = admin_token
         self.admin_hook = admin_hook  # callable(op: str, body: dict) -> dict
         self.api: Any = None  # the HTTPS mail APIs (oauthmail.sandbox.mailapi.MailApi), mounted by the server
+        #: Where this sandbox's mail server listens ({"host", "starttls_port", "ssl_port"}); public, no secret.
+        self.mail_server: dict[str, Any] | None = None
 
 
 class _Server(ThreadingHTTPServer):
@@ -199,7 +201,8 @@ class _Handler(BaseHTTPRequestHandler):
                       f"{idp.config.tenant_id}/v2.0/.well-known/openid-configuration")]
             return self._html(200, pages.index_page(lang, links, q), lang)
         if path == "/_sandbox/health":
-            return self._json(200, {"ok": True, "pid": os.getpid(), "time": idp.clock.now()})
+            return self._json(200, {"ok": True, "pid": os.getpid(), "time": idp.clock.now(),
+                                    "smtp": self.app.mail_server})
         if path in GOOGLE_AUTH_PATHS:
             return self._outcome(idp.google_authorize(q), "google", lang, q)
         if path in USERINFO_PATHS:
