@@ -116,6 +116,15 @@ def _w() -> Any:
     return ipywidgets
 
 
+#: Room for the longest Japanese field label (about 15 full-width characters).
+LABEL = {"description_width": "15em"}
+
+
+def _fit(w: Any) -> Any:
+    """A button as wide as its text (a VBox would otherwise stretch it across the cell)."""
+    return w.Layout(width="max-content", min_width="8em")
+
+
 def error_html(err: OAuthMailError | None, lang: str, fallback: str = "") -> str:
     """What happened and what to do, in the person's language (escaped)."""
     if err is None:
@@ -153,7 +162,7 @@ class WaitIndicator:
         self.progress = w.IntProgress(value=0, min=0, max=limit, bar_style="info")
         self.elapsed = w.Label()
         self.cancel_button = w.Button(description=L_CANCEL.format(ctrl.session.lang), button_style="warning",
-                                      layout=w.Layout(width="auto"))
+                                      layout=_fit(w))
         self.cancel_button.on_click(lambda _b: self.ctrl.abandon())
         self.box = w.HBox([self.progress, self.elapsed, self.cancel_button], layout=w.Layout(display="none"))
         self._ticker: threading.Thread | None = None
@@ -185,7 +194,7 @@ class ModeView(View):
         real = L_REAL_GOOGLE if session.provider == "google" else L_REAL_MICROSOFT
         self.toggle = w.ToggleButtons(options=[(L_SANDBOX.format(lang), "sandbox"), (real.format(lang), "real")],
                                       value=session.mode, description=L_MODE.format(lang),
-                                      style={"description_width": "initial"})
+                                      style={"description_width": "initial", "button_width": "auto"})
         self.note = w.HTML()
         self.warning = w.HTML()
         from ..labsetup import widget_state_saving_on
@@ -217,7 +226,7 @@ class ChecklistView(View):
         self.boxes: dict[str, Any] = {}
         for tid, label in ctrl.labels():
             cb = w.Checkbox(value=ctrl.is_done(tid), description=label, indent=False,
-                            layout=w.Layout(width="auto"))
+                            layout=_fit(w))
             cb.observe(lambda change, tid=tid: self._ticked(tid, change["new"]), names="value")
             self.boxes[tid] = cb
         self.note = w.HTML()
@@ -248,26 +257,28 @@ class ClientView(View):
         s = ctrl.session
         lang = s.lang
         wide = w.Layout(width="70%")
-        style = {"description_width": "15em"}
-        self.upload = w.FileUpload(accept=".json,application/json", multiple=False, description=L_UPLOAD.format(lang))
+        style = LABEL
+        self.upload = w.FileUpload(accept=".json,application/json", multiple=False, description=L_UPLOAD.format(lang),
+                                   layout=_fit(w))
         self.client_id = w.Text(description=L_CLIENT_ID.format(lang), layout=wide, style=style)
         self.secret = w.Password(description=L_CLIENT_SECRET.format(lang), layout=wide, style=style)
         self.kind = w.Dropdown(options=[(L_KIND_DESKTOP.format(lang), "installed"), (L_KIND_WEB.format(lang), "web")],
-                               value="web", description=L_CLIENT_KIND.format(lang), style=style)
+                               value="web", description=L_CLIENT_KIND.format(lang), style=style,
+                               layout=w.Layout(width="auto"))
         self.account_type = w.Dropdown(
             options=[(L_ACC_ORG.format(lang), "organizations"), (L_ACC_ANY.format(lang), "common"),
                      (L_ACC_PERSONAL.format(lang), "consumers"), (L_ACC_TENANT.format(lang), "tenant")],
-            value="organizations", description=L_ACCOUNT_TYPE.format(lang), style=style)
+            value="organizations", description=L_ACCOUNT_TYPE.format(lang), style=style, layout=w.Layout(width="auto"))
         self.tenant = w.Text(description=L_TENANT.format(lang), placeholder="00000000-0000-0000-0000-000000000000",
                              layout=wide, style=style)
         self.expires = w.DatePicker(description=L_EXPIRES.format(lang), style=style)
         # A dropdown, not a checkbox: the checklists are the only checkboxes in a notebook.
         self.public = w.Dropdown(options=[(L_CONFIDENTIAL.format(lang), False), (L_PUBLIC.format(lang), True)],
                                  value=False, description=L_APP_KIND.format(lang), style=style,
-                                 layout=w.Layout(width="auto"))
+                                 layout=_fit(w))
         self.button = w.Button(description=L_USE_VALUES.format(lang), button_style="primary",
-                               layout=w.Layout(width="auto"))
-        self.sandbox_button = w.Button(description=L_USE_SANDBOX.format(lang), layout=w.Layout(width="auto"))
+                               layout=_fit(w))
+        self.sandbox_button = w.Button(description=L_USE_SANDBOX.format(lang), layout=_fit(w))
         self.status = w.HTML()
         self.warnings = w.HTML()
         self.upload.observe(self._uploaded, names="value")
@@ -322,22 +333,23 @@ class ConsentView(View):
         self.ctrl = ctrl
         lang = ctrl.session.lang
         self.email = w.Text(description=L_EMAIL.format(lang), placeholder=L_EMAIL_PH.format(lang),
-                            layout=w.Layout(width="60%"), style={"description_width": "15em"})
+                            layout=w.Layout(width="80%"), style=LABEL)
         api = (L_VIA_GRAPH, "graph") if ctrl.session.provider == "microsoft" else (L_VIA_GMAIL_API, "gmail-api")
         self.transport = w.Dropdown(options=[(L_VIA_SMTP.format(lang), "smtp"), (api[0].format(lang), api[1])],
                                     value="smtp", description=L_TRANSPORT.format(lang),
-                                    style={"description_width": "15em"}, layout=w.Layout(width="auto"))
+                                    style={"description_width": "15em"}, layout=_fit(w))
         self.button = w.Button(description=L_START.format(lang), button_style="primary", icon="sign-in",
-                               layout=w.Layout(width="auto"))
-        self.device_button = w.Button(description=L_DEVICE.format(lang), layout=w.Layout(width="auto"))
-        self.cancel_button = w.Button(description=L_CANCEL.format(lang), button_style="warning", disabled=True)
+                               layout=_fit(w))
+        self.device_button = w.Button(description=L_DEVICE.format(lang), layout=_fit(w))
+        self.cancel_button = w.Button(description=L_CANCEL.format(lang), button_style="warning", disabled=True,
+                                      layout=_fit(w))
         self.link = w.HTML()
         self.status = w.HTML()
         self.progress = w.IntProgress(value=0, min=0, max=max(1, int(ctrl.timeout)), layout=w.Layout(visibility="hidden"))
         self.elapsed = w.Label()
         self.paste = w.Text(description=L_PASTE.format(lang), placeholder=L_PASTE_PH.format(lang),
                             layout=w.Layout(width="80%"), style={"description_width": "initial"})
-        self.paste_button = w.Button(description=L_PASTE_BUTTON.format(lang), layout=w.Layout(width="auto"))
+        self.paste_button = w.Button(description=L_PASTE_BUTTON.format(lang), layout=_fit(w))
         self.paste_row = w.HBox([self.paste, self.paste_button], layout=w.Layout(display="none"))
         self.button.on_click(lambda _b: self.ctrl.start(self.email.value, self.transport.value))
         self.device_button.on_click(lambda _b: self.ctrl.start_device_code())
@@ -396,11 +408,12 @@ class SendView(View):
         self.ctrl = ctrl
         lang = ctrl.session.lang
         wide = w.Layout(width="70%")
-        self.to = w.Text(value=ctrl.default_recipient(), description=L_TO.format(lang), layout=wide)
-        self.subject = w.Text(value=ctrl.default_subject(), description=L_SUBJECT.format(lang), layout=wide)
-        self.body = w.Textarea(value=ctrl.default_body(), description=L_BODY.format(lang), layout=wide)
+        self.to = w.Text(value=ctrl.default_recipient(), description=L_TO.format(lang), layout=wide, style=LABEL)
+        self.subject = w.Text(value=ctrl.default_subject(), description=L_SUBJECT.format(lang), layout=wide,
+                              style=LABEL)
+        self.body = w.Textarea(value=ctrl.default_body(), description=L_BODY.format(lang), layout=wide, style=LABEL)
         self.button = w.Button(description=L_SEND.format(lang), button_style="primary", icon="paper-plane",
-                               layout=w.Layout(width="auto"))
+                               layout=_fit(w))
         self.status = w.HTML()
         self.transcript = w.Textarea(disabled=True, layout=w.Layout(width="95%", height="14em"))
         self.transcript_box = w.Accordion(children=[self.transcript], titles=(L_TRANSCRIPT.format(lang),))
@@ -432,7 +445,7 @@ class ExportView(View):
         w = _w()
         self.ctrl = ctrl
         self.button = w.Button(description=L_EXPORT.format(ctrl.session.lang), button_style="primary", icon="download",
-                               layout=w.Layout(width="auto"))
+                               layout=_fit(w))
         self.status = w.HTML()
         self.links = w.HTML()
         self.button.on_click(lambda _b: self.ctrl.export())
@@ -459,7 +472,7 @@ class EnvironmentView(View):
         w = _w()
         self.ctrl = ctrl
         self.button = w.Button(description=L_CHECK.format(ctrl.session.lang), icon="stethoscope",
-                               layout=w.Layout(width="auto"))
+                               layout=_fit(w))
         self.table = w.HTML()
         self.status = w.HTML()
         self.wait = WaitIndicator(ctrl, limit=5)
@@ -482,9 +495,9 @@ class IniView(View):
         w = _w()
         self.ctrl = ctrl
         lang = ctrl.session.lang
-        self.path = w.Text(value=path, description=L_INI_PATH.format(lang), layout=w.Layout(width="80%"))
-        self.account = w.Text(description=L_ACCOUNT.format(lang), layout=w.Layout(width="50%"))
-        self.button = w.Button(description=L_LOAD.format(lang), button_style="primary")
+        self.path = w.Text(value=path, description=L_INI_PATH.format(lang), layout=w.Layout(width="80%"), style=LABEL)
+        self.account = w.Text(description=L_ACCOUNT.format(lang), layout=w.Layout(width="60%"), style=LABEL)
+        self.button = w.Button(description=L_LOAD.format(lang), button_style="primary", layout=_fit(w))
         self.status = w.HTML()
         self.button.on_click(lambda _b: self.ctrl.load(self.path.value, self.account.value))
         ctrl.subscribe(lambda: setattr(self.status, "value", status_html(self.ctrl)))
@@ -496,7 +509,7 @@ class DoctorView(View):
         w = _w()
         self.ctrl = ctrl
         self.button = w.Button(description=L_DOCTOR.format(ctrl.session.lang), icon="stethoscope",
-                               button_style="primary", layout=w.Layout(width="auto"))
+                               button_style="primary", layout=_fit(w))
         self.status = w.HTML()
         self.table = w.HTML()
         self.wait = WaitIndicator(ctrl, limit=60)
@@ -536,8 +549,9 @@ class ExplainView(View):
         w = _w()
         self.ctrl = ctrl
         lang = ctrl.session.lang
-        self.text = w.Textarea(value=text, description=L_EXPLAIN_TEXT.format(lang), layout=w.Layout(width="90%"))
-        self.button = w.Button(description=L_EXPLAIN.format(lang), button_style="primary")
+        self.text = w.Textarea(value=text, description=L_EXPLAIN_TEXT.format(lang), layout=w.Layout(width="90%"),
+                               style=LABEL)
+        self.button = w.Button(description=L_EXPLAIN.format(lang), button_style="primary", layout=_fit(w))
         self.result = w.HTML()
         self.button.on_click(lambda _b: self.ctrl.explain(self.text.value))
         ctrl.subscribe(self._render)
