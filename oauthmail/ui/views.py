@@ -72,6 +72,7 @@ L_PASTE = Msg(en="Address after sign-in", ja="サインイン後のアドレス"
 L_PASTE_PH = Msg(en="http://…/callback?code=… (the whole address)", ja="http://…/callback?code=…（アドレス全体）")
 L_PASTE_BUTTON = Msg(en="Finish with this address", ja="このアドレスで完了")
 L_TO = Msg(en="To", ja="宛先")
+L_TO_PH = Msg(en="empty: the signed-in address", ja="空欄ならサインインしたアドレス")
 L_SUBJECT = Msg(en="Subject", ja="件名")
 L_BODY = Msg(en="Body", ja="本文")
 L_SEND = Msg(en="Send test message", ja="テストメールを送信")
@@ -408,7 +409,8 @@ class SendView(View):
         self.ctrl = ctrl
         lang = ctrl.session.lang
         wide = w.Layout(width="70%")
-        self.to = w.Text(value=ctrl.default_recipient(), description=L_TO.format(lang), layout=wide, style=LABEL)
+        self.to = w.Text(value=ctrl.default_recipient(), description=L_TO.format(lang), layout=wide, style=LABEL,
+                         placeholder=L_TO_PH.format(lang))
         self.subject = w.Text(value=ctrl.default_subject(), description=L_SUBJECT.format(lang), layout=wide,
                               style=LABEL)
         self.body = w.Textarea(value=ctrl.default_body(), description=L_BODY.format(lang), layout=wide, style=LABEL)
