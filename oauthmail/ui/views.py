@@ -532,11 +532,21 @@ class DoctorView(View):
             d = check.to_dict(lang)
             status = str(d.get("status", ""))
             color = {"pass": "#070", "warn": "#a60", "fail": "#a00"}.get(status, "#666")
-            rows.append(f"<tr><td style='color:{color}'><b>{html.escape(status)}</b></td>"
+            verdict = DOCTOR_STATUS.get(status)
+            shown = verdict.format(lang) if verdict else status
+            rows.append(f"<tr><td style='color:{color}'><b>{html.escape(shown)}</b></td>"
                         f"<td>{html.escape(str(d.get('title') or ''))}</td>"
                         f"<td>{html.escape(str(d.get('detail') or ''))}</td>"
                         f"<td>{html.escape(str(d.get('fix') or ''))}</td></tr>")
         self.table.value = "<table>" + "".join(rows) + "</table>"
+
+
+DOCTOR_STATUS = {
+    "pass": Msg(en="OK", ja="OK"),
+    "warn": Msg(en="warning", ja="注意"),
+    "fail": Msg(en="FAILED", ja="失敗"),
+    "skip": Msg(en="skipped", ja="省略"),
+}
 
 
 def _text(value: Any, lang: str) -> str:
