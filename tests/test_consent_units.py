@@ -348,3 +348,15 @@ def test_check_email_accepts_another_claim_of_the_same_person() -> None:
     assert check_email(r, "alice@contoso.com").email == "alice@contoso.com"
     with pytest.raises(ConsentError):
         check_email(_result("bob@contoso.com", "microsoft"), "alice@contoso.com")
+
+
+def test_account_keeps_how_it_was_made_and_real_provider_defaults() -> None:
+    """Real providers keep their SMTP defaults; client type, redirect and tenant go to the record's keys."""
+    r = _result()
+    r.token_uri = "https://oauth2.googleapis.com/token"
+    r.redirect_uri = "http://127.0.0.1:48888/callback"
+    acc = r.to_account()
+    assert (acc.smtp_host, acc.smtp_port, acc.smtp_security) == ("smtp.gmail.com", 587, "starttls")
+    assert acc.extra == {"client_type": "web", "redirect_uri": "http://127.0.0.1:48888/callback", "tenant": "common"}
+    ms = _result("dave@contoso.example", "microsoft").to_account()
+    assert ms.smtp_host == "smtp.office365.com" and ms.authority.startswith("https://login.microsoftonline.com/")

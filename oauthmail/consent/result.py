@@ -100,6 +100,9 @@ class ConsentResult:
             smtp_security=security,
             sasl_mechanism="XOAUTH2",
             transport=self.transport if self.transport != "smtp" else "",
+            # Not needed to send, but the setup record and the next admin want to know how it was made.
+            extra={k: v for k, v in (("client_type", self.client_type), ("redirect_uri", self.redirect_uri),
+                                     ("tenant", self.tenant)) if v},
         )
 
     @property
