@@ -10,16 +10,18 @@ stderr, exit status 1 — never a traceback (``OAUTHMAIL_TRACEBACK=1`` adds one 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
-from collections.abc import Sequence
-from typing import TextIO
 
 from . import __version__
 from .errors import OAuthMailError
 from .i18n import Msg, set_language
 from .secrets import redact
+
+TYPE_CHECKING = False  # start-up time: no ``typing`` (nor ``importlib``, ``shutil``) on the way to a command
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, TextIO
 
 #: Sub-commands in the order ``--help`` lists them.
 COMMANDS = ("sandbox", "mailbox", "consent", "send", "token", "doctor", "explain", "record")
@@ -55,9 +57,48 @@ def _wanted_command(argv: Sequence[str]) -> str | None:
     return None
 
 
+def terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns`` without importing :mod:`shutil` (it pulls bz2, lzma…).
+
+    argparse asks for the width on every ``add_argument``; the same rules: ``COLUMNS``, else the
+    terminal of ``sys.__stdout__``, else 80.
+    """
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        stdout = sys.__stdout__
+        try:
+            if stdout is None:
+                raise AttributeError("no stdout")
+            size = os.get_terminal_size(stdout.fileno())
+        except (AttributeError, ValueError, OSError):
+            size = os.terminal_size((80, 24))
+        columns = size.columns or 80
+    return columns
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, measuring the terminal with :func:`terminal_columns`."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         terminal_columns() - 2 if width is None else width)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser with :class:`HelpFormatter` by default (sub-command parsers inherit it)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser; with ``only``, just that sub-command is registered (the others stay unimported)."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="oauthmail",
         description="Send mail through Gmail or Microsoft 365 with OAuth2 (XOAUTH2), set up and checked step by step.",
     )
@@ -65,13 +106,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--lang", choices=("en", "ja"), help="language of messages (default: from OAUTHMAIL_LANG / LANG)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in (only,) if only else COMMANDS:
+        qualified = f"oauthmail.commands.{name}"
         try:
-            module = importlib.import_module(f"oauthmail.commands.{name}")
+            __import__(qualified)  # not importlib.import_module: importlib costs start-up time
         except ModuleNotFoundError as exc:  # a command not built yet must not break the others
-            if exc.name == f"oauthmail.commands.{name}":
+            if exc.name == qualified:
                 continue
             raise
-        module.register(sub)
+        sys.modules[qualified].register(sub)
     return parser
 
 

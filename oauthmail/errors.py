@@ -18,9 +18,11 @@ show both in the person's language. Parameters must never hold a secret: callers
 
 from __future__ import annotations
 
-from typing import Any
-
 from .i18n import Msg
+
+TYPE_CHECKING = False  # no ``typing`` at run time: every command imports this module (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 GENERIC_HINT = Msg(
     en="Run `oauthmail doctor --ini FILE` to check each step, or `oauthmail explain \"<message>\"`.",

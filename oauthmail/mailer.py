@@ -19,15 +19,11 @@ from __future__ import annotations
 
 import smtplib
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from email.utils import make_msgid
-from pathlib import Path
-from types import TracebackType
-from typing import Any
 
 from . import providers, tokenfile
+from ._plain import Plain
 from .errors import AuthenticationError, ConfigError, DeliveryError, NetworkError, OAuthMailError
 from .i18n import Msg
 from .message import (
@@ -52,6 +48,15 @@ from .smtp import (
 from .tls import network_error
 from .tokens import AccessToken, access_token_and_account
 
+# Start-up time of ``oauthmail send``: no ``typing``, ``dataclasses`` or ``pathlib`` at run time, and
+# the HTTPS transports (``oauthmail.transports``) only for an account that uses one.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+    from types import TracebackType
+    from typing import Any
+
 GMAIL_FROM_REWRITE = Msg(
     en="warning: Gmail will replace the From address {sender} with {user} unless {sender} is a verified "
     "'Send mail as' address in Gmail's settings (Settings → Accounts and Import).",
@@ -68,19 +73,33 @@ DELIVERY_UNKNOWN_HINT = Msg(
 )
 
 
-@dataclass
-class SmtpSettings:
+class SmtpSettings(Plain):
     """Where and how to connect."""
+
+    __slots__ = ("host", "mechanism", "port", "security")
+    __match_args__ = ("host", "port", "security", "mechanism")
+    _fields = __match_args__
 
     host: str
     port: int
     security: str
     mechanism: str
 
+    def __init__(self, host: str, port: int, security: str, mechanism: str) -> None:
+        self.host = host
+        self.port = port
+        self.security = security
+        self.mechanism = mechanism
 
-@dataclass
-class SendResult:
-    """What happened to one message (the transcript is already masked)."""
+
+class SendResult(Plain):
+    """What happened to one message (the transcript is already masked); :meth:`to_dict` for records."""
+
+    __slots__ = ("account", "elapsed", "host", "message_id", "ok", "port", "recipients", "refused", "security",
+                 "token_refreshed", "transcript", "transport", "warnings")
+    __match_args__ = ("ok", "message_id", "recipients", "refused", "transcript", "account", "host", "port",
+                      "security", "elapsed", "transport", "token_refreshed", "warnings")
+    _fields = __match_args__
 
     ok: bool
     message_id: str
@@ -92,19 +111,45 @@ class SendResult:
     port: int
     security: str
     elapsed: float
-    transport: str = "smtp"
-    token_refreshed: bool = False
+    transport: str
+    token_refreshed: bool
     #: Things a person should know although the message went (already in the current language).
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str]
+
+    def __init__(self, ok: bool, message_id: str, recipients: list[str], refused: dict[str, tuple[int, str]],
+                 transcript: str, account: str, host: str, port: int, security: str, elapsed: float,
+                 transport: str = "smtp", token_refreshed: bool = False, warnings: list[str] | None = None) -> None:
+        self.ok = ok
+        self.message_id = message_id
+        self.recipients = recipients
+        self.refused = refused
+        self.transcript = transcript
+        self.account = account
+        self.host = host
+        self.port = port
+        self.security = security
+        self.elapsed = elapsed
+        self.transport = transport
+        self.token_refreshed = token_refreshed
+        self.warnings = [] if warnings is None else warnings
 
 
-@dataclass
-class BatchResult:
+class BatchResult(Plain):
     """What :meth:`Mailer.send_many` did: ids sent, and (id, error) for the others."""
 
-    sent: list[str] = field(default_factory=list)
-    failed: list[tuple[str, OAuthMailError]] = field(default_factory=list)
-    reconnects: int = 0
+    __slots__ = ("failed", "reconnects", "sent")
+    __match_args__ = ("sent", "failed", "reconnects")
+    _fields = __match_args__
+
+    sent: list[str]
+    failed: list[tuple[str, OAuthMailError]]
+    reconnects: int
+
+    def __init__(self, sent: list[str] | None = None, failed: list[tuple[str, OAuthMailError]] | None = None,
+                 reconnects: int = 0) -> None:
+        self.sent = [] if sent is None else sent
+        self.failed = [] if failed is None else failed
+        self.reconnects = reconnects
 
     @property
     def unknown(self) -> list[str]:
@@ -147,6 +192,19 @@ def smtp_settings(
                         else providers.default_port(security))
     mech = (mechanism or acc.sasl_mechanism or "XOAUTH2").upper()
     return SmtpSettings(host, int(port), security, mech)
+
+
+def chosen_transport(acc: tokenfile.Account, override: str | None = None) -> str:
+    """The transport a send uses (flag, else the INI's, else ``smtp``), as ``transports.resolve_transport``.
+
+    ``smtp`` is answered here; only another transport imports :mod:`oauthmail.transports` (which
+    checks it against the provider), so an SMTP send does not pay for loading it.
+    """
+    if (override or acc.transport or "smtp").strip().lower() == "smtp":
+        return "smtp"
+    from .transports import resolve_transport
+
+    return resolve_transport(acc, override)
 
 
 def _message_id(msg: Message, acc: tokenfile.Account) -> str:
@@ -218,11 +276,11 @@ class Mailer:
     def _https(self) -> bool:
         """Whether this account sends over HTTPS (decided once, from the flag or the INI)."""
         if self._api is None and self.transport != "smtp":
-            from .transports import ApiSender, resolve_transport
-
-            chosen = resolve_transport(tokenfile.read(self.ini).account(self.account_name), self.transport)
+            chosen = chosen_transport(tokenfile.read(self.ini).account(self.account_name), self.transport)
             self.transport = chosen
             if chosen != "smtp":
+                from .transports import ApiSender
+
                 self._api = ApiSender(self.ini, self.account_name, transport=chosen, api_url=self.api_url,
                                       timeout=self.timeout, transcript=self.transcript)
         return self._api is not None
@@ -373,11 +431,11 @@ def send_message(
     ``debug=True`` prints the masked transcript to stderr as the conversation goes.
     """
     if transport != "smtp":  # graph / gmail-api (flag, else the INI's transport) go over HTTPS
-        from .transports import resolve_transport, send_via
-
         acc = tokenfile.read(ini).account(account)
-        chosen = resolve_transport(acc, transport)
+        chosen = chosen_transport(acc, transport)
         if chosen != "smtp":
+            from .transports import send_via
+
             if transcript is None and debug:
                 import sys
 

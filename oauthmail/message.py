@@ -28,13 +28,20 @@ from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, getaddresses, make_msgid
-from pathlib import Path
-from typing import Union
 
 from .errors import ConfigError
 from .i18n import Msg
 
-Attachment = Union[str, Path, tuple[str, bytes, "str | None"]]  # noqa: UP007 - a runtime alias on 3.10 too
+# Start-up time of a send: no ``typing`` or ``pathlib`` at run time (``pathlib`` loads with the
+# first attachment given by path), regular expressions compiled on first use (``re``'s cache).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Union
+
+    Attachment = Union[str, Path, tuple[str, bytes, "str | None"]]  # noqa: UP007
+else:
+    Attachment = object  # a name for annotations; the real alias is for type checkers
 CHARSETS = ("utf-8", "iso-2022-jp")
 
 HEADER_CONTROL = Msg(
@@ -93,9 +100,9 @@ BAD_HEADER_NAME_HINT = Msg(
 
 _RESERVED = frozenset({"from", "to", "cc", "bcc", "subject", "reply-to", "date", "message-id", "mime-version",
                        "content-type", "content-transfer-encoding", "content-disposition", "sender"})
-_HEADER_NAME = re.compile(r"^[!-9;-~]+$")
-_ATOMS = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+( [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
-_SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+ -]*$")
+_HEADER_NAME = r"^[!-9;-~]+$"
+_ATOMS = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+( [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$"
+_SAFE_FILENAME = r"^[A-Za-z0-9][A-Za-z0-9._+ -]*$"
 
 
 class OutgoingMessage(EmailMessage):
@@ -172,7 +179,7 @@ def _format_one(header: str, name: str, addr: str, charset: str) -> str:
     if not name:
         return addr
     if name.isascii() and "=?" not in name:
-        if _ATOMS.match(name):
+        if re.match(_ATOMS, name):
             return f"{name} <{addr}>"
         # a quoted string keeps runs of blanks and specials that a bare phrase would lose
         return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + f'" <{addr}>'
@@ -194,6 +201,8 @@ def _attachment_part(item: Attachment) -> MIMEBase:
     if isinstance(item, tuple):
         name, data, mime = item
     else:
+        from pathlib import Path
+
         path = Path(item).expanduser()
         name = path.name
         try:
@@ -213,14 +222,14 @@ def _attachment_part(item: Attachment) -> MIMEBase:
         mime = guessed if guessed and not encoding else "application/octet-stream"
     check_header_value("attachment MIME type", mime)
     maintype, _, subtype = mime.partition("/")
-    if not maintype or not subtype or not _HEADER_NAME.match(maintype) or not _HEADER_NAME.match(subtype):
+    if not maintype or not subtype or not re.match(_HEADER_NAME, maintype) or not re.match(_HEADER_NAME, subtype):
         maintype, subtype = "application", "octet-stream"
     part = MIMEBase(maintype, subtype)
     part.set_payload(data)
     encoders.encode_base64(part)
     # Plain names stay plain; anything a reader could change (non-ASCII, blank edges, quotes)
     # goes RFC 2231-encoded, which keeps it byte for byte.
-    plain = _SAFE_FILENAME.match(name) is not None
+    plain = re.match(_SAFE_FILENAME, name) is not None
     filename: str | tuple[str, str, str] = name if plain else ("utf-8", "", name)
     part.add_header("Content-Disposition", "attachment", filename=filename)
     part.set_param("name", filename)  # type: ignore[arg-type]  # an RFC 2231 triple is accepted
@@ -294,7 +303,7 @@ def build_message(
     root["Date"] = formatdate(localtime=True)
     root["Message-ID"] = make_msgid(domain=sender_addr.rpartition("@")[2])
     for name, value in (headers or {}).items():
-        if not _HEADER_NAME.match(name) or name.lower() in _RESERVED:
+        if not re.match(_HEADER_NAME, name) or name.lower() in _RESERVED:
             raise ConfigError(BAD_HEADER_NAME, BAD_HEADER_NAME_HINT, header=name[:60], code="bad_header_name")
         _set(root, name, _header_text(name, value, cs))
 

@@ -7,13 +7,21 @@ the token INI (``auth_uri``, ``token_uri``, ``authority``, ``smtp_host``, ``smtp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
 from urllib.parse import urlsplit
 
-ProviderName = Literal["google", "microsoft"]
-Security = Literal["starttls", "ssl"]
-Transport = Literal["smtp", "graph", "gmail-api"]
+from ._plain import Frozen
+
+# Start-up time: a send imports this module, so no ``typing`` and no ``dataclasses`` at run time
+# (the classes below are plain classes with ``__slots__``). The names are ``str`` at run time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal
+
+    ProviderName = Literal["google", "microsoft"]
+    Security = Literal["starttls", "ssl"]
+    Transport = Literal["smtp", "graph", "gmail-api"]
+else:
+    ProviderName = Security = Transport = str
 
 PROVIDERS: tuple[ProviderName, ...] = ("google", "microsoft")
 SECURITIES: tuple[Security, ...] = ("starttls", "ssl")
@@ -35,24 +43,38 @@ MICROSOFT_GRAPH_SEND_SCOPE = "https://graph.microsoft.com/Mail.Send"
 MSAL_RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access"})
 
 
-@dataclass(frozen=True)
-class SmtpServer:
+class SmtpServer(Frozen):
+    """A submission server: host, port and ``starttls`` or ``ssl``."""
+
+    __slots__ = ("host", "port", "security")
+    __match_args__ = ("host", "port", "security")
+    _fields = __match_args__
     host: str
     port: int
     security: Security
 
+    def __init__(self, host: str, port: int, security: Security) -> None:
+        self._set(host=host, port=port, security=security)
 
-@dataclass(frozen=True)
-class Cloud:
+
+class Cloud(Frozen):
     """One Microsoft cloud: where people sign in and where mail is submitted."""
 
+    __slots__ = ("graph_scope", "graph_url", "label", "login_host", "name", "smtp", "smtp_scope")
+    __match_args__ = ("name", "login_host", "smtp_scope", "smtp", "graph_url", "graph_scope", "label")
+    _fields = __match_args__
     name: str
     login_host: str
     smtp_scope: str
     smtp: SmtpServer
     graph_url: str
     graph_scope: str
-    label: str = ""
+    label: str
+
+    def __init__(self, name: str, login_host: str, smtp_scope: str, smtp: SmtpServer, graph_url: str,
+                 graph_scope: str, label: str = "") -> None:
+        self._set(name=name, login_host=login_host, smtp_scope=smtp_scope, smtp=smtp, graph_url=graph_url,
+                  graph_scope=graph_scope, label=label)
 
 
 MICROSOFT_CLOUDS: dict[str, Cloud] = {
@@ -89,18 +111,26 @@ _CONSUMER_DOMAINS = frozenset({"outlook.com", "hotmail.com", "live.com", "msn.co
                                "hotmail.co.jp", "live.jp"})
 
 
-@dataclass(frozen=True)
-class ProviderDefaults:
+class ProviderDefaults(Frozen):
     """What an account of a provider uses unless the INI or a flag says otherwise."""
 
+    __slots__ = ("auth_uri", "authority", "extra", "provider", "sasl_mechanism", "scopes", "smtp", "token_uri")
+    __match_args__ = ("provider", "smtp", "scopes", "auth_uri", "token_uri", "authority", "sasl_mechanism", "extra")
+    _fields = __match_args__
     provider: ProviderName
     smtp: SmtpServer
     scopes: tuple[str, ...]
-    auth_uri: str = ""
-    token_uri: str = ""
-    authority: str = ""
-    sasl_mechanism: str = "XOAUTH2"
-    extra: dict[str, str] = field(default_factory=dict)
+    auth_uri: str
+    token_uri: str
+    authority: str
+    sasl_mechanism: str
+    extra: dict[str, str]
+
+    def __init__(self, provider: ProviderName, smtp: SmtpServer, scopes: tuple[str, ...], auth_uri: str = "",
+                 token_uri: str = "", authority: str = "", sasl_mechanism: str = "XOAUTH2",
+                 extra: dict[str, str] | None = None) -> None:
+        self._set(provider=provider, smtp=smtp, scopes=scopes, auth_uri=auth_uri, token_uri=token_uri,
+                  authority=authority, sasl_mechanism=sasl_mechanism, extra={} if extra is None else extra)
 
 
 def google_defaults(transport: Transport = "smtp") -> ProviderDefaults:

@@ -208,6 +208,8 @@ def send_from(result: Any) -> dict[str, Any] | None:
         return None
     if dataclasses.is_dataclass(result) and not isinstance(result, type):
         data: Mapping[str, Any] = dataclasses.asdict(result)
+    elif callable(getattr(result, "to_dict", None)) and not isinstance(result, (type, Mapping)):
+        data = result.to_dict()  # SendResult: a plain class (start-up time), same keys as asdict gave
     elif isinstance(result, Mapping):
         data = result
     else:

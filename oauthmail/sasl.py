@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
 
 from .errors import ConfigError
 from .i18n import Msg
+
+TYPE_CHECKING = False  # no ``typing`` at run time (start-up time of a send)
+if TYPE_CHECKING:
+    from typing import Any
 
 BAD_USER = Msg(
     en="The login name {user!r} cannot be used for XOAUTH2 (it must be a plain e-mail address without spaces or control characters).",

@@ -12,15 +12,18 @@ import smtplib
 import socket
 import ssl
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TextIO
 
+from ._plain import Plain
 from .errors import AuthenticationError, DeliveryError, NetworkError, OAuthMailError
 from .i18n import Msg
 from .sasl import MECHANISMS, SaslAuthObject
 from .secrets import MASK, redact
 from .tls import TIMED_OUT, TIMED_OUT_HINT, network_error, ssl_context
+
+TYPE_CHECKING = False  # start-up time of a send: no ``typing``/``dataclasses`` at run time
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any, TextIO
 
 #: Longest ``AUTH <mech> <initial response>`` line sent in one go (RFC 4954 §4 allows servers to
 #: refuse long lines; 500 is below every limit seen). Longer responses wait for the ``334`` prompt.
@@ -78,15 +81,30 @@ DISCONNECTED_HINT = Msg(
 # --- the transcript ----------------------------------------------------------------------------
 
 
-@dataclass
-class Transcript:
+class Transcript(Plain):
     """The SMTP conversation, timed, with secrets masked before a line is stored."""
 
-    secrets: list[str] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
-    start: float = field(default_factory=time.perf_counter)
+    __slots__ = ("echo", "lines", "secrets", "start")
+    __match_args__ = ("secrets", "lines", "start", "echo")
+    _fields = __match_args__
+
+    secrets: list[str]
+    lines: list[str]
+    start: float
     #: Also print each line as it happens (``--debug``: a hang shows where it hangs).
-    echo: TextIO | None = None
+    echo: TextIO | None
+
+    def __init__(self, secrets: list[str] | None = None, lines: list[str] | None = None, start: float | None = None,
+                 echo: TextIO | None = None) -> None:
+        self.secrets = [] if secrets is None else secrets
+        self.lines = [] if lines is None else lines
+        self.start = time.perf_counter() if start is None else start
+        self.echo = echo
+
+    def __repr__(self) -> str:
+        # The secrets themselves never show (a dataclass repr would have printed them).
+        return (f"Transcript(secrets=[{', '.join(repr(MASK) for _ in self.secrets)}], lines={self.lines!r}, "
+                f"start={self.start!r}, echo={self.echo!r})")
 
     def add_secret(self, *values: str | None) -> None:
         """Values to remove from any line stored afterwards (tokens, SASL strings)."""

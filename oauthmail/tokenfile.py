@@ -22,20 +22,24 @@ process is never overwritten with an older one.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
+from ._plain import Plain
 from .errors import ConfigError
 from .i18n import Msg
 from .providers import PROVIDERS, SASL_MECHANISMS, SECURITIES, TRANSPORTS
 from .secrets import mask
+
+# Start-up time: a send reads the INI, so this module imports neither ``typing`` nor
+# ``dataclasses`` nor ``contextlib`` at run time (plain classes, a class-based lock).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any
 
 FORMAT_VERSION = 1
 META = "oauthmail"
@@ -130,42 +134,98 @@ KNOWN_KEYS = (
 SECRET_KEYS = frozenset({"client_secret", "refresh_token", "access_token"})
 
 
-@dataclass
-class Account:
-    """One account section. Secrets are hidden from ``repr``."""
+class Account(Plain):
+    """One account section. Secrets are hidden from ``repr``; ``lines`` is not compared."""
+
+    __slots__ = (
+        "access_token", "access_token_expires_at", "auth_uri", "authority", "client_id", "client_secret", "email",
+        "extra", "gmail_api_url", "graph_url", "lines", "provider", "refresh_token", "sasl_mechanism", "scopes",
+        "smtp_host", "smtp_port", "smtp_security", "token_uri", "transport",
+    )
+    __match_args__ = (
+        "email", "provider", "client_id", "refresh_token", "client_secret", "auth_uri", "token_uri", "authority",
+        "scopes", "access_token", "access_token_expires_at", "smtp_host", "smtp_port", "smtp_security",
+        "sasl_mechanism", "transport", "graph_url", "gmail_api_url", "extra", "lines",
+    )
+    _fields = __match_args__
+    _compare = _fields[:-1]
 
     email: str
     provider: str
     client_id: str
     refresh_token: str
-    client_secret: str = ""
-    auth_uri: str = ""
-    token_uri: str = ""
-    authority: str = ""
-    scopes: list[str] = field(default_factory=list)
-    access_token: str = ""
-    access_token_expires_at: datetime | None = None
-    smtp_host: str = ""
-    smtp_port: int | None = None
-    smtp_security: str = ""
-    sasl_mechanism: str = ""
-    transport: str = ""
-    graph_url: str = ""
-    gmail_api_url: str = ""
+    client_secret: str
+    auth_uri: str
+    token_uri: str
+    authority: str
+    scopes: list[str]
+    access_token: str
+    access_token_expires_at: datetime | None
+    smtp_host: str
+    smtp_port: int | None
+    smtp_security: str
+    sasl_mechanism: str
+    transport: str
+    graph_url: str
+    gmail_api_url: str
     #: Keys this kit does not know, kept in file order and written back unchanged.
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, str]
     #: Line number of each key in the file it was read from (for messages).
-    lines: dict[str, int] = field(default_factory=dict, compare=False)
+    lines: dict[str, int]
+
+    def __init__(
+        self,
+        email: str,
+        provider: str,
+        client_id: str,
+        refresh_token: str,
+        client_secret: str = "",
+        auth_uri: str = "",
+        token_uri: str = "",
+        authority: str = "",
+        scopes: list[str] | None = None,
+        access_token: str = "",
+        access_token_expires_at: datetime | None = None,
+        smtp_host: str = "",
+        smtp_port: int | None = None,
+        smtp_security: str = "",
+        sasl_mechanism: str = "",
+        transport: str = "",
+        graph_url: str = "",
+        gmail_api_url: str = "",
+        extra: dict[str, str] | None = None,
+        lines: dict[str, int] | None = None,
+    ) -> None:
+        self.email = email
+        self.provider = provider
+        self.client_id = client_id
+        self.refresh_token = refresh_token
+        self.client_secret = client_secret
+        self.auth_uri = auth_uri
+        self.token_uri = token_uri
+        self.authority = authority
+        self.scopes = [] if scopes is None else scopes
+        self.access_token = access_token
+        self.access_token_expires_at = access_token_expires_at
+        self.smtp_host = smtp_host
+        self.smtp_port = smtp_port
+        self.smtp_security = smtp_security
+        self.sasl_mechanism = sasl_mechanism
+        self.transport = transport
+        self.graph_url = graph_url
+        self.gmail_api_url = gmail_api_url
+        self.extra = {} if extra is None else extra
+        self.lines = {} if lines is None else lines
 
     def __repr__(self) -> str:
         shown = []
-        for f in fields(self):
-            if f.name in ("lines",):
+        for name in self._fields:
+            if name == "lines":
                 continue
-            value = getattr(self, f.name)
-            if f.name in SECRET_KEYS:
+            value = getattr(self, name)
+            if name in SECRET_KEYS:
                 value = mask(value)
-            shown.append(f"{f.name}={value!r}")
+            shown.append(f"{name}={value!r}")
         return f"Account({', '.join(shown)})"
 
     def secrets(self) -> list[str]:
@@ -209,15 +269,25 @@ def parse_time(text: str) -> datetime:
 # --- the file ------------------------------------------------------------------------------------
 
 
-@dataclass
-class TokenFile:
+class TokenFile(Plain):
     """A whole token INI: the ``[oauthmail]`` section and the accounts, in file order."""
 
+    __slots__ = ("accounts", "meta", "path", "warnings")
+    __match_args__ = ("path", "meta", "accounts", "warnings")
+    _fields = __match_args__
+
     path: Path
-    meta: dict[str, str] = field(default_factory=lambda: {"version": str(FORMAT_VERSION)})
-    accounts: dict[str, Account] = field(default_factory=dict)
+    meta: dict[str, str]
+    accounts: dict[str, Account]
     #: Warnings for a person (world-readable file …), already in the current language.
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str]
+
+    def __init__(self, path: Path, meta: dict[str, str] | None = None, accounts: dict[str, Account] | None = None,
+                 warnings: list[str] | None = None) -> None:
+        self.path = path
+        self.meta = {"version": str(FORMAT_VERSION)} if meta is None else meta
+        self.accounts = {} if accounts is None else accounts
+        self.warnings = [] if warnings is None else warnings
 
     @property
     def default_account(self) -> str:
@@ -494,50 +564,74 @@ def atomic_write(path: str | Path, text: str, mode: int = 0o600) -> None:
         os.chmod(tmp, mode)
         os.replace(tmp, p)
     except OSError as exc:
-        with contextlib.suppress(OSError):
+        try:
             os.unlink(tmp)
+        except OSError:
+            pass
         raise ConfigError(INI_WRITE_FAILED, INI_WRITE_FAILED_HINT, path=str(p), reason=exc.strerror or str(exc),
                           code="write_failed") from None
     if hasattr(os, "O_DIRECTORY"):
-        with contextlib.suppress(OSError):
+        try:
             dfd = os.open(p.parent, os.O_DIRECTORY)
             try:
                 os.fsync(dfd)
             finally:
                 os.close(dfd)
+        except OSError:
+            pass
 
 
-@contextlib.contextmanager
-def locked(path: str | Path) -> Iterator[None]:
-    """Hold an exclusive lock for ``path`` (on ``<path>.lock``) across read-modify-write."""
-    p = Path(path).expanduser()
-    p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    lock_path = p.with_name(p.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-            import msvcrt
+class locked:  # lower case: used like the function it was, ``with locked(path):``
+    """Hold an exclusive lock for ``path`` (on ``<path>.lock``) across read-modify-write.
 
-            while True:
-                try:
-                    msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-                    break
-                except OSError:
-                    continue
-            try:
-                yield
-            finally:
+    A class rather than a :func:`contextlib.contextmanager` generator: ``contextlib`` is not
+    imported on the send path (start-up time). Not re-entrant; one ``with`` per instance.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        p = self.path
+        p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock_path = p.with_name(p.name + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+                import msvcrt
+
+                while True:
+                    try:
+                        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+                        break
+                    except OSError:
+                        continue
+            else:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+                import msvcrt
+
                 msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-        else:
-            import fcntl
+            else:
+                import fcntl
 
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+        finally:
+            os.close(fd)
 
 
 def update_account(path: str | Path, email: str, **changes: Any) -> Account:

@@ -10,17 +10,20 @@ before the token is returned, so no process can lose a rotated refresh token.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from . import providers, tokenfile
+from ._plain import Plain
 from .errors import ConfigError, NetworkError, OAuthMailError, TokenError
 from .i18n import Msg
 from .secrets import mask, redact
 from .tls import CERT_UNTRUSTED, CERT_UNTRUSTED_HINT, TIMED_OUT, TIMED_OUT_HINT, requests_verify
+
+TYPE_CHECKING = False  # start-up time: no ``typing``/``dataclasses``/``pathlib`` on the cached-token path
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 TOKEN_REFUSED = Msg(
     en="The token endpoint refused to renew the access token for {account}: {reply}",
@@ -80,16 +83,27 @@ NO_AUTHORITY_HINT = Msg(
 )
 
 
-@dataclass
-class AccessToken:
+class AccessToken(Plain):
     """An access token ready for XOAUTH2 (its value never shows in ``repr``)."""
+
+    __slots__ = ("email", "expires_at", "refreshed", "token", "warnings")
+    __match_args__ = ("token", "expires_at", "email", "refreshed", "warnings")
+    _fields = __match_args__
 
     token: str
     expires_at: datetime
     email: str
     refreshed: bool
     #: Warnings about the INI for a person (world-readable file …).
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str]
+
+    def __init__(self, token: str, expires_at: datetime, email: str, refreshed: bool,
+                 warnings: list[str] | None = None) -> None:
+        self.token = token
+        self.expires_at = expires_at
+        self.email = email
+        self.refreshed = refreshed
+        self.warnings = [] if warnings is None else warnings
 
     def __repr__(self) -> str:
         return (f"AccessToken(token={mask(self.token)!r}, expires_at={self.expires_at.isoformat()}, "
@@ -99,16 +113,27 @@ class AccessToken:
         return (self.expires_at - (now or datetime.now(timezone.utc))).total_seconds()
 
 
-@dataclass
-class TokenResponse:
+class TokenResponse(Plain):
     """What a provider's token endpoint gave back (secrets hidden from ``repr``)."""
+
+    __slots__ = ("access_token", "expires_at", "refresh_token", "scopes", "url")
+    __match_args__ = ("access_token", "expires_at", "refresh_token", "scopes", "url")
+    _fields = __match_args__
 
     access_token: str
     expires_at: datetime
     #: The new refresh token when the provider rotated it, else ``None``.
-    refresh_token: str | None = None
-    scopes: list[str] = field(default_factory=list)
-    url: str = ""
+    refresh_token: str | None
+    scopes: list[str]
+    url: str
+
+    def __init__(self, access_token: str, expires_at: datetime, refresh_token: str | None = None,
+                 scopes: list[str] | None = None, url: str = "") -> None:
+        self.access_token = access_token
+        self.expires_at = expires_at
+        self.refresh_token = refresh_token
+        self.scopes = [] if scopes is None else scopes
+        self.url = url
 
     def __repr__(self) -> str:
         return (f"TokenResponse(access_token={mask(self.access_token)!r}, expires_at={self.expires_at.isoformat()}, "

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
-from typing import Any
 
 from ..errors import ConfigError
 from ..i18n import Msg
+
+TYPE_CHECKING = False  # no ``typing`` import at run time (start-up time of the command)
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
 
 BODY_FILE = Msg(en="The body file {path} cannot be read ({reason}).", ja="本文ファイル {path} を読めません（{reason}）。")
 BODY_FILE_HINT = Msg(en="Check the path and that it is UTF-8 text.", ja="パスと、UTF-8 のテキストであることを確認してください。")
@@ -79,10 +82,14 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import OAuthMailError
     from ..mailer import send_message
     from ..message import build_message
-    from ..paths import default_ini
     from ..smtp import Transcript
 
-    ini = args.ini or str(default_ini())
+    if args.ini:
+        ini = args.ini
+    else:
+        from ..paths import default_ini
+
+        ini = str(default_ini())
     tf = tokenfile.read(ini)
     for warning in tf.warnings:
         warn(warning)

@@ -6,8 +6,10 @@ reads it from stdout. Everything else (warnings, errors) goes to stderr.
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+TYPE_CHECKING = False  # no ``typing`` import at run time (start-up time of the command)
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
 
 
 def register(sub: Any) -> None:
@@ -22,10 +24,14 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..paths import default_ini
     from ..tokens import get_access_token
 
-    ini = args.ini or str(default_ini())
+    if args.ini:
+        ini = args.ini
+    else:
+        from ..paths import default_ini
+
+        ini = str(default_ini())
     tok = get_access_token(ini, args.account, force_refresh=args.force_refresh)
     from .send import warn
 

@@ -13,11 +13,17 @@ anything starting with ``ja`` means Japanese, everything else English.
 from __future__ import annotations
 
 import os
-import string
-from dataclasses import dataclass
-from typing import Literal
 
-Lang = Literal["en", "ja"]
+# Start-up time matters here (every ``oauthmail`` command imports this module): no ``typing``,
+# ``dataclasses`` or ``string`` at run time. ``Lang`` is ``str`` at run time, a Literal for mypy.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Lang = Literal["en", "ja"]
+else:
+    Lang = str
+
 LANGS: tuple[Lang, ...] = ("en", "ja")
 
 _forced: Lang | None = None
@@ -46,12 +52,42 @@ def current_language() -> Lang:
     return "en"
 
 
-@dataclass(frozen=True)
 class Msg:
-    """One text in both languages, with ``{name}`` placeholders filled by :meth:`format`."""
+    """One text in both languages, with ``{name}`` placeholders filled by :meth:`format`.
 
+    Immutable and compared by value (a plain class, not a dataclass: importing ``dataclasses``
+    costs the command several milliseconds of start-up).
+    """
+
+    __slots__ = ("en", "ja")
+    __match_args__ = ("en", "ja")
     en: str
     ja: str
+
+    def __init__(self, en: str, ja: str) -> None:
+        object.__setattr__(self, "en", en)
+        object.__setattr__(self, "ja", ja)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Msg)
+        return (self.en, self.ja) == (other.en, other.ja)
+
+    def __hash__(self) -> int:
+        return hash((self.en, self.ja))
+
+    def __repr__(self) -> str:
+        return f"Msg(en={self.en!r}, ja={self.ja!r})"
+
+    def __reduce__(self) -> tuple[type[Msg], tuple[str, str]]:
+        return (Msg, (self.en, self.ja))
 
     def text(self, lang: str | None = None) -> str:
         """The raw template in ``lang`` (default: :func:`current_language`)."""
@@ -60,23 +96,50 @@ class Msg:
 
     def format(self, lang: str | None = None, /, **params: object) -> str:
         """The text in ``lang`` with placeholders filled; unknown placeholders stay visible."""
-        return _SafeFormatter().format(self.text(lang), **params)
+        template = self.text(lang)
+        try:
+            return template.format_map(_KeepMissing(params))
+        except (ValueError, IndexError, KeyError, AttributeError, TypeError):
+            # Positional fields and other oddities: the general formatter decides (and raises
+            # exactly what it always raised).
+            return _safe_formatter().format(template, **params)
 
     def __call__(self, lang: str | None = None, /, **params: object) -> str:
         return self.format(lang, **params)
 
     def placeholders(self, lang: Lang) -> set[str]:
         """The ``{names}`` a language's template uses (for the catalog test)."""
+        import string
+
         return {name for _, name, _, _ in string.Formatter().parse(self.text(lang)) if name}
 
 
-class _SafeFormatter(string.Formatter):
-    """Leave ``{missing}`` in place instead of raising: a message must never crash a report."""
+class _KeepMissing(dict[str, object]):
+    """Parameters for :meth:`str.format_map`: a missing ``{name}`` is left in place."""
 
-    def get_value(self, key: int | str, args: object, kwargs: dict[str, object]) -> object:  # type: ignore[override]
-        if isinstance(key, str):
-            return kwargs.get(key, "{" + key + "}")
-        return super().get_value(key, args, kwargs)  # type: ignore[arg-type]
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _safe_formatter() -> _SafeFormatterType:
+    """:class:`string.Formatter` that leaves ``{missing}`` in place (built on first use: start-up time)."""
+    global _formatter
+    if _formatter is None:
+        import string
+
+        class _SafeFormatter(string.Formatter):
+            def get_value(self, key: int | str, args: object, kwargs: dict[str, object]) -> object:  # type: ignore[override]
+                if isinstance(key, str):
+                    return kwargs.get(key, "{" + key + "}")
+                return super().get_value(key, args, kwargs)  # type: ignore[arg-type]
+
+        _formatter = _SafeFormatter()
+    return _formatter
+
+
+if TYPE_CHECKING:
+    from string import Formatter as _SafeFormatterType
+_formatter: _SafeFormatterType | None = None
 
 
 def both(msg: Msg, **params: object) -> str:
