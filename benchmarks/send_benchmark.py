@@ -8,7 +8,8 @@ Prints three things (figures for the README):
    bare smtplib script doing the same STARTTLS + AUTH XOAUTH2 + one message — median wall times
    and their ratio (goal <= 1.3).
 2. ``python -X importtime`` of that send: none of msal, google_auth_oauthlib, requests_oauthlib,
-   ipywidgets may be imported (also shows whether requests / google.auth are).
+   ipywidgets may be imported (also shows whether requests / google.auth are, and typing,
+   dataclasses, inspect, pathlib: start-up time the bare script does not pay).
 3. 200 messages through ``Mailer.send_many`` vs a bare smtplib loop on one connection — ratio
    (goal <= 1.2).
 
@@ -54,7 +55,9 @@ s.quit()
 '''
 
 HEAVY = ("msal", "google_auth_oauthlib", "requests_oauthlib", "ipywidgets")
-ALSO_SHOWN = ("requests", "google.auth", "aiosmtpd", "cryptography")
+ALSO_SHOWN = ("requests", "google.auth", "aiosmtpd", "cryptography",
+              # start-up cost a bare smtplib script does not pay (tests/test_startup.py keeps them out)
+              "typing", "dataclasses", "inspect", "pathlib", "oauthmail.transports")
 
 
 def write_ini(sb: object, path: Path) -> str:
@@ -158,7 +161,9 @@ def main() -> int:
                   f"ratio {ki / bi:.2f}")
 
             # 2. what the send imports
-            p = subprocess.run([sys.executable, "-X", "importtime", "-m", "oauthmail", *kit[kit.index("send"):]],
+            # the console script itself when installed (``-m oauthmail`` would add runpy's own imports)
+            start = [exe] if exe else ["-m", "oauthmail"]
+            p = subprocess.run([sys.executable, "-X", "importtime", *start, *kit[kit.index("send"):]],
                                env=env, capture_output=True, text=True, check=True)
             mods = {line.split("|")[-1].strip() for line in p.stderr.splitlines() if line.startswith("import time:")}
             heavy = [m for m in HEAVY if any(x == m or x.startswith(m + ".") for x in mods)]

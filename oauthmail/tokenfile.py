@@ -26,7 +26,6 @@ import os
 import stat
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 from ._plain import Plain
 from .errors import ConfigError
@@ -34,12 +33,41 @@ from .i18n import Msg
 from .providers import PROVIDERS, SASL_MECHANISMS, SECURITIES, TRANSPORTS
 from .secrets import mask
 
-# Start-up time: a send reads the INI, so this module imports neither ``typing`` nor
-# ``dataclasses`` nor ``contextlib`` at run time (plain classes, a class-based lock).
+# Start-up time: a send reads the INI, so reading imports neither ``typing`` nor ``dataclasses`` nor
+# ``contextlib`` (plain classes, a class-based lock) nor ``pathlib`` (see :func:`_plain_path`); writing
+# and error messages import ``pathlib`` when they need it.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from types import TracebackType
     from typing import Any
+
+
+def __getattr__(name: str) -> object:
+    """``tokenfile.Path`` as before (imported on first use: start-up time)."""
+    if name == "Path":
+        from pathlib import Path
+
+        return Path
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _plain_path(path: object) -> str | None:
+    """``path`` itself when ``str(Path(path).expanduser())`` would give it back unchanged, else ``None``.
+
+    A plain POSIX path (no ``~``, no empty or ``.`` part, no trailing slash) opens the same file and
+    reads the same in messages as its :class:`~pathlib.Path`, without importing :mod:`pathlib`.
+    """
+    if not isinstance(path, str) or os.sep != "/" or os.altsep or not path or path[0] == "~":
+        return None
+    parts = path[1:].split("/") if path[0] == "/" else path.split("/")
+    return path if all(part and part != "." for part in parts) else None
+
+
+def _as_path(path: str | Path) -> Path:
+    from pathlib import Path
+
+    return Path(path)
 
 FORMAT_VERSION = 1
 META = "oauthmail"
@@ -272,22 +300,33 @@ def parse_time(text: str) -> datetime:
 class TokenFile(Plain):
     """A whole token INI: the ``[oauthmail]`` section and the accounts, in file order."""
 
-    __slots__ = ("accounts", "meta", "path", "warnings")
+    __slots__ = ("_path", "accounts", "meta", "warnings")
     __match_args__ = ("path", "meta", "accounts", "warnings")
     _fields = __match_args__
 
-    path: Path
+    _path: str | Path
     meta: dict[str, str]
     accounts: dict[str, Account]
     #: Warnings for a person (world-readable file …), already in the current language.
     warnings: list[str]
 
-    def __init__(self, path: Path, meta: dict[str, str] | None = None, accounts: dict[str, Account] | None = None,
+    def __init__(self, path: str | Path, meta: dict[str, str] | None = None, accounts: dict[str, Account] | None = None,
                  warnings: list[str] | None = None) -> None:
-        self.path = path
+        self._path = path
         self.meta = {"version": str(FORMAT_VERSION)} if meta is None else meta
         self.accounts = {} if accounts is None else accounts
         self.warnings = [] if warnings is None else warnings
+
+    @property
+    def path(self) -> Path:
+        """The file's path (a :class:`~pathlib.Path`, made on first use: start-up time)."""
+        if isinstance(self._path, str):
+            self._path = _as_path(self._path)
+        return self._path
+
+    @path.setter
+    def path(self, value: Path) -> None:
+        self._path = value
 
     @property
     def default_account(self) -> str:
@@ -295,21 +334,20 @@ class TokenFile(Plain):
 
     def account(self, name: str | None = None) -> Account:
         """The named account, else the default one, else the only one."""
-        shown = str(self.path)
-        names = ", ".join(self.accounts) or "-"
         if name:
             for key, acc in self.accounts.items():
                 if key.lower() == name.lower():
                     return acc
-            raise ConfigError(NO_SUCH_ACCOUNT, NO_SUCH_ACCOUNT_HINT, path=shown, account=name,
-                              accounts=names, code="no_such_account")
+            raise ConfigError(NO_SUCH_ACCOUNT, NO_SUCH_ACCOUNT_HINT, path=str(self.path), account=name,
+                              accounts=", ".join(self.accounts) or "-", code="no_such_account")
         if not self.accounts:
-            raise ConfigError(NO_ACCOUNTS, NO_ACCOUNTS_HINT, path=shown, code="no_accounts")
+            raise ConfigError(NO_ACCOUNTS, NO_ACCOUNTS_HINT, path=str(self.path), code="no_accounts")
         if self.default_account and self.default_account in self.accounts:
             return self.accounts[self.default_account]
         if len(self.accounts) == 1:
             return next(iter(self.accounts.values()))
-        raise ConfigError(WHICH_ACCOUNT, WHICH_ACCOUNT_HINT, path=shown, accounts=names, code="which_account")
+        raise ConfigError(WHICH_ACCOUNT, WHICH_ACCOUNT_HINT, path=str(self.path), accounts=", ".join(self.accounts),
+                          code="which_account")
 
     def set_account(self, account: Account, *, make_default: bool = False) -> None:
         """Add or replace an account (other accounts are kept)."""
@@ -346,6 +384,8 @@ _WS = " \t\r"
 
 def has_control(value: str) -> bool:
     """Whether ``value`` holds a character that cannot stay on one INI line unchanged."""
+    if value.isascii() and value.isprintable():  # the usual case, without a loop over every character
+        return False
     return any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" for c in value)
 
 
@@ -391,7 +431,7 @@ def parse(text: str, path: str | Path = "<text>") -> TokenFile:
             raise fail(lineno, P_CONTROL, key=key)
         current[key] = (value, lineno)
 
-    tf = TokenFile(Path(path))
+    tf = TokenFile(path)  # ``tf.path`` is ``Path(path)`` (made when first read)
     meta_line, meta = sections.pop(META, (0, {}))
     if META not in sections:
         for name in list(sections):
@@ -496,16 +536,20 @@ def _short(text: str, limit: int = 40) -> str:
 
 def read(path: str | Path) -> TokenFile:
     """Read and validate a token INI; adds a warning when others can read it."""
-    p = Path(path).expanduser()
+    p: str | Path | None = _plain_path(path)
+    if p is None:
+        p = _as_path(path).expanduser()
     try:
-        data = p.read_bytes()
+        with open(p, "rb") as fh:
+            data = fh.read()
     except FileNotFoundError:
         raise ConfigError(INI_NOT_FOUND, INI_NOT_FOUND_HINT, path=str(p), code="ini_not_found") from None
     except OSError as exc:
         raise ConfigError(INI_UNREADABLE, INI_UNREADABLE_HINT, path=str(p), reason=exc.strerror or type(exc).__name__,
                           code="ini_unreadable") from None
     try:
-        text = data.decode("utf-8-sig")
+        # What decode("utf-8-sig") does, without loading that codec's module (start-up time).
+        text = (data[3:] if data[:3] == b"\xef\xbb\xbf" else data).decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ConfigError(INI_SYNTAX, INI_SYNTAX_HINT, path=str(p), line=line,
@@ -519,18 +563,18 @@ def read(path: str | Path) -> TokenFile:
 
 def read_or_new(path: str | Path) -> TokenFile:
     """The file if it exists, else an empty one to be filled and saved."""
-    p = Path(path).expanduser()
+    p = _as_path(path).expanduser()
     if not p.exists():
         return TokenFile(p)
     return read(p)
 
 
-def permission_warning(path: Path) -> str | None:
+def permission_warning(path: str | Path) -> str | None:
     """A warning text when group or others may read the file (POSIX only)."""
     if sys.platform == "win32":
         return None
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
+        mode = stat.S_IMODE(os.stat(path).st_mode)
     except OSError:
         return None
     if mode & 0o077:
@@ -549,7 +593,7 @@ def atomic_write(path: str | Path, text: str, mode: int = 0o600) -> None:
     """
     import tempfile  # only when writing: reading a cached token must stay cheap
 
-    p = Path(path).expanduser()
+    p = _as_path(path).expanduser()
     try:
         p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
@@ -589,7 +633,7 @@ class locked:  # lower case: used like the function it was, ``with locked(path):
     """
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path).expanduser()
+        self.path = _as_path(path).expanduser()
         self._fd: int | None = None
 
     def __enter__(self) -> None:

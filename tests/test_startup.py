@@ -28,6 +28,7 @@ from test_core_support import write_ini
 
 from oauthmail import providers, tokenfile
 from oauthmail.cli import terminal_columns
+from oauthmail.errors import ConfigError
 from oauthmail.i18n import Msg
 from oauthmail.mailer import BatchResult, SendResult, SmtpSettings
 from oauthmail.record import send_from
@@ -313,3 +314,63 @@ def test_help_text_is_what_argparse_formatter_gives(monkeypatch: pytest.MonkeyPa
     sub.formatter_class = argparse.HelpFormatter
     assert ours == sub.format_help()
     assert "--subject SUBJECT" in ours
+
+
+# --- reading the INI without pathlib ---------------------------------------------------------------------
+
+
+@given(st.text(alphabet=st.sampled_from("ab/.~ \u00e9"), max_size=10))
+def test_plain_path_only_when_pathlib_would_not_change_it(text: str) -> None:
+    plain = tokenfile._plain_path(text)
+    if plain is not None:
+        assert plain == text == str(Path(text).expanduser())
+
+
+@given(st.text(max_size=30))
+def test_has_control_fast_path_agrees(value: str) -> None:
+    slow = any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" for c in value)
+    assert tokenfile.has_control(value) == slow
+
+
+@pytest.mark.parametrize("name", ["t.ini", "./t.ini", "sub//t.ini", "sub/./t.ini", "t.ini/", "missing.ini", ""])
+def test_read_names_the_file_as_pathlib_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    text = "[oauthmail]\nversion = 1\n\n[a@example.com]\nprovider = google\nclient_id = c\nrefresh_token = r\n"
+    for where in (tmp_path / "t.ini", tmp_path / "sub" / "t.ini"):
+        where.write_text(text)
+        where.chmod(0o644)  # world-readable: the warning names the path
+    try:
+        tf = tokenfile.read(name)
+    except ConfigError as exc:
+        shown = str(Path(name).expanduser())
+        assert exc.params["path"] == shown
+        with pytest.raises(ConfigError) as again:
+            tokenfile.read(Path(name))
+        assert again.value.what() == exc.what() and again.value.code == exc.code
+        return
+    ref = tokenfile.read(Path(name))
+    assert tf == ref and tf.warnings == ref.warnings and isinstance(tf.path, Path)
+    assert str(Path(name)) in tf.warnings[0]
+    with pytest.raises(ConfigError) as missing:
+        tf.account("nobody@example.com")
+    assert missing.value.params["path"] == str(Path(name))
+
+
+def test_read_strips_a_bom_and_counts_bad_utf8_lines_as_before(tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    ini.write_bytes(b"\xef\xbb\xbf[oauthmail]\nversion = 1\n")
+    assert tokenfile.read(str(ini)).meta == {"version": "1"}
+    ini.write_bytes(b"\xef\xbb\xbf[oauthmail]\nversion = 1\n\xff\n")
+    with pytest.raises(ConfigError) as exc:
+        tokenfile.read(str(ini))
+    data = ini.read_bytes()
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError as ref:
+        assert exc.value.params["line"] == data[: ref.start].count(b"\n") + 1
+
+
+def test_tokenfile_path_name_still_there() -> None:
+    assert getattr(tokenfile, "Path") is Path  # noqa: B009 - the lazy module attribute
+    assert tokenfile.TokenFile("x.ini").path == Path("x.ini")
