@@ -13,6 +13,7 @@ context, kernels shut down afterwards).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -146,7 +147,14 @@ def chromium() -> Iterator[Any]:
 
 @pytest.fixture
 def lab(request: pytest.FixtureRequest, chromium: Any, lab_server: LabServer, artifacts_dir: Path) -> Iterator[LabPage]:
-    """A fresh browser context and tab on JupyterLab; every kernel is shut down afterwards.
+    """A fresh browser context and tab on JupyterLab; every kernel is shut down afterwards."""
+    with browser_tab(request, chromium, lab_server, artifacts_dir) as driver:
+        yield driver
+
+
+@contextlib.contextmanager
+def browser_tab(request: pytest.FixtureRequest, chromium: Any, server: LabServer, artifacts_dir: Path) -> Iterator[LabPage]:
+    """A new context (clean cookies and storage) and one tab on ``server``.
 
     ``ignore_https_errors``: the sandbox's consent pages are served over HTTPS with a certificate from
     the sandbox's own CA, which this throw-away Chromium profile does not trust. A person trusts it
@@ -166,7 +174,7 @@ def lab(request: pytest.FixtureRequest, chromium: Any, lab_server: LabServer, ar
     page.on("crash", lambda _p: console.append("PAGE CRASHED"))
     name = request.node.name.replace("[", "-").replace("]", "").replace("/", "-")
     shutil.rmtree(artifacts_dir / name, ignore_errors=True)
-    driver = LabPage(page, lab_server, artifacts_dir / name, docs_dir=REPO / "docs" / "screenshots")
+    driver = LabPage(page, server, artifacts_dir / name, docs_dir=REPO / "docs" / "screenshots")
     try:
         yield driver
     finally:
@@ -174,7 +182,34 @@ def lab(request: pytest.FixtureRequest, chromium: Any, lab_server: LabServer, ar
         if report is not None and report.failed:
             driver.record_failure(console)
         context.close()
-        lab_server.shutdown_kernels()
+        server.shutdown_kernels()
+
+
+@pytest.fixture(scope="session")
+def remote_lab_server(lab_root: Path, kernel_env: dict[str, str],
+                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """A second JupyterLab whose kernels believe they run over SSH (a remote machine).
+
+    The kit then shows the paste box at sign-in, as on JupyterHub, Binder or a server over SSH.
+    """
+    env = dict(kernel_env, SSH_CONNECTION="192.0.2.10 50022 192.0.2.20 22")
+    server = LabServer(root=lab_root, env=env, state=tmp_path_factory.mktemp("remote-lab-state"),
+                       token=secrets.token_hex(16))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def remote_walk_lab(request: pytest.FixtureRequest, chromium: Any, remote_lab_server: LabServer,
+                    artifacts_dir: Path, sandbox_facts: SandboxFacts, browser_home: Path) -> Iterator[LabPage]:
+    with loopback_port_lock(), browser_tab(request, chromium, remote_lab_server, artifacts_dir) as driver:
+        wait_port_free(48888)
+        for ini in browser_home.glob("*.ini"):
+            ini.unlink()
+        yield driver
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labdriver import LONG, LabPage, LabServer
-from walk import CodeCatcher, SandboxFacts, Secrets, choose_account, msg_pattern
+from labdriver import LONG, LabPage
+from walk import CodeCatcher, SandboxFacts, Secrets, choose_account, wait_msg
 
 from oauthmail.i18n import Msg
 
@@ -39,9 +39,16 @@ def texts() -> dict[str, Msg]:
         "client_ready": controllers.CLIENT_READY, "consent_done": controllers.CONSENT_DONE,
         "sent": controllers.SENT, "exported": controllers.EXPORTED,
         "allow": pages.ALLOW, "deny": pages.DENY, "ms_accept": pages.MS_ACCEPT, "ms_cancel": pages.MS_CANCEL,
-        "denied": problems.DENIED, "empty_secret": views_empty_secret(),
-        "problem": views.L_ERROR,
+        "denied": getattr(problems, "GOOGLE_DENIED", problems.DENIED), "denied_hint": problems.DENIED_HINT, "empty_secret": views_empty_secret(),
+        "problem": views.L_ERROR, "consent_remote": controllers.CONSENT_REMOTE,
+        "paste": views.L_PASTE, "paste_button": views.L_PASTE_BUTTON, "paste_no_code": paste_no_code(),
     }
+
+
+def paste_no_code() -> Msg:
+    from oauthmail.consent import paste
+
+    return paste.PASTE_NO_CODE
 
 
 def views_empty_secret() -> Msg:
@@ -69,8 +76,9 @@ class Walk:
     def s(self, key: str) -> str:
         return self.t[key].text(self.lang)
 
-    def p(self, key: str) -> Any:
-        return msg_pattern(self.t[key], self.lang)
+    def wait(self, key: str, timeout: int = LONG) -> Any:
+        """Wait for one of the kit's messages in the notebook (found by its fixed text, checked whole)."""
+        return wait_msg(self.lab, self.t[key], self.lang, timeout)
 
     # --- steps --------------------------------------------------------------------------------
 
@@ -103,20 +111,20 @@ class Walk:
         picked.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(self.facts.google_web_json, picked)
         self.lab.upload(self.s("upload"), picked)
-        ready = self.lab.wait_text(self.p("client_ready"))
+        ready = self.wait("client_ready")
         self.lab.shot("client-ready", target=ready, doc=f"{self.doc_prefix}-02-client")
 
     def client_empty_secret_refused(self) -> None:
         """Bad input: an ID with no secret is refused with what to do."""
         self.lab.fill("text", self.s("client_id"), "5b1c3d7e-2f4a-4b6c-8d9e-0a1b2c3d4e5f")
         self.lab.click(self.s("use_values"))
-        err = self.lab.wait_text(self.p("empty_secret"))
+        err = self.wait("empty_secret")
         self.lab.shot("client-empty-secret", target=err)
 
     def client_sandbox(self) -> None:
         self.secrets.add("client_secret", self.facts.info["microsoft"].get("web_client_secret"))
         self.lab.click(self.s("use_sandbox"))
-        ready = self.lab.wait_text(self.p("client_ready"))
+        ready = self.wait("client_ready")
         self.lab.shot("client-ready", target=ready, doc=f"{self.doc_prefix}-02-client")
 
     def start_consent(self) -> Any:
@@ -137,7 +145,7 @@ class Walk:
         popup.wait_for_load_state("domcontentloaded")
         self.lab.shot("consent-returned", page=popup)
         self.lab.close_popup(popup)
-        done = self.lab.wait_text(self.p("consent_done"))
+        done = self.wait("consent_done")
         self.lab.shot("signed-in", target=done, doc=f"{self.doc_prefix}-04-signed-in")
         for code in self.codes.codes:
             self.secrets.add("authorization_code", code)
@@ -155,7 +163,7 @@ class Walk:
         subject_box = self.lab.widget("text", "").filter(has=self.lab.page.locator("input")).nth(0)
         del subject_box  # the prefilled subject is the kit's; the mailbox check below reads it back
         self.lab.click(self.s("send"))
-        sent = self.lab.wait_text(self.p("sent"))
+        sent = self.wait("sent")
         transcript = self.lab.panel.locator(".widget-textarea textarea[disabled]").last
         transcript.wait_for(state="visible", timeout=LONG)
         text = transcript.input_value()
@@ -168,7 +176,7 @@ class Walk:
 
     def export(self) -> tuple[Path, Path]:
         self.lab.click(self.s("export"))
-        done = self.lab.wait_text(self.p("exported"))
+        done = self.wait("exported")
         self.lab.shot("exported", target=done, doc=f"{self.doc_prefix}-06-exported")
         inis = sorted(self.home.glob("*.ini"))
         assert inis, f"no INI in {self.home}"
@@ -236,7 +244,8 @@ def test_gmail_denied_on_consent_page_ja(walk_lab: LabPage, sandbox_facts: Sandb
     walk.client_by_upload()
     popup = walk.start_consent()
     walk.deny(popup)
-    err = walk.lab.wait_text(walk.p("denied"))
+    err = walk.wait("denied")
+    walk.wait("denied_hint")
     walk.lab.shot("denied", target=err, doc="gmail-ja-denied")
     assert walk.lab.panel.locator(".oauthmail-error").filter(has_text=walk.s("problem")).count() >= 1
     # Starting again works: the listener was freed and a new sign-in can be approved.
@@ -244,4 +253,82 @@ def test_gmail_denied_on_consent_page_ja(walk_lab: LabPage, sandbox_facts: Sandb
     walk.approve(popup, sandbox_facts.info["users"][0])
 
 
-__all__ = ["LabServer"]
+def block_loopback_redirect(popup: Any) -> None:
+    """Make the kernel's listener unreachable from this tab, as it is from a person's laptop when the
+    kernel runs on another machine: the browser shows "This site can't be reached" on the redirect.
+
+    Playwright's ``route`` never sees the target of a redirect (only a navigation's first address),
+    and the consent page answers its form with a redirect. So the form's answer is fetched here and
+    its redirect turned into a fresh navigation, which the second route refuses like a closed port.
+    """
+    def via_new_navigation(route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        response = route.fetch(max_redirects=0)
+        target = response.headers.get("location", "")
+        if response.status not in (301, 302, 303, 307, 308) or ":48888/" not in target:
+            route.fulfill(response=response)
+            return
+        route.fulfill(status=200, content_type="text/html",
+                      body=f"<script>location.replace({json.dumps(target)})</script>")
+
+    popup.route("**/consent", via_new_navigation)
+    for prefix in ("http://127.0.0.1:48888/**", "http://localhost:48888/**"):
+        popup.route(prefix, lambda route: route.abort("connectionrefused"))
+
+
+def approve_unreachable(walk: Walk, popup: Any, account: str) -> str:
+    """Approve on the consent page; return the address the browser ended on (what a person copies)."""
+    block_loopback_redirect(popup)
+    choose_account(popup, account)
+    with popup.expect_event("requestfailed", timeout=LONG):
+        popup.get_by_role("button", name=walk.s("allow"), exact=True).click()
+    assert walk.codes.codes, f"the browser never tried the redirect address with a code: {walk.codes.urls}"
+    walk.lab.shot("unreachable", page=popup)
+    walk.lab.close_popup(popup)
+    return walk.codes.urls[-1]
+
+
+def paste_address(walk: Walk, address: str) -> None:
+    walk.lab.fill("text", walk.s("paste"), address)
+    walk.lab.click(walk.s("paste_button"))
+
+
+def test_gmail_remote_kernel_paste_signs_in_ja(
+        remote_walk_lab: LabPage, sandbox_facts: SandboxFacts, browser_home: Path) -> None:
+    """A kernel on another machine (over SSH): the person pastes the address the browser ended on."""
+    walk = Walk(remote_walk_lab, sandbox_facts, browser_home, "ja", "google")
+    walk.open_and_run()
+    walk.client_by_upload()
+    popup = walk.start_consent()
+    walk.wait("consent_remote")
+    returned = approve_unreachable(walk, popup, sandbox_facts.info["users"][0])
+    paste_address(walk, returned)
+    done = walk.wait("consent_done")
+    walk.lab.shot("signed-in-by-paste", target=done, doc="gmail-ja-remote-paste")
+    box = walk.lab.widget("text", walk.s("paste")).locator("input")
+    assert box.count() == 0 or box.input_value() == "", "the pasted address (with its one-time code) stayed in the box"
+
+
+def test_gmail_remote_kernel_wrong_pasted_address_en(
+        remote_walk_lab: LabPage, sandbox_facts: SandboxFacts, browser_home: Path) -> None:
+    """The consent page's own address pasted by mistake (no code in it) is refused with what to copy
+    instead; the right address pasted next still signs in."""
+    walk = Walk(remote_walk_lab, sandbox_facts, browser_home, "en", "google")
+    walk.open_and_run()
+    walk.client_by_upload()
+    popup = walk.start_consent()
+    walk.wait("consent_remote")
+    paste_box = walk.lab.widget("text", walk.s("paste")).locator("input")
+    paste_box.wait_for(state="visible")
+    paste_address(walk, popup.url)  # a common slip: the address of the consent page itself
+    err = walk.wait("paste_no_code")
+    walk.lab.shot("wrong-paste", target=err, doc="gmail-en-wrong-paste")
+
+    returned = approve_unreachable(walk, popup, sandbox_facts.info["users"][0])
+    if not paste_box.is_visible():
+        pytest.xfail("ui: after a wrong paste the sign-in panel hides its paste box and link while the "
+                     "sign-in still waits, so the right address cannot be pasted (reported to the lead)")
+    paste_address(walk, returned)
+    walk.wait("consent_done")

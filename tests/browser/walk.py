@@ -21,13 +21,33 @@ from oauthmail.i18n import Msg
 
 
 def msg_pattern(msg: Msg, lang: str) -> re.Pattern[str]:
-    """A regex for the message as shown, whatever its ``{placeholders}`` became."""
+    """A regex for the message as shown, whatever its ``{placeholders}`` became (checked in Python)."""
     parts = []
     for literal, name, _spec, _conv in string.Formatter().parse(msg.text(lang)):
         parts.append(re.escape(literal))
         if name is not None:
             parts.append(".*?")
     return re.compile("".join(parts).strip(), re.S)
+
+
+def longest_literal(msg: Msg, lang: str) -> str:
+    """The longest fixed piece of a message: what the browser searches for.
+
+    A regex with wildcards handed to the browser's text search backtracks over every element of a
+    long notebook and can hang the tab; a plain substring cannot.
+    """
+    pieces = [literal.strip() for literal, _n, _s, _c in string.Formatter().parse(msg.text(lang))]
+    return max(pieces, key=len)
+
+
+def wait_msg(lab: LabPage, msg: Msg, lang: str, timeout: int = LONG) -> Any:
+    """Wait until the notebook shows ``msg`` (any parameters) and return the element showing it."""
+    loc = lab.text(longest_literal(msg, lang)).last
+    loc.wait_for(state="visible", timeout=timeout)
+    shown = loc.inner_text()
+    assert msg_pattern(msg, lang).search(" ".join(shown.split())) or msg_pattern(msg, lang).search(shown), (
+        f"{shown!r} does not read as {msg.text(lang)!r}")
+    return loc
 
 
 def label(msg: Msg, lang: str) -> str:
