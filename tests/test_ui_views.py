@@ -231,7 +231,12 @@ def test_paste_box_in_real_mode_and_bad_paste(sandbox: Any) -> None:
         view.paste.value = "http://127.0.0.1:48888/callback?state=xyz"
         view.paste_button.click()
         assert view.paste.value == ""
-        assert ctrl.status == "failed" and "code=" in view.status.value
+        assert "code=" in view.status.value and "What to do" in view.status.value
+        # the sign-in still waits: the box and the link stay for the right address
+        assert ctrl.status == "waiting" and view.paste_row.layout.display == "flex" and "href=" in view.link.value
+        view.paste.value = sandbox.approve(ctrl.auth_uri, follow=False)
+        view.paste_button.click()
+        assert ctrl.status == "done", ctrl.message
     finally:
         ctrl.cancel()
 

@@ -131,6 +131,9 @@ BINDER_NOTE = Msg(
 
 Listener = Callable[[], None]
 
+#: Paste errors that are the person's copy slip, not the end of the sign-in.
+PASTE_MISTAKES = frozenset({"paste_empty", "paste_no_code"})
+
 
 def error_of(exc: BaseException) -> OAuthMailError:
     """Every failure as an OAuthMailError (unknown ones wrapped, their text redacted)."""
@@ -464,9 +467,11 @@ class ConsentController(Controller):
                                          on_url=lambda _url: self.listening.set())
             self._save(result)
         except Exception as exc:
-            if self._cancel.is_set() and self.status != "done":
+            if self.status != "waiting":
+                return  # finished by a paste (done), or ended by one (failed): keep what it said
+            if self._cancel.is_set():
                 self._set("cancelled", CONSENT_CANCELLED.format(self.session.lang))
-            elif self.status != "done":
+            else:
                 self._fail(exc)
 
     def paste(self, text: str) -> bool:
@@ -487,7 +492,14 @@ class ConsentController(Controller):
             self._save(result)
             return True
         except Exception as exc:
-            self._fail(exc)
+            err = error_of(exc)
+            waiting = self.status == "waiting" and self._thread is not None and self._thread.is_alive()
+            if waiting and err.code in PASTE_MISTAKES:
+                # A wrong paste does not end the sign-in: say what to copy, keep the box and link.
+                self._set("waiting", err.what(self.session.lang), err)
+            else:
+                self._cancel.set()  # denied, expired, mismatched…: this sign-in is over
+                self._fail(err)
             return False
 
     def start_device_code(self) -> None:

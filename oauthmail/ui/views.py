@@ -137,7 +137,7 @@ def error_html(err: OAuthMailError | None, lang: str, fallback: str = "") -> str
 
 def status_html(ctrl: Any) -> str:
     lang = ctrl.session.lang
-    if ctrl.status == "failed":
+    if ctrl.status == "failed" or (ctrl.status == "waiting" and ctrl.error is not None):
         return error_html(ctrl.error, lang, ctrl.message)
     color = {"done": "#070", "waiting": "#a60", "working": "#a60", "cancelled": "#666"}.get(ctrl.status, "#333")
     return f"<span style='color:{color}'>{html.escape(ctrl.message)}</span>"
