@@ -688,7 +688,7 @@ def update_account(path: str | Path, email: str, **changes: Any) -> Account:
         tf = read(path)
         acc = tf.account(email)
         for key, value in changes.items():
-            if not hasattr(acc, key):
+            if key not in Account._fields:  # (not hasattr: methods such as replace are no fields)
                 raise TypeError(f"unknown account field {key}")
             setattr(acc, key, value)
         tf.save()

@@ -374,3 +374,13 @@ def test_read_strips_a_bom_and_counts_bad_utf8_lines_as_before(tmp_path: Path) -
 def test_tokenfile_path_name_still_there() -> None:
     assert getattr(tokenfile, "Path") is Path  # noqa: B009 - the lazy module attribute
     assert tokenfile.TokenFile("x.ini").path == Path("x.ini")
+
+
+def test_update_account_refuses_names_that_are_not_fields(tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    tokenfile.save_account(ini, _account())
+    for bad in ("replace", "to_dict", "secrets", "nonsense"):
+        with pytest.raises(TypeError):
+            tokenfile.update_account(ini, "a@example.com", **{bad: "x"})
+    assert tokenfile.update_account(ini, "a@example.com", smtp_port=2525).smtp_port == 2525
+    assert tokenfile.read(ini).account().smtp_port == 2525
