@@ -9,10 +9,13 @@ can use, setup records — and no client secret or token anywhere in the saved n
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +42,26 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         yield {"home": home, "sandbox": sb}
     finally:
         sb.stop()
+
+
+@contextlib.contextmanager
+def loopback_port_lock(port: int = 48888, timeout: float = 600.0) -> Iterator[None]:
+    """The fixed redirect port is shared with other test runs (the browser walks take the same lock file)."""
+    path = Path(tempfile.gettempdir()) / f"oauthmail-loopback-{port}.lock"
+    with open(path, "a+b") as fh:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{path} stayed locked for {timeout:.0f} s (another test run?)") from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def kernel_env(home: Path, sb: Any) -> dict[str, str]:
@@ -85,12 +108,14 @@ def test_notebooks_run_top_to_bottom_in_the_sandbox(lang: str, shared: dict[str,
     env = kernel_env(home, sb)
     outputs: dict[str, Path] = {}
     started = time.monotonic()
-    for name in NAMES:
-        out = tmp_path / "executed" / lang / name
-        nb = run_notebook(NB / lang / name, env, out)
-        outputs[name] = out
-        errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.get("output_type") == "error"]
-        assert not errors, (name, errors)
+    with loopback_port_lock():
+        for name in NAMES:
+            out = tmp_path / "executed" / lang / name
+            nb = run_notebook(NB / lang / name, env, out)
+            outputs[name] = out
+            errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+                      if o.get("output_type") == "error"]
+            assert not errors, (name, errors)
     elapsed = time.monotonic() - started
     print(f"{lang}: 5 notebooks in {elapsed:.1f} s")
 
