@@ -440,11 +440,13 @@ class LabPage:
 
     # --- screenshots ------------------------------------------------------------------------------
 
-    def shot(self, name: str, *, target: Any = None, doc: str | None = None, page: Any = None) -> Path:
+    def shot(self, name: str, *, target: Any = None, doc: str | None = None, page: Any = None,
+             doc_target: Any = None) -> Path:
         """A screenshot of the tab (or of ``target`` scrolled into view) into test-artifacts.
 
-        With ``doc`` and ``OAUTHMAIL_UPDATE_SCREENSHOTS=1`` it is also copied to
-        ``docs/screenshots/<doc>.png`` (committed: the README and docs show them).
+        With ``doc`` and ``OAUTHMAIL_UPDATE_SCREENSHOTS=1`` a smaller picture goes to
+        ``docs/screenshots/<doc>.png`` (committed: the README and docs show them): the notebook cell
+        holding ``target`` (or ``doc_target``), else the whole tab.
         """
         self._n += 1
         self.shots.mkdir(parents=True, exist_ok=True)
@@ -454,11 +456,31 @@ class LabPage:
         if target is not None:
             target.scroll_into_view_if_needed()
             self.page.wait_for_timeout(150)  # the scroll settles before the pixels are taken
-        page.screenshot(path=str(path))
+        self._retry(lambda: page.screenshot(path=str(path)))
         if doc and self.docs_dir is not None and update_screenshots():
             self.docs_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, self.docs_dir / f"{doc}.png")
+            out = self.docs_dir / f"{doc}.png"
+            element = doc_target if doc_target is not None else (self.cell_of(target) if target is not None else None)
+            if element is not None:
+                self._retry(lambda: element.screenshot(path=str(out)))
+            else:
+                shutil.copyfile(path, out)
         return path
+
+    def cell_of(self, target: Any) -> Any:
+        """The notebook cell (input and output) that holds ``target``."""
+        return target.locator("xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' jp-Cell ')][1]")
+
+    def _retry(self, take: Callable[[], Any], attempts: int = 3) -> None:
+        """Chromium now and then answers "Unable to capture screenshot" on a busy machine: try again."""
+        for i in range(attempts):
+            try:
+                take()
+                return
+            except Exception:
+                if i == attempts - 1:
+                    raise
+                self.page.wait_for_timeout(500)
 
 
     def record_failure(self, console: list[str] | None = None) -> None:

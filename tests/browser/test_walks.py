@@ -24,6 +24,13 @@ from oauthmail.i18n import Msg
 
 LANGS = ["ja", "en"]
 
+#: The screenshots docs/screenshots.md (and the README) show: both notebooks, both languages.
+DOC_SHOTS = {
+    "gmail-ja-01-opened", "gmail-ja-02-client", "gmail-ja-03-consent", "gmail-ja-04-signed-in", "gmail-ja-05-sent",
+    "gmail-ja-06-exported", "gmail-en-05-sent", "microsoft-ja-03-consent", "microsoft-ja-05-sent",
+    "microsoft-en-03-consent", "microsoft-en-05-sent", "microsoft-en-06-exported",
+}
+
 
 # --- the kit's own texts ---------------------------------------------------------------------------
 
@@ -73,6 +80,11 @@ class Walk:
         self.notebook = f"{lang}/{'01_gmail' if provider == 'google' else '02_microsoft365'}.ipynb"
         self.doc_prefix = f"{'gmail' if provider == 'google' else 'microsoft'}-{lang}"
 
+    def doc(self, step: str) -> str | None:
+        """The docs/screenshots name for this step, if it is one of the few the docs show."""
+        name = f"{self.doc_prefix}-{step}"
+        return name if name in DOC_SHOTS else None
+
     def s(self, key: str) -> str:
         return self.t[key].text(self.lang)
 
@@ -84,7 +96,7 @@ class Walk:
 
     def open_and_run(self, *, one_by_one: bool = False) -> None:
         self.lab.open(self.notebook)
-        self.lab.shot("opened", doc=f"{self.doc_prefix}-01-opened" if self.lang == "ja" else None)
+        self.lab.shot("opened", doc=self.doc("01-opened"))
         if one_by_one:
             self.lab.run_cells_one_by_one()
         else:
@@ -112,7 +124,7 @@ class Walk:
         shutil.copyfile(self.facts.google_web_json, picked)
         self.lab.upload(self.s("upload"), picked)
         ready = self.wait("client_ready")
-        self.lab.shot("client-ready", target=ready, doc=f"{self.doc_prefix}-02-client")
+        self.lab.shot("client-ready", target=ready, doc=self.doc("02-client"))
 
     def client_empty_secret_refused(self) -> None:
         """Bad input: an ID with no secret is refused with what to do."""
@@ -125,7 +137,7 @@ class Walk:
         self.secrets.add("client_secret", self.facts.info["microsoft"].get("web_client_secret"))
         self.lab.click(self.s("use_sandbox"))
         ready = self.wait("client_ready")
-        self.lab.shot("client-ready", target=ready, doc=f"{self.doc_prefix}-02-client")
+        self.lab.shot("client-ready", target=ready, doc=self.doc("02-client"))
 
     def start_consent(self) -> Any:
         self.lab.click(self.s("start"))
@@ -138,7 +150,7 @@ class Walk:
 
     def approve(self, popup: Any, account: str) -> None:
         choose_account(popup, account)
-        self.lab.shot("consent-page", page=popup, doc=f"{self.doc_prefix}-03-consent")
+        self.lab.shot("consent-page", page=popup, doc=self.doc("03-consent"), doc_target=popup.locator("main"))
         allow = self.s("allow") if self.provider == "google" else self.s("ms_accept")
         popup.get_by_role("button", name=allow, exact=True).click()
         popup.wait_for_url("**:48888/callback**", timeout=LONG)
@@ -146,7 +158,7 @@ class Walk:
         self.lab.shot("consent-returned", page=popup)
         self.lab.close_popup(popup)
         done = self.wait("consent_done")
-        self.lab.shot("signed-in", target=done, doc=f"{self.doc_prefix}-04-signed-in")
+        self.lab.shot("signed-in", target=done, doc=self.doc("04-signed-in"))
         for code in self.codes.codes:
             self.secrets.add("authorization_code", code)
 
@@ -168,7 +180,7 @@ class Walk:
         transcript.wait_for(state="visible", timeout=LONG)
         text = transcript.input_value()
         assert "AUTH XOAUTH2" in text or "AUTH OAUTHBEARER" in text, text[:400]
-        self.lab.shot("sent", target=sent, doc=f"{self.doc_prefix}-05-sent")
+        self.lab.shot("sent", target=sent, doc=self.doc("05-sent"))
         new = [p for p in self.facts.messages() if p not in before]
         assert len(new) == 1, f"expected one new message in {self.facts.mailbox}, found {new}"
         self.transcript = text
@@ -177,7 +189,7 @@ class Walk:
     def export(self) -> tuple[Path, Path]:
         self.lab.click(self.s("export"))
         done = self.wait("exported")
-        self.lab.shot("exported", target=done, doc=f"{self.doc_prefix}-06-exported")
+        self.lab.shot("exported", target=done, doc=self.doc("06-exported"))
         inis = sorted(self.home.glob("*.ini"))
         assert inis, f"no INI in {self.home}"
         records = sorted(p for p in (self.home / "records").rglob("*") if p.is_file())
