@@ -139,7 +139,16 @@ def test_notebooks_run_top_to_bottom_in_the_sandbox(lang: str, shared: dict[str,
             env=env, capture_output=True, text=True, timeout=60,
         )
         assert proc.returncode == 0, proc.stderr
-    assert len(sb.mailbox.messages()) - before >= 3 + len(accounts)
+    # 03 re-exported its account alone into OAUTHMAIL_HOME/exports/: that file works on its own too.
+    exported = sorted((home / "exports").glob("*.ini"))
+    assert exported and all((p.stat().st_mode & 0o077) == 0 for p in exported)
+    proc = subprocess.run(
+        [sys.executable, "-m", "oauthmail", "send", "--ini", str(exported[0]), "--to", "bob@example.com",
+         "--subject", f"from the re-exported INI ({lang})", "--body", "ok"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert len(sb.mailbox.messages()) - before >= 4 + len(accounts)
 
     # Setup records were written (md, json, html) for each notebook that exports.
     records = set((home / "records").glob("*")) - records_before

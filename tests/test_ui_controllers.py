@@ -535,3 +535,28 @@ def test_paste_after_a_kernel_restart(sandbox: Any) -> None:
     again = ConsentController(s)
     assert not again.paste(redirect)  # the saved flow was discarded once used
     failed_with(again, "flow_missing")
+
+
+def test_reexport_writes_the_account_alone_to_the_kits_folder(sandbox: Any, oauthmail_home: Path,
+                                                               tmp_path: Path) -> None:
+    s, _ = signed_in(sandbox, "microsoft")
+    other, _ = signed_in(sandbox, "google")  # the same sandbox.ini now holds two accounts
+    mine = tmp_path / "handed-over.ini"
+    mine.write_bytes(s.ini().read_bytes())
+    os.chmod(mine, 0o644)
+    loaded = make_session("google", sandbox)
+    assert IniController(loaded).load(str(mine), s.account)
+    exp = ExportController(loaded)
+    res = exp.export(reexport=True)
+    assert res is not None, exp.message
+    target = oauthmail_home / "exports" / f"{s.account}.ini"
+    assert res.ini == target and stat.S_IMODE(target.stat().st_mode) == 0o600
+    from oauthmail.tokenfile import read
+
+    assert list(read(target).accounts) == [s.account]
+    assert stat.S_IMODE(mine.stat().st_mode) == 0o644  # the loaded file is left as it was
+    rec = json.loads(next(p for p in res.record_formats if p.suffix == ".json").read_text())
+    assert rec["ini_path"] == str(target) and rec["account"] == s.account
+    again = ExportController(loaded).export(reexport=True)  # exporting the export again is harmless
+    assert again is not None and list(read(target).accounts) == [s.account]
+    assert other.account != s.account

@@ -1304,16 +1304,19 @@ token, the SMTP server, the login — and gives each a verdict and a fix.
         """
 ## Export again, with a setup record
 
-The record lists the account, the client (ID shortened), the doctor's verdicts and the test message's
-result — no secret.
+The account is written afresh, alone, to `exports/<address>.ini` in the kit's folder (mode 600, written
+atomically — the file you loaded is left as it is), and the setup record lists the account, the client
+(ID shortened), the doctor's verdicts and the test message's result — no secret.
 """,
         """
 ## 記録と一緒に書き出し直す
 
-記録にはアカウント、クライアント（ID は短縮）、診断の判定、テスト送信の結果が入ります。秘密の値は含みません。
+アカウントだけを、キットのフォルダーの `exports/<アドレス>.ini` に新しく書き出します（モード 600、
+途中で壊れない書き方。読み込んだ元のファイルはそのままです）。セットアップ記録にはアカウント、
+クライアント（ID は短縮）、診断の判定、テスト送信の結果が入ります。秘密の値は含みません。
 """,
     ),
-    code("kit.export()"),
+    code("kit.export(reexport=True)"),
     BINDER,
 ]
 

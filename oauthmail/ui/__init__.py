@@ -159,11 +159,12 @@ class Kit:
             ctrl.wait_task(120)
             self._check(ctrl)
 
-    def export(self) -> None:
+    def export(self, reexport: bool = False) -> None:
+        """``reexport=True`` (03): write the loaded account afresh to ``OAUTHMAIL_HOME/exports/``."""
         from .views import ExportView
 
         ctrl = ExportController(self.session)
-        view = self._show("export", ExportView(ctrl), ctrl)
+        view = self._show("export", ExportView(ctrl, reexport=reexport), ctrl)
         if self.auto:
             view.button.click()
             self._check(ctrl)

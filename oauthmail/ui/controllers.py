@@ -714,11 +714,14 @@ class ExportController(Controller):
         super().__init__(session)
         self.result: ExportResult | None = None
 
-    def export(self, *, fix_mode: bool = True) -> ExportResult | None:
+    def export(self, *, fix_mode: bool = True, reexport: bool = False) -> ExportResult | None:
+        """``reexport``: also write the account alone to ``OAUTHMAIL_HOME/exports/<address>.ini`` (0600)."""
         try:
             ini = self.session.ini()
             if not ini.exists():
                 raise ConfigError(NO_TOKEN, NO_TOKEN_HINT, code="no_token")
+            if reexport:
+                ini = self.reexport(ini)
             private, mode = ini_mode(ini)
             if not private and fix_mode:
                 os.chmod(ini, 0o600)
@@ -740,6 +743,24 @@ class ExportController(Controller):
         state = INI_PRIVATE.format(self.session.lang) if private else INI_NOT_PRIVATE.format(self.session.lang, mode=mode)
         self._set("done", EXPORTED.format(self.session.lang, ini=str(ini), mode=state, record=str(main)))
         return result
+
+
+    def reexport(self, source: Path) -> Path:
+        """A fresh single-account INI in the kit's folder (atomic, 0600), from whatever file was loaded."""
+        from .. import paths
+        from ..tokenfile import read, save_account
+
+        acc = read(source).account(self.session.account or None)
+        safe = "".join(c if c.isalnum() or c in "@._-" else "_" for c in acc.email)
+        folder = paths.home() / "exports"
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        target = folder / f"{safe}.ini"
+        if target.resolve() != source.resolve():
+            target.unlink(missing_ok=True)  # only this account, as it is now
+            save_account(target, acc, make_default=True)
+        self.session.ini_path = target
+        self.session.account = acc.email
+        return target
 
 
 # --- environment, doctor, explain ----------------------------------------------------------------

@@ -443,14 +443,15 @@ class SendView(View):
 
 
 class ExportView(View):
-    def __init__(self, ctrl: ExportController) -> None:
+    def __init__(self, ctrl: ExportController, *, reexport: bool = False) -> None:
         w = _w()
         self.ctrl = ctrl
+        self.reexport = reexport
         self.button = w.Button(description=L_EXPORT.format(ctrl.session.lang), button_style="primary", icon="download",
                                layout=_fit(w))
         self.status = w.HTML()
         self.links = w.HTML()
-        self.button.on_click(lambda _b: self.ctrl.export())
+        self.button.on_click(lambda _b: self.ctrl.export(reexport=self.reexport))
         ctrl.subscribe(self._render)
         self.box = w.VBox([self.button, self.status, self.links])
 
