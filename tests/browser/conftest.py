@@ -19,6 +19,7 @@ import re
 import secrets
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,9 +79,16 @@ def artifacts_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def browser_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The OAUTHMAIL_HOME every kernel of the browser session shares (sandbox state, INIs, records)."""
-    return tmp_path_factory.mktemp("browser-home")
+def browser_home() -> Iterator[Path]:
+    """The OAUTHMAIL_HOME every kernel of the browser session shares (sandbox state, INIs, records).
+
+    A short path of its own (not pytest's long tmp path): the screenshots show it.
+    """
+    path = Path(tempfile.mkdtemp(prefix="oauthmail-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

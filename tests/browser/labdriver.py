@@ -323,6 +323,13 @@ class LabPage:
                    && !!p.querySelector(".jp-Notebook-ExecutionIndicator[data-status='idle']"); }""",
             arg=self.VISIBLE_PANEL, timeout=timeout)
 
+    def assert_no_tracebacks(self) -> None:
+        """No cell of the visible notebook ended in an error (a person would see a red traceback)."""
+        errors = self.panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        texts = [errors.nth(i).inner_text() for i in range(errors.count())]
+        tracebacks = [t for t in texts if "Traceback" in t or "Error" in t]
+        assert not tracebacks, "a cell failed:\n" + "\n---\n".join(t[-1500:] for t in tracebacks)
+
     def menu(self, *path: str) -> None:
         """Click through the menu bar, e.g. ``menu("Run", "Run All Cells")``."""
         first, *rest = path
@@ -349,9 +356,12 @@ class LabPage:
             except Exception:
                 if attempt:
                     raise
+        # Every code cell has run, or one failed (JupyterLab then skips the rest; the caller's
+        # assert_no_tracebacks says which).
         self.page.wait_for_function(
             """(sel) => [...document.querySelectorAll(sel + ' .jp-CodeCell .jp-InputArea-prompt')]
-                 .every(e => /\\[\\d+\\]/.test(e.textContent))""",
+                 .every(e => /\\[\\d+\\]/.test(e.textContent))
+               || !!document.querySelector(sel + " .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")""",
             arg=self.VISIBLE_PANEL, timeout=timeout)
         self.wait_idle(timeout)
 

@@ -8,6 +8,7 @@ import json
 import secrets
 from pathlib import Path
 
+import pytest
 from labdriver import LabPage, LabServer, secrets_in
 
 TINY_CODE = r'''
@@ -69,3 +70,19 @@ def test_harness_walks_a_tiny_widget_notebook_ja(lab: LabPage, lab_server: LabSe
     text = saved.read_text(encoding="utf-8")
     assert secrets_in(text, {"secret": secret}) == []
     assert "widgets" not in json.loads(text).get("metadata", {}), "widget state was saved into the notebook"
+
+
+def test_harness_reports_a_failing_cell(lab: LabPage, lab_server: LabServer) -> None:
+    """A cell that raises is reported with its traceback, not as a time-out."""
+    folder = lab_server.root / "_harness"
+    folder.mkdir(exist_ok=True)
+    nb = tiny_notebook()
+    nb["cells"] = [{"cell_type": "code", "id": "boom", "metadata": {}, "execution_count": None, "outputs": [],
+                    "source": "raise ValueError('harness: on purpose')"},
+                   {"cell_type": "code", "id": "after", "metadata": {}, "execution_count": None, "outputs": [],
+                    "source": "print('never runs')"}]
+    (folder / "broken.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    lab.open("_harness/broken.ipynb")
+    lab.run_all()
+    with pytest.raises(AssertionError, match="harness: on purpose"):
+        lab.assert_no_tracebacks()

@@ -47,7 +47,7 @@ def texts() -> dict[str, Msg]:
         "sent": controllers.SENT, "exported": controllers.EXPORTED,
         "allow": pages.ALLOW, "deny": pages.DENY, "ms_accept": pages.MS_ACCEPT, "ms_cancel": pages.MS_CANCEL,
         "denied": getattr(problems, "GOOGLE_DENIED", problems.DENIED), "denied_hint": problems.DENIED_HINT, "empty_secret": views_empty_secret(),
-        "problem": views.L_ERROR, "consent_remote": controllers.CONSENT_REMOTE,
+        "problem": views.L_ERROR, "download_record": views.L_DOWNLOAD_RECORD, "check_env": views.L_CHECK, "consent_remote": controllers.CONSENT_REMOTE,
         "paste": views.L_PASTE, "paste_button": views.L_PASTE_BUTTON, "paste_no_code": paste_no_code(),
     }
 
@@ -102,6 +102,7 @@ class Walk:
         else:
             self.lab.run_all()
         self.lab.button(self.s("start")).wait_for(state="visible", timeout=LONG)
+        self.lab.assert_no_tracebacks()
 
     def tick_checklists(self) -> None:
         """Tick every console-step checkbox, as a person confirms each step."""
@@ -196,6 +197,13 @@ class Walk:
         assert records, "no setup record exported"
         for ini in inis:
             self.secrets.add_ini(ini)
+        # The record is offered as a download (the INI is not: it holds the refresh token).
+        link = self.lab.panel.locator("a[download]", has_text=self.s("download_record")).last
+        with self.lab.page.expect_download(timeout=LONG) as download:
+            link.click()
+        saved = Path(download.value.path())
+        assert saved.stat().st_size > 0, "the downloaded setup record is empty"
+        assert self.secrets.found_in(saved.read_text(encoding="utf-8", errors="replace")) == []
         return inis[0], records[-1]
 
     def save_and_check(self) -> None:
@@ -214,6 +222,21 @@ def subject_of(eml: Path) -> str:
 
 
 # --- the walks --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_start_notebook_checks_the_environment(walk_lab: LabPage, sandbox_facts: SandboxFacts,
+                                              browser_home: Path, lang: str) -> None:
+    """00_start: runs clean, and the environment check answers (local kernel, versions, reach)."""
+    walk = Walk(walk_lab, sandbox_facts, browser_home, lang, "google")
+    walk.lab.open(f"{lang}/00_start.ipynb")
+    walk.lab.run_all()
+    walk.lab.assert_no_tracebacks()
+    walk.lab.click(walk.s("check_env"))
+    table = walk.lab.panel.locator(".widget-html-content table").first
+    table.wait_for(state="visible", timeout=LONG)
+    assert "oauthmail" in table.inner_text()
+    walk.lab.shot("environment", target=table, doc=f"start-{lang}-environment" if lang == "ja" else None)
+
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_gmail_walk(walk_lab: LabPage, sandbox_facts: SandboxFacts, browser_home: Path, lang: str) -> None:
