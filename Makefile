@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 LAB_PORT ?= 8888
 
-.PHONY: lab test venv lint check demo bench clean
+.PHONY: lab test venv lint check demo bench clean screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check oauthmail tests benchmarks
 	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The browser tests alone, refreshing the committed pictures in docs/screenshots/ (needs /usr/bin/chromium).
+screenshots: $(STAMP)
+	OAUTHMAIL_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(PY) -m oauthmail.demo
