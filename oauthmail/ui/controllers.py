@@ -96,7 +96,6 @@ DEVICE_CODE = Msg(en="On any device, open {uri} and enter the code {code}. Waiti
 SENDING = Msg(en="Sending…", ja="送信中…")
 SENT = Msg(en="Delivered to {recipients} through {host}:{port} ({security}) in {elapsed:.1f} s. Message-ID: {message_id}",
            ja="送信しました。宛先: {recipients}、経由: {host}:{port}（{security}）、{elapsed:.1f} 秒。Message-ID: {message_id}")
-SEND_FAILED = Msg(en="Sending failed.", ja="送信できませんでした。")
 EMPTY_RECIPIENT = Msg(en="The recipient is empty.", ja="宛先が空です。")
 EMPTY_RECIPIENT_HINT = Msg(en="Enter one address, e.g. your own, to receive the test message.",
                            ja="テストメールを受け取るアドレス（自分のアドレスなど）を1つ入れてください。")
