@@ -388,6 +388,7 @@ def test_send_and_export_end_to_end(sandbox: Any) -> None:
     assert rec["send"]["ok"] is True
     assert any(st["id"] == "google.project.created" for st in rec["steps"])
     assert rec["extra"]["notebook_mode"] == "sandbox"
+    assert any("7 days" in w for w in rec["extra"]["consent_warnings"])  # P5 stays on the record
     assert str(s.ini()) not in res.record_data_uri  # the INI is never offered as a download
 
 

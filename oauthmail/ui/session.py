@@ -148,4 +148,6 @@ class Session:
             extra["auto_ticked_steps"] = auto
         if self.secret_expires is not None:
             extra["client_secret_expires"] = self.secret_expires.isoformat()
+        if self.consent_warnings:  # e.g. Google's 7-day refresh tokens while the app is in Testing (P5)
+            extra["consent_warnings"] = list(self.consent_warnings)
         return extra
