@@ -223,7 +223,7 @@ def remote_walk_lab(request: pytest.FixtureRequest, chromium: Any, remote_lab_se
 @pytest.fixture(scope="session")
 def sandbox_facts(browser_sandbox: Any, browser_home: Path) -> SandboxFacts:
     """What the running sandbox says about itself (sandbox.json)."""
-    return SandboxFacts.read(browser_home / "sandbox")
+    return SandboxFacts.read(browser_home / "sandbox", browser_sandbox)
 
 
 @pytest.fixture

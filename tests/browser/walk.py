@@ -60,10 +60,21 @@ class SandboxFacts:
 
     state_dir: Path
     info: dict[str, Any]
+    sandbox: Any = None  # the running oauthmail.sandbox.Sandbox, when it runs in this process
 
     @classmethod
-    def read(cls, state_dir: Path) -> SandboxFacts:
-        return cls(state_dir, json.loads((state_dir / "sandbox.json").read_text(encoding="utf-8")))
+    def read(cls, state_dir: Path, sandbox: Any = None) -> SandboxFacts:
+        return cls(state_dir, json.loads((state_dir / "sandbox.json").read_text(encoding="utf-8")), sandbox)
+
+    def issued(self) -> dict[str, str]:
+        """Every access token, refresh token and code the sandbox has issued so far (by a short name)."""
+        idp = getattr(self.sandbox, "idp", None)
+        if idp is None:
+            return {}
+        with idp.lock:
+            values = [("access_token", list(idp.access)), ("refresh_token", list(idp.refresh)),
+                      ("code", list(idp.codes))]
+        return {f"sandbox-issued {kind} #{i}": v for kind, vs in values for i, v in enumerate(vs)}
 
     @property
     def mailbox(self) -> Path:
