@@ -30,7 +30,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # labdriver.py, next to this file
 
 from labdriver import (  # noqa: E402
-    CHROMIUM,
     LabPage,
     LabServer,
     browser_skip_reason,
@@ -165,10 +164,13 @@ def browser_tab(request: pytest.FixtureRequest, chromium: Any, server: LabServer
     """A new context (clean cookies and storage) and one tab on ``server``.
 
     ``ignore_https_errors``: the sandbox's consent pages are served over HTTPS with a certificate from
-    the sandbox's own CA, which this throw-away Chromium profile does not trust. A person trusts it
-    by clicking through once (or never sees it: real Google/Microsoft have public certificates); the
-    kernel side, where the tokens travel, still checks TLS strictly against the CA file. Trusting
-    the CA in the profile would need NSS tools (certutil), which this machine does not have.
+    the sandbox's own CA, which this throw-away Chromium profile does not trust (a person using the
+    sandbox clicks through the warning once; real Google/Microsoft pages have public certificates).
+    Only the browser side is relaxed, and only in this test context: the kernel, where codes and
+    tokens travel, still checks TLS strictly against the sandbox CA (SSL_CERT_FILE). The alternatives
+    were worse here: importing the CA into the profile needs NSS's certutil (not installed), and
+    ``--ignore-certificate-errors-spki-list`` is a launch flag for the whole browser, set before the
+    sandbox's key exists.
     """
     # The browser speaks the walk's language (Accept-Language), as a Japanese person's Chromium does.
     japanese = re.search(r"(^|[_\[-])ja($|[\]_-])", request.node.name) is not None
@@ -248,5 +250,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     setattr(item, "rep_" + rep.when, rep)
     return rep
 
-
-__all__ = ["CHROMIUM"]

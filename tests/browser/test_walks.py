@@ -46,7 +46,8 @@ def texts() -> dict[str, Msg]:
         "client_ready": controllers.CLIENT_READY, "consent_done": controllers.CONSENT_DONE,
         "sent": controllers.SENT, "exported": controllers.EXPORTED,
         "allow": pages.ALLOW, "deny": pages.DENY, "ms_accept": pages.MS_ACCEPT, "ms_cancel": pages.MS_CANCEL,
-        "denied": getattr(problems, "GOOGLE_DENIED", problems.DENIED), "denied_hint": problems.DENIED_HINT, "empty_secret": views_empty_secret(),
+        "denied": getattr(problems, "GOOGLE_DENIED", problems.DENIED), "denied_hint": problems.DENIED_HINT,
+        "ms_denied": problems.DENIED, "empty_secret": views_empty_secret(),
         "problem": views.L_ERROR, "download_record": views.L_DOWNLOAD_RECORD, "check_env": views.L_CHECK, "consent_remote": controllers.CONSENT_REMOTE,
         "paste": views.L_PASTE, "paste_button": views.L_PASTE_BUTTON, "paste_no_code": paste_no_code(),
     }
@@ -291,6 +292,19 @@ def test_gmail_denied_on_consent_page_ja(walk_lab: LabPage, sandbox_facts: Sandb
     # Starting again works: the listener was freed and a new sign-in can be approved.
     popup = walk.start_consent()
     walk.approve(popup, sandbox_facts.info["users"][0])
+
+
+def test_microsoft_cancelled_on_consent_page_en(walk_lab: LabPage, sandbox_facts: SandboxFacts,
+                                                browser_home: Path) -> None:
+    """Cancel on Microsoft's consent page: the notebook says the sign-in was cancelled and what to do."""
+    walk = Walk(walk_lab, sandbox_facts, browser_home, "en", "microsoft")
+    walk.open_and_run()
+    walk.client_sandbox()
+    popup = walk.start_consent()
+    walk.deny(popup)
+    err = walk.wait("ms_denied")
+    walk.lab.shot("cancelled", target=err)
+    assert walk.lab.panel.locator(".oauthmail-error").count() >= 1
 
 
 def block_loopback_redirect(popup: Any) -> None:
