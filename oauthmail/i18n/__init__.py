@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 
+from .._plain import Frozen
+
 # Start-up time matters here (every ``oauthmail`` command imports this module): no ``typing``,
 # ``dataclasses`` or ``string`` at run time. ``Lang`` is ``str`` at run time, a Literal for mypy.
 TYPE_CHECKING = False
@@ -52,42 +54,21 @@ def current_language() -> Lang:
     return "en"
 
 
-class Msg:
+class Msg(Frozen):
     """One text in both languages, with ``{name}`` placeholders filled by :meth:`format`.
 
-    Immutable and compared by value (a plain class, not a dataclass: importing ``dataclasses``
-    costs the command several milliseconds of start-up).
+    Immutable and compared by value (a :class:`~oauthmail._plain.Frozen` value class, not a
+    dataclass: importing ``dataclasses`` costs the command several milliseconds of start-up).
     """
 
     __slots__ = ("en", "ja")
     __match_args__ = ("en", "ja")
+    _fields = ("en", "ja")
     en: str
     ja: str
 
     def __init__(self, en: str, ja: str) -> None:
-        object.__setattr__(self, "en", en)
-        object.__setattr__(self, "ja", ja)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, Msg)
-        return (self.en, self.ja) == (other.en, other.ja)
-
-    def __hash__(self) -> int:
-        return hash((self.en, self.ja))
-
-    def __repr__(self) -> str:
-        return f"Msg(en={self.en!r}, ja={self.ja!r})"
-
-    def __reduce__(self) -> tuple[type[Msg], tuple[str, str]]:
-        return (Msg, (self.en, self.ja))
+        self._set(en=en, ja=ja)
 
     def text(self, lang: str | None = None) -> str:
         """The raw template in ``lang`` (default: :func:`current_language`)."""
