@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 LAB_PORT ?= 8888
+# Containers and CI machines often run as root; JupyterLab refuses that without the flag.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test venv lint check demo bench clean screenshots
 
@@ -23,7 +25,7 @@ venv: $(STAMP)
 lab: $(STAMP)
 	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.venv/lab-user-settings $(PY) -m oauthmail.labsetup
 	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.venv/lab-user-settings \
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) \
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) $(ROOT_FLAG) \
 	  --ServerApp.default_url=/lab/tree/$${OAUTHMAIL_START:-en/00_start.ipynb}
 
 # The whole test suite. Browser tests run when Debian's chromium is installed (CI installs it)
