@@ -9,19 +9,18 @@ can use, setup records — and no client secret or token anywhere in the saved n
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.loopback_lock import loopback_port_lock
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.slow]
 
@@ -42,26 +41,6 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         yield {"home": home, "sandbox": sb}
     finally:
         sb.stop()
-
-
-@contextlib.contextmanager
-def loopback_port_lock(port: int = 48888, timeout: float = 600.0) -> Iterator[None]:
-    """The fixed redirect port is shared with other test runs (the browser walks take the same lock file)."""
-    path = Path(tempfile.gettempdir()) / f"oauthmail-loopback-{port}.lock"
-    with open(path, "a+b") as fh:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{path} stayed locked for {timeout:.0f} s (another test run?)") from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def kernel_env(home: Path, sb: Any) -> dict[str, str]:
