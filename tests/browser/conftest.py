@@ -119,13 +119,18 @@ def kernel_env(browser_home: Path) -> dict[str, str]:
     return env
 
 
+def copy_notebooks(root: Path) -> None:
+    """The repository's notebooks, as committed (no outputs), over whatever an earlier walk saved."""
+    src = REPO / "notebooks"
+    if src.is_dir():
+        shutil.copytree(src, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+
+
 @pytest.fixture(scope="session")
 def lab_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A throw-away copy of notebooks/ that JupyterLab serves (saving writes here, never in the repo)."""
     root = tmp_path_factory.mktemp("lab-root")
-    src = REPO / "notebooks"
-    if src.is_dir():
-        shutil.copytree(src, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    copy_notebooks(root)
     return root
 
 
@@ -219,6 +224,7 @@ def remote_walk_lab(request: pytest.FixtureRequest, chromium: Any, remote_lab_se
         wait_port_free(48888)
         for ini in browser_home.glob("*.ini"):
             ini.unlink()
+        copy_notebooks(remote_lab_server.root)
         yield driver
 
 
@@ -240,6 +246,7 @@ def walk_lab(lab: LabPage, sandbox_facts: SandboxFacts, browser_home: Path) -> I
         wait_port_free(48888)
         for ini in browser_home.glob("*.ini"):
             ini.unlink()
+        copy_notebooks(lab.server.root)  # a walk saves its notebook: the next one starts from the original
         yield lab
 
 
