@@ -48,7 +48,7 @@ def texts() -> dict[str, Msg]:
         "allow": pages.ALLOW, "deny": pages.DENY, "ms_accept": pages.MS_ACCEPT, "ms_cancel": pages.MS_CANCEL,
         "denied": getattr(problems, "GOOGLE_DENIED", problems.DENIED), "denied_hint": problems.DENIED_HINT,
         "ms_denied": problems.DENIED, "empty_secret": views_empty_secret(),
-        "problem": views.L_ERROR, "download_record": views.L_DOWNLOAD_RECORD, "check_env": views.L_CHECK, "consent_remote": controllers.CONSENT_REMOTE,
+        "problem": views.L_ERROR, "subject": views.L_SUBJECT, "download_record": views.L_DOWNLOAD_RECORD, "check_env": views.L_CHECK, "consent_remote": controllers.CONSENT_REMOTE,
         "paste": views.L_PASTE, "paste_button": views.L_PASTE_BUTTON, "paste_no_code": paste_no_code(),
     }
 
@@ -174,8 +174,8 @@ class Walk:
 
     def send(self) -> Path:
         before = set(self.facts.messages())
-        subject_box = self.lab.widget("text", "").filter(has=self.lab.page.locator("input")).nth(0)
-        del subject_box  # the prefilled subject is the kit's; the mailbox check below reads it back
+        subject = self.lab.widget("text", self.s("subject")).locator("input").first.input_value()
+        assert subject, "the subject is not prefilled"
         self.lab.click(self.s("send"))
         sent = self.wait("sent")
         transcript = self.lab.panel.locator(".widget-textarea textarea[disabled]").last
@@ -186,6 +186,7 @@ class Walk:
         new = [p for p in self.facts.messages() if p not in before]
         assert len(new) == 1, f"expected one new message in {self.facts.mailbox}, found {new}"
         self.transcript = text
+        assert subject_of(new[0]) == subject, (subject_of(new[0]), subject)
         return new[0]
 
     def export(self) -> tuple[Path, Path]:
