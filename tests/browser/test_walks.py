@@ -10,6 +10,7 @@ test-artifacts/screenshots/ (and a chosen few in docs/screenshots/ with OAUTHMAI
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from email import message_from_bytes
 from email.header import decode_header, make_header
@@ -48,7 +49,8 @@ def texts() -> dict[str, Msg]:
         "allow": pages.ALLOW, "deny": pages.DENY, "ms_accept": pages.MS_ACCEPT, "ms_cancel": pages.MS_CANCEL,
         "denied": getattr(problems, "GOOGLE_DENIED", problems.DENIED), "denied_hint": problems.DENIED_HINT,
         "ms_denied": problems.DENIED, "empty_secret": views_empty_secret(),
-        "problem": views.L_ERROR, "subject": views.L_SUBJECT, "download_record": views.L_DOWNLOAD_RECORD, "check_env": views.L_CHECK, "consent_remote": controllers.CONSENT_REMOTE,
+        "problem": views.L_ERROR, "subject": views.L_SUBJECT,
+        "public": views.L_PUBLIC, "app_kind": getattr(views, "L_APP_KIND", views.L_PUBLIC), "device": views.L_DEVICE, "device_next": pages.DEVICE_NEXT, "download_record": views.L_DOWNLOAD_RECORD, "check_env": views.L_CHECK, "consent_remote": controllers.CONSENT_REMOTE,
         "paste": views.L_PASTE, "paste_button": views.L_PASTE_BUTTON, "paste_no_code": paste_no_code(),
     }
 
@@ -306,6 +308,41 @@ def test_microsoft_cancelled_on_consent_page_en(walk_lab: LabPage, sandbox_facts
     err = walk.wait("ms_denied")
     walk.lab.shot("cancelled", target=err)
     assert walk.lab.panel.locator(".oauthmail-error").count() >= 1
+
+
+def test_microsoft_device_code_sign_in_ja(walk_lab: LabPage, sandbox_facts: SandboxFacts,
+                                         browser_home: Path) -> None:
+    """A public client signs in with a device code: the person opens the device page in a new tab,
+    types the code the notebook shows, accepts, and the notebook picks up the sign-in by itself."""
+    walk = Walk(walk_lab, sandbox_facts, browser_home, "ja", "microsoft")
+    lab = walk.lab
+    walk.open_and_run()
+    kind = lab.widget("dropdown", walk.s("app_kind"))
+    if kind.count():  # App type: Web app with a secret / Public client
+        kind.locator("select").scroll_into_view_if_needed()
+        lab.select(walk.s("app_kind"), walk.s("public"))
+    else:  # an older layout: one checkbox
+        lab.panel.locator(".widget-checkbox", has_text=walk.s("public")).locator("input").check()
+    lab.click(walk.s("use_sandbox"))
+    walk.wait("client_ready")
+    lab.click(walk.s("device"))
+    code = lab.panel.locator(".widget-html-content code").filter(has_text=re.compile(r"\S")).last
+    code.wait_for(state="visible", timeout=LONG)
+    user_code = code.inner_text().strip()
+    lab.shot("device-code", target=code, doc="microsoft-ja-device-code")
+    link = code.locator("xpath=preceding-sibling::a[1]")
+    popup = lab.follow_popup(link.click)
+    popup.locator("input[name=otc]").fill(user_code)
+    lab.shot("device-page", page=popup)
+    popup.get_by_role("button", name=walk.s("device_next"), exact=True).click()
+    popup.locator("form#consent").wait_for(state="visible", timeout=LONG)
+    choose_account(popup, next(u for u in sandbox_facts.info["users"] if not u.endswith("@example.com")))
+    popup.get_by_role("button", name=walk.s("ms_accept"), exact=True).click()
+    popup.wait_for_load_state("domcontentloaded")
+    lab.shot("device-accepted", page=popup)
+    lab.close_popup(popup)
+    done = walk.wait("consent_done")
+    lab.shot("signed-in", target=done)
 
 
 def block_loopback_redirect(popup: Any) -> None:
