@@ -40,6 +40,9 @@ from labdriver import (  # noqa: E402
 from walk import SandboxFacts  # noqa: E402
 
 REPO = HERE.parent.parent
+#: Variables by which the kit guesses a remote kernel (oauthmail.consent.environment): a CI machine
+#: reached over SSH must not turn the local walks into paste-the-address walks.
+REMOTE_HINTS = ("SSH_", "COLAB_", "CODESPACE", "BINDER_", "REMOTE_CONTAINERS", "VSCODE_")
 SKIP_LINE = ("browser tests skipped: {reason} — install it with "
              "`sudo apt-get install chromium fonts-noto-cjk`")
 
@@ -110,7 +113,8 @@ def kernel_env(browser_home: Path) -> dict[str, str]:
     No OAUTHMAIL_AUTORUN (a person clicks) and no OAUTHMAIL_LANG (the notebook's folder decides).
     """
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("OAUTHMAIL_", "JUPYTER", "PYTEST_")) and k not in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")}
+           if not k.startswith(("OAUTHMAIL_", "JUPYTER", "PYTEST_", *REMOTE_HINTS))
+           and k not in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")}
     env["OAUTHMAIL_HOME"] = str(browser_home)
     # The sandbox's CA (its path is fixed by the state folder, so it is known before the sandbox runs).
     ca = str(browser_home / "sandbox" / "ca.pem")
