@@ -50,10 +50,6 @@ def wait_msg(lab: LabPage, msg: Msg, lang: str, timeout: int = LONG) -> Any:
     return loc
 
 
-def label(msg: Msg, lang: str) -> str:
-    return msg.text(lang)
-
-
 @dataclass
 class SandboxFacts:
     """What the sandbox describes about itself (sandbox.json), as a trainer would read it."""
@@ -86,11 +82,6 @@ class SandboxFacts:
     @property
     def google_web_json(self) -> Path:
         return Path(self.info["google"]["client_secrets_web"])
-
-    def google_client_secret(self) -> str:
-        data = json.loads(self.google_web_json.read_text(encoding="utf-8"))
-        return str(data["web"]["client_secret"])
-
 
 @dataclass
 class Secrets:
@@ -127,18 +118,8 @@ class CodeCatcher:
             self.codes.extend(parse_qs(urlsplit(url).query).get("code", []))
 
 
-def consent_in_new_tab(lab: LabPage, link_text: str) -> Any:
-    """Click the notebook's sign-in link; the provider's (sandbox's) consent page opens in a new tab."""
-    return lab.click_link(link_text)
-
-
 def choose_account(popup: Any, email: str) -> None:
     """Pick the account on the consent page, if the page offers a choice."""
     row = popup.locator("label.acct", has_text=email)
     if row.count():
         row.first.click()
-
-
-def wait_loaded(popup: Any, url_part: str, timeout: int = LONG) -> None:
-    popup.wait_for_url(re.compile(re.escape(url_part)), timeout=timeout)
-    popup.wait_for_load_state("domcontentloaded")
