@@ -247,6 +247,17 @@ def test_start_notebook_checks_the_environment(walk_lab: LabPage, sandbox_facts:
     walk.lab.shot("environment", target=table)  # not for the docs: this machine reaches no real provider
 
 
+@pytest.mark.parametrize("notebook", ["03_existing_ini", "04_troubleshooting"])
+@pytest.mark.parametrize("lang", LANGS)
+def test_other_notebooks_run_clean(walk_lab: LabPage, lang: str, notebook: str) -> None:
+    """The INI and troubleshooting notebooks open and run top to bottom without a traceback."""
+    walk_lab.open(f"{lang}/{notebook}.ipynb")
+    walk_lab.run_all()
+    walk_lab.assert_no_tracebacks()
+    assert walk_lab.panel.locator("button.jupyter-button").count() >= 1, "no widget was shown"
+    walk_lab.shot("ran")
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_gmail_walk(walk_lab: LabPage, sandbox_facts: SandboxFacts, browser_home: Path, lang: str) -> None:
     walk = Walk(walk_lab, sandbox_facts, browser_home, lang, "google")
