@@ -120,6 +120,10 @@ SCOPE_TEXTS: dict[str, Msg] = {
     "profile": Msg(en="View your basic profile", ja="基本プロファイルの表示"),
     "email": Msg(en="View your email address", ja="メールアドレスの表示"),
 }
+#: Where Microsoft words a permission differently from Google (its consent page says "Sign you in").
+MS_SCOPE_TEXTS: dict[str, Msg] = {
+    "openid": Msg(en="Sign you in", ja="サインインする"),
+}
 UNKNOWN_SCOPE = Msg(en="Use the permission {scope}", ja="アクセス許可 {scope} の使用")
 
 
@@ -127,9 +131,9 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def scope_text(scope: str, lang: str) -> str:
+def scope_text(scope: str, lang: str, provider: str = "google") -> str:
     key = scope.rsplit("/", 1)[-1] if scope.startswith(("https://outlook.", "https://graph.microsoft.com/")) else scope
-    msg = SCOPE_TEXTS.get(key) or SCOPE_TEXTS.get(scope)
+    msg = (MS_SCOPE_TEXTS.get(key) if provider == "microsoft" else None) or SCOPE_TEXTS.get(key) or SCOPE_TEXTS.get(scope)
     return msg.format(lang) if msg else UNKNOWN_SCOPE.format(lang, scope=scope)
 
 
@@ -165,7 +169,7 @@ def consent_page(*, provider: str, req_id: str, app: str, scopes: list[str], use
     basic = {"openid", "https://www.googleapis.com/auth/userinfo.email",
              "https://www.googleapis.com/auth/userinfo.profile"}
     for s in scopes:
-        text = esc(scope_text(s, lang))
+        text = esc(scope_text(s, lang, provider))
         if granular and s not in basic:
             perms.append(f'<li><label><input type="checkbox" name="scope" value="{esc(s)}" checked> {text}</label>'
                          f' <code>{esc(s)}</code></li>')
