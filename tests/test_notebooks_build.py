@@ -4,6 +4,7 @@ languages, no outputs, no widget state (nothing a person typed can ride along in
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import re
 import sys
@@ -112,3 +113,23 @@ def test_console_steps_of_the_guides_are_covered() -> None:
     for needle in ("7 days", "Test users", "Web application", "Desktop app", "Authenticated SMTP",
                    "Grant admin consent", "Certificates & secrets", "**Value**", "Advanced", "(unsafe)"):
         assert needle in text["en"], needle
+
+
+def test_japanese_sentences_are_not_broken_by_source_line_wraps() -> None:
+    """A wrapped line inside a Japanese sentence renders as a stray space; the build joins such lines."""
+    cjk_end = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]$")
+    block = re.compile(r"^\s*(?:[-*+] |#|>|\||```|\d+[.)] |$)")
+    for name in NAMES:
+        for cell in _load("ja", name)["cells"]:
+            if cell["cell_type"] != "markdown":
+                continue
+            source = cell["source"]
+            lines = ("".join(source) if isinstance(source, list) else source).split("\n")
+            in_fence = False
+            for prev, line in itertools.pairwise(lines):
+                if prev.lstrip().startswith("```"):
+                    in_fence = not in_fence
+                if in_fence or prev.lstrip().startswith(("|", "#")):
+                    continue
+                assert not (cjk_end.search(prev) and not block.match(line)), (name, prev, line)
+    assert _builder().join_wrapped_japanese("ポートを\n  塞いでいる\n- 次\n") == "ポートを塞いでいる\n- 次\n"

@@ -13,6 +13,7 @@ outputs, no execution counts and no widget state (nbstripout-style), kernelspec 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,37 @@ class Cell:
     ja: str = ""
 
     def text(self, lang: str) -> str:
-        return self.en if self.kind == "code" or lang == "en" else self.ja
+        if self.kind == "code" or lang == "en":
+            return self.en
+        return join_wrapped_japanese(self.ja)
+
+
+_CJK = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]$")
+_BLOCK_START = re.compile(r"^\s*(?:[-*+] |#|>|\||```|\d+[.)] |$)")
+
+
+def join_wrapped_japanese(text: str) -> str:
+    """Join source lines wrapped inside a Japanese sentence.
+
+    Markdown turns a line break into a space, which reads as a stray gap in Japanese
+    ("ポートを 塞いでいる"). A line that ends in a Japanese character is joined with the next one
+    unless the next starts a block (list item, heading, quote, table, fence, blank line); code fences
+    and tables are left exactly as written.
+    """
+    out: list[str] = []
+    in_fence = False
+    for line in text.split("\n"):
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+            out.append(line)
+            continue
+        prev = out[-1] if out else ""
+        if (not in_fence and out and _CJK.search(prev) and not prev.lstrip().startswith(("|", "#"))
+                and not _BLOCK_START.match(line)):
+            out[-1] = prev + line.lstrip()
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def md(en: str, ja: str) -> Cell:
