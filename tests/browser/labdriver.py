@@ -9,8 +9,6 @@ screenshot). Every wait is an explicit wait for a visible state, never a fixed s
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
 import re
@@ -18,11 +16,10 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,26 +71,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def loopback_port_lock(port: int = 48888, timeout: float = 600.0) -> Iterator[None]:
-    """Hold ``<tmp>/oauthmail-loopback-<port>.lock`` while a test needs the fixed redirect port."""
-    path = Path(tempfile.gettempdir()) / f"oauthmail-loopback-{port}.lock"
-    with open(path, "a+b") as fh:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{path} stayed locked for {timeout:.0f} s (another test run?)") from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
