@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -44,6 +45,11 @@ def make_session(provider: str = "google", sandbox: Any = None, lang: str = "en"
     if sandbox is not None:
         s.attach_sandbox(sandbox)
     return s
+
+
+def real_session(provider: str = "google") -> Session:
+    """Real mode: typed values keep the provider's own endpoints (no sandbox is needed or started)."""
+    return Session.create(provider, mode="real", lang="en")  # type: ignore[arg-type]
 
 
 def failed_with(ctrl: Any, code: str) -> None:
@@ -198,7 +204,7 @@ def test_sandbox_client_refused_in_real_mode() -> None:
 
 
 def test_typed_google_values() -> None:
-    c = ClientController(make_session())
+    c = ClientController(real_session())
     assert c.use_google("123-abc.apps.googleusercontent.com", "   ") is None
     failed_with(c, "client_secret_missing")
     assert c.use_google("", "GOCSPX-x") is None
@@ -209,7 +215,7 @@ def test_typed_google_values() -> None:
 
 
 def test_typed_microsoft_values() -> None:
-    c = ClientController(make_session("microsoft"))
+    c = ClientController(real_session("microsoft"))
     guid = "11111111-2222-3333-4444-555555555555"
     assert c.use_microsoft(guid, "", tenant="organizations") is None
     failed_with(c, "client_secret_empty")
@@ -561,3 +567,87 @@ def test_reexport_writes_the_account_alone_to_the_kits_folder(sandbox: Any, oaut
     again = ExportController(loaded).export(reexport=True)  # exporting the export again is harmless
     assert again is not None and list(read(target).accounts) == [s.account]
     assert other.account != s.account
+
+
+# --- values typed by hand: the sandbox's endpoints in the sandbox, the provider's in real mode -----
+
+
+def test_typed_microsoft_values_in_the_sandbox_use_its_authority(sandbox: Any) -> None:
+    s = make_session("microsoft", sandbox)
+    c = ClientController(s)
+    cfg = c.use_microsoft(sandbox.microsoft_web_client_id, sandbox.microsoft_web_client_secret,
+                          tenant="organizations", secret_expires="2027-05-31")
+    assert cfg is not None, c.message
+    assert cfg.authority == sandbox.microsoft_authority.rstrip("/")
+    assert s.redirect_uri == sandbox.microsoft_web_redirect_uri
+    assert not s.client_from_sandbox and "practice server" in c.message
+    assert sandbox.microsoft_web_client_secret not in c.message
+    consent = ConsentController(s, timeout=30)
+    flow = consent._new_flow()
+    assert urlsplit(flow["auth_uri"]).netloc == urlsplit(sandbox.base_url).netloc
+
+
+def test_typed_google_values_in_the_sandbox_use_its_endpoints(sandbox: Any) -> None:
+    web = json.loads(Path(sandbox.client_secrets_web).read_text())["web"]
+    s = make_session("google", sandbox)
+    c = ClientController(s)
+    cfg = c.use_google(web["client_id"], web["client_secret"], kind="web")
+    assert cfg is not None, c.message
+    assert (cfg.auth_uri, cfg.token_uri) == (sandbox.google_auth_uri, sandbox.google_token_uri)
+    assert cfg.redirect_uris == [sandbox.google_web_redirect_uri]
+    assert "practice server" in c.message and web["client_secret"] not in c.message
+    flow = ConsentController(s)._new_flow()
+    assert urlsplit(flow["auth_uri"]).netloc == urlsplit(sandbox.base_url).netloc
+
+
+def test_typed_values_in_real_mode_keep_the_real_endpoints(sandbox: Any) -> None:
+    """No network: the flow is only built (Google) or the authority read (MSAL would ask Microsoft)."""
+    g = real_session("google")
+    g.attach_sandbox(sandbox)  # even with a sandbox running, real mode never points at it
+    c = ClientController(g)
+    cfg = c.use_google("123-abc.apps.googleusercontent.com", "GOCSPX-abcdefghijkl", kind="installed")
+    assert cfg is not None, c.message
+    assert "practice server" not in c.message
+    flow = ConsentController(g)._new_flow()
+    assert urlsplit(flow["auth_uri"]).hostname == "accounts.google.com"
+    assert urlsplit(cfg.token_uri).hostname == "oauth2.googleapis.com"
+    m = real_session("microsoft")
+    m.attach_sandbox(sandbox)
+    m.redirect_uri = sandbox.microsoft_web_redirect_uri  # left over from the sandbox button before the switch
+    c = ClientController(m)
+    cfg = c.use_microsoft("11111111-2222-3333-4444-555555555555", "Abc8Q~longsecretvalue", tenant="organizations")
+    assert cfg is not None, c.message
+    assert urlsplit(cfg.authority).hostname == "login.microsoftonline.com" and cfg.tenant == "organizations"
+    assert m.redirect_uri == ""  # the seed's http://localhost:48888/callback again
+    assert ConsentController(m).redirect_prefix() == "http://localhost:48888/callback"
+
+
+def test_sandbox_json_uploaded_in_real_mode_is_refused(sandbox: Any) -> None:
+    s = real_session("google")
+    c = ClientController(s)
+    assert c.load_json(Path(sandbox.client_secrets_web).read_bytes(), "client_secret_web.json") is None
+    failed_with(c, "sandbox_client_in_real_mode")
+    assert "client_secret_web.json" in c.message and s.client is None
+
+
+@pytest.mark.parametrize("provider", ["google", "microsoft"])
+def test_typed_unknown_client_in_the_sandbox_says_what_to_do(sandbox: Any, provider: str) -> None:
+    """The sandbox's own refusal (invalid_client / AADSTS700016) reaches the notebook as what + hint."""
+    s = make_session(provider, sandbox)
+    cc = ClientController(s)
+    if provider == "google":
+        web = json.loads(Path(sandbox.client_secrets_web).read_text())["web"]
+        assert cc.use_google("999-unknown.apps.googleusercontent.com", web["client_secret"]) is not None
+    else:
+        assert cc.use_microsoft("99999999-9999-4999-8999-999999999999", sandbox.microsoft_web_client_secret) is not None
+    c = ConsentController(s, timeout=30)
+    assert c.start() == ""  # refused before anything waits for a browser
+    code = "sandbox_invalid_client" if provider == "google" else "sandbox_AADSTS700016"
+    failed_with(c, code)
+    assert c.error is not None
+    what = c.error.what("en")
+    assert ("invalid_client" if provider == "google" else "AADSTS700016") in what
+    assert "does not know the client ID" in c.error.hint("en") and "サンドボックス" in c.error.hint("ja")
+    assert not c.listening.is_set() and c._thread is None  # nothing left waiting for a browser
+    for secret in (sandbox.microsoft_web_client_secret, web["client_secret"] if provider == "google" else "x" * 40):
+        assert secret not in what and secret not in c.error.hint("en")

@@ -134,7 +134,9 @@ def test_upload_good_file_secret_never_shown() -> None:
 
 
 def test_typed_secret_is_cleared_and_never_echoed() -> None:
-    ctrl = ClientController(session())
+    s = session()
+    s.mode = "real"
+    ctrl = ClientController(s)
     view = ClientView(ctrl)
     view.client_id.value = "123-abc.apps.googleusercontent.com"
     view.secret.value = "GOCSPX-typedsecret99"
@@ -157,7 +159,9 @@ def test_empty_secret_from_the_form() -> None:
 def test_microsoft_form_tenant_and_expiry() -> None:
 
 
-    ctrl = ClientController(session("microsoft"))
+    s = session("microsoft")
+    s.mode = "real"
+    ctrl = ClientController(s)
     view = ClientView(ctrl)
     view.client_id.value = "11111111-2222-3333-4444-555555555555"
     view.secret.value = "Abc8Q~longsecretvalue"
@@ -384,3 +388,54 @@ def test_sign_in_for_https_sending(sandbox: Any, provider: str, transport: str) 
     result = sender.send(s.account)
     assert result is not None, sender.message
     assert result.transport == transport
+
+
+@pytest.mark.parametrize("provider", ["google", "microsoft"])
+def test_values_typed_in_the_sandbox_sign_in_there(sandbox: Any, provider: str) -> None:
+    """Practise as in the real console: type (copy) the sandbox client's ID and secret, then sign in."""
+    s = session(provider, sandbox)
+    cctrl = ClientController(s)
+    cview = ClientView(cctrl)
+    if provider == "google":
+        web = json.loads(Path(sandbox.client_secrets_web).read_text())["web"]
+        client_id, secret = web["client_id"], web["client_secret"]
+        cview.kind.value = "web"
+    else:
+        client_id, secret = sandbox.microsoft_web_client_id, sandbox.microsoft_web_client_secret
+        cview.account_type.value = "organizations"
+    cview.client_id.value = client_id
+    cview.secret.value = secret
+    cview.button.click()
+    assert cctrl.status == "done", cctrl.message
+    assert cview.secret.value == ""  # read once, then cleared
+    assert "practice server" in cview.status.value and secret not in all_text(cview.box)
+    assert not s.client_from_sandbox
+    ctrl = ConsentController(s, timeout=30)
+    view = ConsentView(ctrl)
+    view.button.click()
+    assert ctrl.wait_listening(10), ctrl.message
+    assert ctrl.auth_uri.startswith(sandbox.base_url)
+    user = sandbox.users_of(provider)[0]
+    ctrl.approve_in_sandbox(user=user)
+    assert ctrl.wait(30), ctrl.message
+    assert s.account == user and "Signed in" in view.status.value
+    text = s.ini().read_text()
+    assert f"smtp_port = {sandbox.smtp_starttls_port}" in text
+    assert "login.microsoftonline.com" not in text and "accounts.google.com" not in text
+    assert secret not in all_text(cview.box) + all_text(view.box)
+
+
+def test_unknown_typed_client_in_the_sandbox_shows_what_and_hint(sandbox: Any) -> None:
+    s = session("microsoft", sandbox, lang="ja")
+    cview = ClientView(ClientController(s))
+    cview.client_id.value = "99999999-9999-4999-8999-999999999999"
+    cview.secret.value = "Abc8Q~not-the-sandbox-secret"
+    cview.button.click()
+    assert cview.secret.value == ""
+    ctrl = ConsentController(s, timeout=30)
+    view = ConsentView(ctrl)
+    view.button.click()
+    assert ctrl.status == "failed"
+    assert "AADSTS700016" in view.status.value and "問題" in view.status.value and "対処" in view.status.value
+    assert "Abc8Q~not-the-sandbox-secret" not in all_text(view.box) + all_text(cview.box)
+    assert not view.button.disabled and view.link.value == ""

@@ -68,6 +68,30 @@ SANDBOX_CLIENT_IN_REAL_HINT = Msg(
     en="Upload your own client JSON or type your console's values, or switch back to Sandbox (practice).",
     ja="ご自分のクライアント JSON をアップロードするかコンソールの値を入力してください。練習するなら「サンドボックス（練習）」に戻してください。",
 )
+CLIENT_TYPED_SANDBOX = Msg(
+    en="Sandbox: these values sign in at the practice server (not at {provider}), as the switch above says.",
+    ja="サンドボックス: 上の切り替えが「サンドボックス」なので、この値でのサインイン先は練習用サーバーです（{provider} ではありません）。",
+)
+SANDBOX_JSON_IN_REAL = Msg(
+    en="The client JSON {path} points at the sandbox ({host}), but the switch above is set to Real.",
+    ja="クライアント JSON {path} はサンドボックス（{host}）を指していますが、上の切り替えが「本番」になっています。",
+)
+SANDBOX_REFUSED = Msg(en="The sandbox sign-in page refused this client: {error}: {detail}",
+                      ja="サンドボックスのサインイン画面がこのクライアントを拒否しました: {error}: {detail}")
+SANDBOX_UNKNOWN_CLIENT_HINT = Msg(
+    en="The sandbox does not know the client ID {client_id} (in the real console: a typo, or the ID of another "
+    "project or tenant). Copy the client ID and secret again exactly from the sandbox's practice client, press "
+    "\"Use these values\", and start the sign-in again; or press \"Use the sandbox client\".",
+    ja="サンドボックスはクライアント ID {client_id} を知りません（本番のコンソールなら、打ち間違いか別のプロジェクト・"
+    "テナントの ID です）。サンドボックスの練習用クライアントから ID とシークレットを正確にコピーし直して「この値を使う」を"
+    "押し、もう一度サインインを開始してください。または「サンドボックスのクライアントを使う」を押してください。",
+)
+SANDBOX_REFUSED_HINT = Msg(
+    en="This is what the browser would show. Check the values you typed against the sandbox's practice client, "
+    "press \"Use these values\", and start the sign-in again.",
+    ja="ブラウザーにも同じ内容が表示されます。入力した値をサンドボックスの練習用クライアントと見比べ、「この値を使う」を"
+    "押してから、もう一度サインインを開始してください。",
+)
 NO_CLIENT = Msg(en="The client step is not done yet.", ja="クライアントの手順がまだ終わっていません。")
 NO_CLIENT_HINT = Msg(en="Go back to the client cell, upload the JSON or type the values, and press the button.",
                      ja="クライアントのセルに戻り、JSON をアップロードするか値を入力してボタンを押してください。")
@@ -129,6 +153,12 @@ BINDER_NOTE = Msg(
 )
 
 Listener = Callable[[], None]
+
+#: Hosts of a client that signs in at the local sandbox (never a real provider's).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+#: The sandbox's answers for a client ID it does not know (Google, Entra authorize and token endpoints).
+UNKNOWN_CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client", "AADSTS700016"})
 
 #: Paste errors that are the person's copy slip, not the end of the sign-in.
 PASTE_MISTAKES = frozenset({"paste_empty", "paste_no_code"})
@@ -268,22 +298,44 @@ class ClientController(Controller):
         self.session.client_from_sandbox = False
         self._set("idle", "")
 
+    def _accept_typed(self, values: ClientConfig) -> ClientConfig:
+        """Values typed by hand: in the sandbox they sign in there, and the status says so."""
+        self._accept(values, "typed")
+        if self.session.mode == "sandbox":
+            name = "Google" if values.provider == "google" else "Microsoft"
+            self._set("done", self.message + " " + CLIENT_TYPED_SANDBOX.format(self.session.lang, provider=name))
+        return values
+
     def load_json(self, data: bytes, name: str = "client_secret.json") -> ClientConfig | None:
         """A Google client-secrets file as uploaded (``bytes(upload.value[0].content)``)."""
         try:
-            return self._accept(parse_client_upload(data, name), name)
+            cfg = parse_client_upload(data, name)
+            if self.session.mode == "real":
+                host = next((h for h in (urlsplit(cfg.auth_uri).hostname, urlsplit(cfg.token_uri).hostname)
+                             if h in LOOPBACK_HOSTS), "")
+                if host:  # the sandbox's JSON: its tokens must never land in the real INI
+                    raise ConfigError(SANDBOX_JSON_IN_REAL, SANDBOX_CLIENT_IN_REAL_HINT, path=name, host=host,
+                                      code="sandbox_client_in_real_mode")
+            return self._accept(cfg, name)
         except Exception as exc:
             self._fail(exc)
             return None
 
     def use_google(self, client_id: str, client_secret: str, *, kind: str = "web") -> ClientConfig | None:
+        """Typed ID and secret: Google's endpoints in real mode, the sandbox's in sandbox mode."""
         try:
             from ..clients import google_client_from_values
 
             web = kind == "web"
-            cfg = google_client_from_values(client_id, client_secret, client_type="web" if web else "installed",
+            client_type = "web" if web else "installed"
+            cfg = google_client_from_values(client_id, client_secret, client_type=client_type,
                                             redirect_uris=[GOOGLE_WEB_REDIRECT] if web else None)
-            return self._accept(cfg, "typed")
+            if self.session.mode == "sandbox":
+                sb = self.session.sandbox()
+                cfg = google_client_from_values(client_id, client_secret, client_type=client_type,
+                                                auth_uri=sb.google_auth_uri, token_uri=sb.google_token_uri,
+                                                redirect_uris=[str(sb.google_web_redirect_uri)] if web else None)
+            return self._accept_typed(cfg)
         except Exception as exc:
             self._fail(exc)
             return None
@@ -299,7 +351,14 @@ class ClientController(Controller):
             self.session.secret_expires = parse_expiry(secret_expires)
             cfg = microsoft_client(client_id, None if public else secret, tenant=tenant or "common",
                                    authority=authority or None)
-            return self._accept(cfg, "typed")
+            redirect = ""  # the seed's http://localhost:48888/callback
+            if self.session.mode == "sandbox" and not authority:
+                # Practise typing the values as in the real portal, but sign in at the sandbox.
+                sb = self.session.sandbox()
+                cfg = microsoft_client(client_id, None if public else secret, authority=sb.microsoft_authority)
+                redirect = str(sb.microsoft_web_redirect_uri)
+            self.session.redirect_uri = redirect
+            return self._accept_typed(cfg)
         except Exception as exc:
             self._fail(exc)
             return None
@@ -384,6 +443,30 @@ class ConsentController(Controller):
         endpoints = (getattr(cfg, "token_uri", ""), getattr(cfg, "authority", ""))
         return bool(base) and any(str(e).startswith(base) for e in endpoints)
 
+    def _check_at_sandbox(self) -> None:
+        """Typed or uploaded values in the sandbox: let its sign-in page judge the client now.
+
+        The browser would show the sandbox's refusal (unknown client: ``invalid_client`` /
+        AADSTS700016) while the notebook kept waiting; this says it here, as what + hint.
+        """
+        if self.session.client_from_sandbox or not self._sandbox_client():
+            return
+        from ..sandbox.user import _parse, _request
+
+        sb = self.session.sandbox()
+        try:
+            _status, _headers, text = _request("GET", self.auth_uri, sb.ca_file)
+        except OAuthMailError:
+            return  # the sandbox did not answer: the browser will say so, the wait stays cancellable
+        meta = _parse(text).meta
+        error = meta.get("sandbox-error", "")
+        if not error:
+            return
+        cfg = self._client()
+        hint = SANDBOX_UNKNOWN_CLIENT_HINT if error in UNKNOWN_CLIENT_ERRORS else SANDBOX_REFUSED_HINT
+        raise ConsentError(SANDBOX_REFUSED, hint, error=error, detail=meta.get("sandbox-detail", "")[:400],
+                           client_id=cfg.client_id, code=f"sandbox_{error}")
+
     def _save(self, result: Any) -> None:
         from .. import consent
 
@@ -439,6 +522,7 @@ class ConsentController(Controller):
                 self.remote = bool(getattr(consent.detect_environment(), "remote", False))
                 self.flow = self._new_flow()
                 self.auth_uri = str(self.flow["auth_uri"])
+                self._check_at_sandbox()
                 with contextlib.suppress(Exception):
                     consent.save_flow(self.flow)
             except Exception as exc:
