@@ -25,7 +25,13 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .i18n import Msg
-from .providers import GOOGLE_AUTH_URI, GOOGLE_TOKEN_URI, is_known_microsoft_host, microsoft_authority
+from .providers import (
+    GOOGLE_AUTH_URI,
+    GOOGLE_TOKEN_URI,
+    LOOPBACK_HOSTS,
+    is_known_microsoft_host,
+    microsoft_authority,
+)
 from .secrets import mask
 
 ClientType = Literal["web", "installed", "confidential", "public"]
@@ -215,7 +221,7 @@ def is_oob(uri: str) -> bool:
 def is_loopback_uri(uri: str) -> bool:
     """``http://127.0.0.1…``, ``http://localhost…`` or ``http://[::1]…``."""
     parts = urlsplit(uri)
-    return parts.scheme == "http" and (parts.hostname or "") in ("127.0.0.1", "localhost", "::1")
+    return parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
 
 
 def _clean(value: str | None, what: str) -> str:

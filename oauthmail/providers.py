@@ -28,6 +28,9 @@ SECURITIES: tuple[Security, ...] = ("starttls", "ssl")
 TRANSPORTS: tuple[Transport, ...] = ("smtp", "graph", "gmail-api")
 SASL_MECHANISMS = ("XOAUTH2", "OAUTHBEARER")
 
+#: Hosts that mean "this machine": loopback redirects, and identity providers that can only be the sandbox.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
 GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 GOOGLE_REVOKE_URI = "https://oauth2.googleapis.com/revoke"

@@ -135,7 +135,7 @@ def test_bad_ini_and_revoked_token(sandbox: Any, tmp_path: Path) -> None:
 
 
 def test_connection_refused_and_untrusted_ca(sandbox: Any, tmp_path: Path) -> None:
-    from test_core_support import free_port
+    from tests.sandbox_fixtures import free_port
 
     ini = tmp_path / "t.ini"
     write_ini(sandbox, ini)

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from oauthmail import tokenfile
+from tests.sandbox_fixtures import free_port as _free_port
 
 pytest.importorskip("oauthmail.sandbox")
 
@@ -200,14 +201,6 @@ def test_microsoft_bad_client_id(sandbox: Any, tmp_path: Path) -> None:
                            "--ini", str(tmp_path / "x.ini"), "--device-code"],
                           capture_output=True, text=True, env=_env(sandbox), timeout=60)
     assert done.returncode == 1 and "GUID" in done.stderr
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_secret_id_warning_and_empty_paste(sandbox: Any, tmp_path: Path) -> None:

@@ -37,18 +37,13 @@ from oauthmail.consent import (
     start_microsoft,
 )
 from oauthmail.errors import ConsentError, OAuthMailError
+from tests.sandbox_fixtures import free_port as _free_port
 
 pytest.importorskip("oauthmail.sandbox")
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
 CAROL = "carol@example.com"  # not a test user
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _ms_redirect() -> str:

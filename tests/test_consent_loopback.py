@@ -13,12 +13,7 @@ import pytest
 from oauthmail.consent import LoopbackListener
 from oauthmail.consent.loopback import parse_loopback
 from oauthmail.errors import ConsentError
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.sandbox_fixtures import free_port as _free_port
 
 
 def _get(url: str) -> tuple[int, str]:

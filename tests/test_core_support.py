@@ -80,12 +80,6 @@ def secrets_in(path: Path) -> list[str]:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class SilentServer:
     """Accepts TCP connections and never says a word (for time-out tests)."""
 

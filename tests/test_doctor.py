@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_core_support import MS_USER, free_port, secrets_in, start_sandbox, write_ini
+from test_core_support import MS_USER, secrets_in, start_sandbox, write_ini
 
 from oauthmail import tokenfile
 from oauthmail.cli import main
@@ -29,6 +29,7 @@ from oauthmail.doctor import (
     strip_userinfo,
 )
 from oauthmail.record import build_record, write_record
+from tests.sandbox_fixtures import free_port
 
 try:  # the sandbox engineer's fixture
     from sandbox_fixtures import sandbox

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from sandbox_fixtures import *  # noqa: F403  (the sandbox, sandbox_config fixtures)
-from test_core_support import GOOGLE_USER, MS_USER, SilentServer, free_port, write_ini
+from test_core_support import GOOGLE_USER, MS_USER, SilentServer, write_ini
 
 from oauthmail import AuthenticationError, NetworkError
 from oauthmail.smtp import Transcript, authenticate, connect, quit_quietly, send_bytes
 from oauthmail.tls import ssl_context
+from tests.sandbox_fixtures import free_port
 
 
 def login(sb: Any, token: str, user: str, security: str = "starttls", mechanism: str = "XOAUTH2",

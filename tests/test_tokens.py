@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 from sandbox_fixtures import *  # noqa: F403  (the sandbox, sandbox_config fixtures)
-from test_core_support import MS_USER, free_port, write_ini
+from test_core_support import MS_USER, write_ini
 
 from oauthmail import ConfigError, NetworkError, TokenError, tokenfile
 from oauthmail.tokens import AccessToken, cached_token_valid, get_access_token, microsoft_scopes
+from tests.sandbox_fixtures import free_port
 
 
 def refreshes(sb: Any) -> int:

@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..errors import ConsentError
 from ..i18n import Msg
+from ..providers import LOOPBACK_HOSTS
 from .problems import CANCELLED, CANCELLED_HINT, TIMEOUT, TIMEOUT_HINT
 
 PORT_BUSY = Msg(
@@ -91,7 +92,7 @@ def parse_loopback(redirect_uri: str) -> tuple[str, int, str]:
         port = None
         parts = urlsplit("")
     host = (parts.hostname or "").lower()
-    if parts.scheme != "http" or host not in ("127.0.0.1", "localhost", "::1") or not port:
+    if parts.scheme != "http" or host not in LOOPBACK_HOSTS or not port:
         raise ConsentError(NOT_LOOPBACK, CANNOT_LISTEN_HINT, code="not_loopback", redirect_uri=redirect_uri[:200])
     bind = "127.0.0.1" if host == "localhost" else host
     return bind, port, parts.path or "/"

@@ -14,9 +14,7 @@ import ssl
 import urllib.request
 from urllib.parse import urlsplit
 
-from ..providers import SmtpServer
-
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+from ..providers import LOOPBACK_HOSTS, SmtpServer
 
 
 def is_loopback_url(url: str) -> bool:

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from ..clients import ClientConfig
 from ..errors import ConfigError, ConsentError, OAuthMailError
 from ..i18n import Msg
+from ..providers import LOOPBACK_HOSTS
 from ..secrets import redact, shorten_id
 from .clientvalues import (
     EMPTY_SECRET,
@@ -153,9 +154,6 @@ BINDER_NOTE = Msg(
 )
 
 Listener = Callable[[], None]
-
-#: Hosts of a client that signs in at the local sandbox (never a real provider's).
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 #: The sandbox's answers for a client ID it does not know (Google, Entra authorize and token endpoints).
 UNKNOWN_CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client", "AADSTS700016"})

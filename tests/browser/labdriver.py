@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.sandbox_fixtures import free_port
+
 #: Debian's Chromium; ``OAUTHMAIL_CHROMIUM`` points at another Chromium-based browser if needed.
 CHROMIUM = Path(os.environ.get("OAUTHMAIL_CHROMIUM") or "/usr/bin/chromium")
 
@@ -65,12 +67,6 @@ def browser_skip_reason(chromium: Path = CHROMIUM) -> str:
     except ImportError:
         return "the Python package playwright is not installed (pip install -e '.[browser]')"
     return ""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
