@@ -509,7 +509,7 @@ register(
     ),
     _e(
         "aadsts-65001", "AADSTS65001",
-        (r"AADSTS65001\b", r"AADSTS90094\b", r"AADSTS90095\b", r"Need admin approval", r"consent_required",
+        (r"AADSTS65001\b", r"AADSTS90093\b", r"AADSTS90094\b", r"AADSTS90095\b", r"Need admin approval", r"consent_required",
          r"DelegationDoesNotExist", r"AdminConsentRequired"),
         ConsentError,
         ("An administrator must approve this app", "このアプリには管理者の承認が必要です"),

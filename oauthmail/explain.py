@@ -103,9 +103,59 @@ def decode_challenges(text: str) -> list[str]:
     return found
 
 
+#: What people paste in other languages, and the English wording the catalog's patterns know.
+#: Google and Microsoft keep the codes (``redirect_uri_mismatch``, ``AADSTS50011``) in every
+#: language and translate the words around them, so the pasted text gains its English
+#: equivalent (``エラー 400: redirect_uri_mismatch`` → ``Error 400: redirect_uri_mismatch``) and
+#: the entries' patterns stay in one language. Sources of the wordings: tests/test_explain_localised.py.
+_LOCALISED_SOURCES: tuple[tuple[str, str], ...] = (
+    # Google's sign-in pages: "Error 400: redirect_uri_mismatch", "Error 403: access_denied" (ja/pt/it/fr/de/es/zh/ko).
+    (r"(?:エラー|Erro|Errore|Erreur|Fehler|Error|错误|錯誤|오류)\s*(\d{3})\s*:\s*([a-z][a-z_]+)", r"Error \1: \2"),
+    # Google's "Access blocked: This app's request is invalid" page title.
+    (r"アクセスをブロック|Acesso bloqueado|Accesso bloccato|Accès bloqué|Acceso bloqueado|Zugriff blockiert"
+     r"|访问被阻止|已封鎖存取權", "Access blocked:"),
+    (r"このアプリのリクエストは無効です|a solicitação desse app é inválida|la richiesta di questa app non è valida",
+     "This app's request is invalid"),
+    # Google's "Authorization Error" page (承認エラー).
+    (r"承認エラー|Erro de autorização|Erreur d'autorisation", "Authorization Error"),
+    # An AADSTS code written with a space, a hyphen or cut off after the number: match by the number.
+    (r"AADSTS[\s\-_:#]*(\d{4,7})", r"AADSTS\1"),
+)
+_localised: list[tuple[re.Pattern[str], str]] = []
+
+
+def _localised_patterns() -> list[tuple[re.Pattern[str], str]]:
+    if not _localised:
+        _localised.extend((re.compile(src, re.IGNORECASE), repl) for src, repl in _LOCALISED_SOURCES)
+    return _localised
+
+
+def english_equivalents(text: str) -> list[str]:
+    """The English wordings the catalog knows for localised parts of ``text`` (empty when none).
+
+    Full-width letters, digits and colons that a Japanese or Chinese input method produces are
+    folded to ASCII first (NFKC).
+    """
+    found: list[str] = []
+    if not text.isascii():
+        import unicodedata
+
+        folded = unicodedata.normalize("NFKC", text)
+        if folded != text:
+            found.append(folded)
+            text = folded
+    for pattern, replacement in _localised_patterns():
+        for m in pattern.finditer(text):
+            english = m.expand(replacement)
+            if english != m.group(0) and english not in found:
+                found.append(english)
+    return found
+
+
 def normalise(text: str) -> str:
-    """The text to match: the original plus any base64 JSON challenge it contains, decoded."""
-    extra = decode_challenges(text)
+    """The text to match: the original, the English equivalents of localised wordings, and any
+    base64 JSON challenge it contains, decoded."""
+    extra = english_equivalents(text) + decode_challenges(text)
     return text if not extra else text + "\n" + "\n".join(extra)
 
 
@@ -188,4 +238,7 @@ def _load() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import _catalog  # noqa: F401  (registers entries)
+        from . import (
+            _catalog,  # noqa: F401  (registers entries)
+            _catalog_fallback,  # noqa: F401  (last: the catch-alls by code, after everyone's entries)
+        )

@@ -19,6 +19,7 @@ from oauthmail.explain import (
     hint_for,
 )
 from oauthmail.transports._catalog_api import API_SAMPLES
+from tests.test_explain_localised import FALLBACK_SAMPLES
 
 GMAIL_334 = "334 " + base64.b64encode(
     json.dumps({"status": "400", "schemes": "Bearer", "scope": "https://mail.google.com/"}).encode()
@@ -377,6 +378,8 @@ SAMPLES: dict[str, list[str]] = {
 
 # The HTTPS API entries keep their real wordings next to them (Graph, Gmail API).
 SAMPLES.update(API_SAMPLES)
+# The catch-alls by code (oauthmail/_catalog_fallback.py): their cited wordings are in test_explain_localised.
+SAMPLES.update(FALLBACK_SAMPLES)
 
 
 def test_every_entry_has_two_real_wordings() -> None:

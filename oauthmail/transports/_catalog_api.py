@@ -104,18 +104,33 @@ API_ENTRIES: tuple[Entry, ...] = (
     ),
     _e(
         "gmail-api-403-scope", "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+        # The short forms Google's client libraries print: Python's ``<HttpError 403 when requesting …
+        # returned "Insufficient Permission">``, Java's ``GoogleJsonResponseException: 403 Forbidden``
+        # with ``"reason" : "insufficientPermissions"``, Go's ``googleapi: Error 403: …, insufficientPermissions``.
         (r"ACCESS_TOKEN_SCOPE_INSUFFICIENT", r"\binsufficientPermissions\b",
-         r"Request had insufficient authentication scopes"),
+         r"Request had insufficient authentication scopes", r"\bInsufficient Permission\b",
+         r"\binsufficient_scope\b"),
         AuthenticationError,
         ("The Gmail API needs the gmail.send permission", "Gmail API には gmail.send の許可が必要です"),
-        ("The Gmail API answered 403: the token has no scope that may send mail (gmail.send or broader).",
-         "Gmail API が 403 を返しました。トークンにメールを送れるスコープ（gmail.send 以上）がありません。"),
+        ("The Gmail API answered 403 (insufficientPermissions / ACCESS_TOKEN_SCOPE_INSUFFICIENT): the token has no "
+         "scope that may send mail. The missing scope is https://www.googleapis.com/auth/gmail.send (or a broader "
+         "one: gmail.compose, gmail.modify, https://mail.google.com/).",
+         "Gmail API が 403（insufficientPermissions / ACCESS_TOKEN_SCOPE_INSUFFICIENT）を返しました。トークンに"
+         "メールを送れるスコープがありません。足りないのは https://www.googleapis.com/auth/gmail.send（またはより広い "
+         "gmail.compose・gmail.modify・https://mail.google.com/）です。"),
         (("The Gmail box was unticked on Google's consent page.", "Google の同意画面で Gmail のチェックを外した。"),
-         ("The account was set up with other scopes (identity only).", "別のスコープ（本人確認のみ）で設定した。")),
-        ("Run the consent step again with --transport gmail-api and leave the box for "
-         "https://www.googleapis.com/auth/gmail.send ticked; add that scope under Data Access if it is not listed.",
-         "--transport gmail-api を付けて同意の手順をやり直し、https://www.googleapis.com/auth/gmail.send の"
-         "チェックを付けたままにしてください。一覧にない場合は「データアクセス」でスコープを追加します。"),
+         ("The token was made for SMTP or with other scopes (a quickstart's gmail.readonly or labels).",
+          "トークンを SMTP 用、または別のスコープ（サンプルの gmail.readonly や labels など）で作った。"),
+         ("A cached token file from before the scope was added is still used.",
+          "スコープを追加する前に保存したトークン ファイルをまだ使っている。")),
+        ("Repeat the consent step for the Gmail API: `oauthmail consent google --client-secrets FILE --transport "
+         "gmail-api --ini FILE` (or the notebook's sign-in with 'Gmail API' chosen), and leave the box for "
+         "https://www.googleapis.com/auth/gmail.send ticked on Google's page. If Google's page does not list that "
+         "permission, add the scope under Data Access first.",
+         "Gmail API 用に同意の手順をやり直してください: `oauthmail consent google --client-secrets ファイル "
+         "--transport gmail-api --ini ファイル`（またはノートブックで「Gmail API」を選んでサインイン）。Google の"
+         "画面では https://www.googleapis.com/auth/gmail.send のチェックを付けたままにします。画面にその権限が"
+         "出ない場合は、先に「データアクセス」でスコープを追加してください。"),
         _GCP_DATA_ACCESS,
     ),
     _e(
@@ -192,6 +207,13 @@ API_SAMPLES: dict[str, list[str]] = {
         "2026-11-21T07:00:00.000Z",
     ],
     "gmail-api-403-scope": [
+        # googleapiclient's short form (github.com/IIC2233/Syllabus-2018-1/issues/807).
+        '<HttpError 403 when requesting https://www.googleapis.com/gmail/v1/users/me/messages/send?alt=json returned '
+        '"Insufficient Permission">',
+        # google-api-java-client (github.com/googleworkspace/java-samples/issues/53).
+        'com.google.api.client.googleapis.json.GoogleJsonResponseException: 403 Forbidden\n{\n  "code" : 403,\n  '
+        '"errors" : [ {\n    "domain" : "global",\n    "message" : "Insufficient Permission",\n    "reason" : '
+        '"insufficientPermissions"\n  } ],\n  "message" : "Insufficient Permission"\n}',
         "HTTP 403 ACCESS_TOKEN_SCOPE_INSUFFICIENT insufficientPermissions PERMISSION_DENIED Request had "
         "insufficient authentication scopes.",
         '{"error":{"code":403,"message":"Request had insufficient authentication scopes.","errors":[{"message":'
