@@ -105,6 +105,7 @@ FIELD_LABELS: dict[str, Msg] = {
     "sasl_mechanism": Msg(en="SASL mechanism", ja="SASL 方式"),
     "transport": Msg(en="Transport", ja="送信方法"),
     "ini_path": Msg(en="Token INI", ja="トークン INI"),
+    "exports": Msg(en="Exported configurations (oauthmail export)", ja="書き出した設定（oauthmail export）"),
 }
 
 #: Fields `oauthmail doctor --record` compares between a record and the current INI.
@@ -262,6 +263,8 @@ class SetupRecord:
     token_uri: str = ""
     client_secret_expires_at: str = ""
     ini_path: str = ""
+    #: ``tool=file; tool=file`` written by ``oauthmail export`` (which tool got which file).
+    exports: str = ""
     steps: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     doctor: dict[str, Any] | None = None
     send: dict[str, Any] | None = None
@@ -324,6 +327,7 @@ def record_from_account(
         sasl_mechanism=smtp.mechanism,
         transport=acc.transport or "smtp",
         ini_path=ini_path,
+        exports=acc.extra.get("exports", ""),
         steps=steps_from(steps),
         doctor=doctor_from(doctor, lang),
         send=send_from(send_result),

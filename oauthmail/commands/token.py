@@ -20,6 +20,8 @@ def register(sub: Any) -> None:
     p.add_argument("--account", help="which account of the INI")
     p.add_argument("--xoauth2", action="store_true", help="print the base64 SASL XOAUTH2 string instead")
     p.add_argument("--force-refresh", action="store_true", help="refresh even if the cached token is still valid")
+    p.add_argument("--sasl-xoauth2-file", metavar="FILE",
+                   help="write the token into sasl-xoauth2's token file (Postfix; see `oauthmail export --for postfix`)")
     p.set_defaults(func=run)
 
 
@@ -32,6 +34,11 @@ def run(args: argparse.Namespace) -> int:
         from ..paths import default_ini
 
         ini = str(default_ini())
+    if args.sasl_xoauth2_file:
+        from ..export.postfix import write_token_file
+
+        write_token_file(ini, args.account, args.sasl_xoauth2_file)
+        return 0
     tok = get_access_token(ini, args.account, force_refresh=args.force_refresh)
     from .send import warn
 

@@ -1,0 +1,57 @@
+"""``oauthmail export --ini FILE [--account ADDR] --for TOOL [--out FILE] [--lang ja|en]``.
+
+Writes the configuration ``TOOL`` needs (msmtp, neomutt, mutt, git-send-email, postfix, python, curl,
+swaks), pointing at ``oauthmail token``; never a secret in the file. ``--out -`` prints it instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..i18n import Msg
+
+WROTE = Msg(en="Wrote {path}", ja="書き出しました: {path}")
+TOOL_NAMES = "msmtp, neomutt, mutt, git-send-email, postfix, python, curl, swaks"
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "export", help="write a ready-made configuration for your mailer (msmtp, mutt, git, Postfix…)",
+        description="Write what a mail tool needs to send with this INI's account over OAuth2, using the tool's own "
+        "conventions and `oauthmail token` for the access token (no secret in the file).")
+    p.add_argument("--ini", help="token INI (default: OAUTHMAIL_HOME/oauthmail.ini)")
+    p.add_argument("--account", help="which account of the INI")
+    p.add_argument("--for", dest="tool", required=True, metavar="TOOL", help=TOOL_NAMES)
+    p.add_argument("--out", help="file (a folder for postfix; default OAUTHMAIL_HOME/exports/TOOL/); '-' prints it")
+    p.add_argument("--lang", dest="cmd_lang", choices=("en", "ja"), help="language of the comments")
+    p.add_argument("--ca-file", help="CA bundle the tool should trust (default: SSL_CERT_FILE, else the system's)")
+    p.add_argument("--relay", metavar="HOST:PORT", help="oauthmail relay address for tools without OAuth2 "
+                   "(default 127.0.0.1:1587)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..export import render, write_export
+    from ..i18n import current_language
+    from ..paths import default_ini
+
+    ini = args.ini or str(default_ini())
+    lang = args.cmd_lang or current_language()
+    relay = None
+    if args.relay:
+        from ..relay.listen import parse_listen
+
+        relay = parse_listen(args.relay)
+    if args.out == "-":
+        exp = render(ini, args.tool, args.account, lang=lang, ca_file=args.ca_file, relay=relay)
+        for f in exp.files:
+            if len(exp.files) > 1:
+                print(f"# ---- {f.name} ----")
+            print(f.text, end="" if f.text.endswith("\n") else "\n")
+        return 0
+    written = write_export(ini, args.tool, args.account, out=args.out, lang=lang, ca_file=args.ca_file, relay=relay)
+    for path in written.paths:
+        print(WROTE(lang, path=str(path)))
+    print(written.usage)
+    return 0

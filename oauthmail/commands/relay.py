@@ -1,0 +1,79 @@
+"""``oauthmail relay --ini FILE [--listen 127.0.0.1:1587] [--account ADDR ...] [--tls-cert F --tls-key F]``.
+
+Also ``--new-password`` (make a relay password for an account, shown once, stored hashed) and
+``--check`` (is a relay answering at --listen? exit 0/1, for monitoring).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..i18n import Msg
+
+NEW_PASSWORD = Msg(
+    en="Relay password for {account} (shown once; only its hash is stored in the INI): {password}\n"
+    "Configure the mailer with server {where}, AUTH PLAIN or LOGIN, user {account} and this password.",
+    ja="{account} のリレー用パスワード（表示はこの一度だけです。INI にはハッシュだけを保存します）: {password}\n"
+    "メーラーには、サーバー {where}、AUTH PLAIN または LOGIN、ユーザー名 {account}、このパスワードを設定してください。",
+)
+NO_PASSWORD = Msg(
+    en="No account of {ini} has a relay password yet, so no mailer could log in.",
+    ja="{ini} のどのアカウントにもリレー用パスワードがまだないため、メーラーがログインできません。",
+)
+NO_PASSWORD_HINT = Msg(
+    en="Make one first: oauthmail relay --ini {ini} --account ADDRESS --new-password",
+    ja="先に作成してください: oauthmail relay --ini {ini} --account アドレス --new-password",
+)
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "relay", help="a local SMTP relay for mailers without OAuth2 (AUTH PLAIN in, XOAUTH2 upstream)",
+        description="Accept mail from local programs with AUTH PLAIN/LOGIN and a relay password, and send it "
+        "upstream with the INI account's OAuth2 token (XOAUTH2, or Graph / Gmail API).")
+    p.add_argument("--ini", help="token INI (default: OAUTHMAIL_HOME/oauthmail.ini)")
+    p.add_argument("--listen", default="127.0.0.1:1587", help="HOST:PORT (default 127.0.0.1:1587; "
+                   "another than loopback needs --tls-cert/--tls-key)")
+    p.add_argument("--account", action="append", default=[], help="serve only this account (repeatable)")
+    p.add_argument("--tls-cert", help="PEM certificate for STARTTLS (required off loopback)")
+    p.add_argument("--tls-key", help="PEM private key for --tls-cert")
+    p.add_argument("--new-password", action="store_true", help="make a new relay password for --account, show it once")
+    p.add_argument("--check", action="store_true", help="check that a relay answers at --listen (exit 0/1)")
+    p.add_argument("--debug", action="store_true", help="show both sides' transcripts, secrets masked")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ..paths import default_ini
+    from ..relay.listen import check_listen, parse_listen, tls_context
+
+    host, port = parse_listen(args.listen)
+    if args.check:
+        from ..relay.check import check
+
+        print(check(host, port))
+        return 0
+    ini = args.ini or str(default_ini())
+    if args.new_password:
+        from ..relay.passwords import set_password
+
+        for account in args.account or [None]:
+            email, password = set_password(ini, account)
+            print(NEW_PASSWORD(account=email, password=password, where=f"{host}:{port}"))
+        return 0
+    from ..errors import ConfigError
+    from ..relay.passwords import logins
+
+    tls = tls_context(args.tls_cert, args.tls_key)
+    check_listen(host, tls)
+    stored = logins(ini, args.account or None)
+    if not stored:
+        raise ConfigError(NO_PASSWORD, NO_PASSWORD_HINT, ini=ini, code="relay_no_password")
+    from ..relay.server import Relay
+
+    relay = Relay(ini, stored, host=host, port=port, tls=tls, debug=args.debug)
+    asyncio.run(relay.run())
+    return 0

@@ -1,0 +1,193 @@
+"""`oauthmail export`: each tool's configuration, run with the real tool where Debian has it, against the sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sandbox_fixtures import *  # noqa: F403
+from test_core_support import GOOGLE_USER, MS_USER, secrets_in, write_ini
+
+from oauthmail import tokenfile
+from oauthmail.errors import ConfigError
+from oauthmail.export import TOOLS, parse_exports, render, write_export
+from oauthmail.export.context import ExportContext
+from oauthmail.export.postfix import write_token_file
+
+KIT = [sys.executable, "-m", "oauthmail"]
+
+
+def run_kit(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*KIT, *args], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
+
+
+def no_secret(text: str, secrets: list[str]) -> None:
+    for s in secrets:
+        assert s not in text
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+@pytest.mark.parametrize("provider", ["google", "microsoft"])
+def test_every_export_is_secret_free_and_points_at_oauthmail_token(sandbox: Any, tmp_path: Path, tool: str,
+                                                                    provider: str) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini, provider)
+    secrets = secrets_in(ini)
+    written = write_export(ini, tool, out=tmp_path / "out" if tool == "postfix" else None, kit=KIT)
+    text = "".join(p.read_text() for p in written.paths)
+    no_secret(text, secrets)
+    assert "token" in text and str(ini.resolve()) in text
+    for p in written.paths:
+        assert p.stat().st_mode & 0o077 == 0 or p.suffix in (".oauthmail", ".service", ".timer")
+    acc = tokenfile.read(ini).account()
+    assert tool in parse_exports(acc.extra["exports"])  # the setup record shows which tool got which file
+    assert secrets_in(ini) == secrets  # noting the export kept every secret of the INI
+
+
+def test_refuses_an_export_holding_a_secret(sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    secret = secrets_in(ini)[0]
+    from oauthmail.export import tools
+
+    def leaky(ctx: ExportContext) -> Any:
+        exp = tools.msmtp(ctx)
+        return type(exp)(exp.tool, (type(exp.files[0])("x", f"password {secret}\n"),), exp.usage)
+
+    monkeypatch.setitem(tools.RENDERERS, "msmtp", leaky)
+    with pytest.raises(ConfigError) as info:
+        write_export(ini, "msmtp", out=tmp_path / "x")
+    assert info.value.code == "secret_in_export" and not (tmp_path / "x").exists()
+
+
+def test_unknown_tool_says_which_exist(tmp_path: Path, sandbox: Any) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    p = run_kit("export", "--ini", str(ini), "--for", "outlook-express")
+    assert p.returncode != 0 and "error: " in p.stderr and "hint: " in p.stderr and "msmtp" in p.stderr
+    assert "Traceback" not in p.stderr
+
+
+@pytest.mark.skipif(not shutil.which("msmtp"), reason="Debian's msmtp is not installed")
+@pytest.mark.parametrize(("provider", "security"), [("google", "starttls"), ("google", "ssl"), ("microsoft", "starttls")])
+def test_msmtp_delivers_with_the_exported_file(sandbox: Any, tmp_path: Path, provider: str, security: str) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini, provider, security=security, cached=False)  # msmtp's passwordeval refreshes
+    out = tmp_path / "msmtprc"
+    p = run_kit("export", "--ini", str(ini), "--for", "msmtp", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    user = GOOGLE_USER if provider == "google" else MS_USER
+    msg = f"From: {user}\nTo: bob@example.com\nSubject: via msmtp\n\nhello from msmtp\n"
+    r = subprocess.run(["msmtp", "-C", str(out), "-a", user, "bob@example.com"], input=msg, text=True,
+                       capture_output=True, timeout=60, env={**os.environ, "PYTHONPATH": str(Path.cwd())})
+    assert r.returncode == 0, r.stderr
+    (got,) = sandbox.mailbox.messages()
+    assert got["Subject"] == "via msmtp" and got["X-Sandbox-Authenticated-User"] == user
+    no_secret(out.read_text() + r.stdout + r.stderr, secrets_in(ini))
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="curl is not installed")
+def test_curl_script_delivers(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    (script,) = write_export(ini, "curl", out=tmp_path / "c.sh", kit=KIT).paths
+    eml = tmp_path / "m.eml"
+    eml.write_text(f"From: {GOOGLE_USER}\r\nTo: bob@example.com\r\nSubject: via curl\r\n\r\nhi\r\n")
+    r = subprocess.run(["sh", str(script), "bob@example.com", str(eml)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    (got,) = sandbox.mailbox.messages()
+    assert got["Subject"] == "via curl"
+    no_secret(r.stdout + r.stderr, secrets_in(ini))
+
+
+def test_python_snippet_delivers(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini, "microsoft")
+    (script,) = write_export(ini, "python", out=tmp_path / "s.py", kit=KIT).paths
+    r = subprocess.run([sys.executable, str(script), "bob@example.com", "via smtplib"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    (got,) = sandbox.mailbox.messages()
+    assert got["Subject"] == "via smtplib"
+
+
+def test_git_config_parses_and_helper_answers_get_only(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    (cfg,) = write_export(ini, "git-send-email", out=tmp_path / "g", kit=KIT).paths
+    listed = subprocess.run(["git", "config", "-f", str(cfg), "--list"], capture_output=True, text=True, check=True)
+    assert "sendemail.smtpauth=XOAUTH2" in listed.stdout
+    # git itself runs the credential helper, as git send-email does (protocol smtp, host:port)
+    host_port = f"{sandbox.smtp_host}:{sandbox.smtp_starttls_port}"
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": str(cfg), "GIT_CONFIG_NOSYSTEM": "1"}
+    r = subprocess.run(["git", "credential", "fill"], input=f"protocol=smtp\nhost={host_port}\n\n", text=True,
+                       capture_output=True, env=env, timeout=60, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    fields = dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
+    acc = tokenfile.read(ini).account()
+    assert fields["username"] == GOOGLE_USER and fields["password"] == acc.access_token
+
+
+def test_postfix_token_file_is_what_sasl_xoauth2_reads(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini, "microsoft", cached=False)
+    written = write_export(ini, "postfix", out=tmp_path / "pf", kit=KIT)
+    names = {p.name: p for p in written.paths}
+    main = names["main.cf.oauthmail"].read_text()
+    assert "smtp_sasl_mechanism_filter = xoauth2" in main and "smtp_sasl_auth_enable = yes" in main
+    template = json.loads(names["sasl-xoauth2-token.json"].read_text())
+    assert template["manage_token_externally"] == "true" and template["access_token"] == ""
+    assert "refresh_token" not in template and "client_secret" not in template
+    service = next(p for n, p in names.items() if n.endswith(".service")).read_text()
+    assert "--sasl-xoauth2-file" in service
+    # what the timer runs: the real command, writing the token file the plugin reads
+    token_file = tmp_path / "spool" / "tokens" / f"{MS_USER}.json"
+    p = run_kit("token", "--ini", str(ini), "--sasl-xoauth2-file", str(token_file))
+    assert p.returncode == 0 and p.stdout == "", p.stderr
+    data = json.loads(token_file.read_text())
+    acc = tokenfile.read(ini).account()
+    assert data["access_token"] == acc.access_token and data["user"] == MS_USER
+    assert "refresh_token" not in data and token_file.stat().st_mode & 0o777 == 0o600
+    assert int(data["expiry"]) > int(acc.access_token_expires_at.timestamp()) - 5  # type: ignore[union-attr]
+    # a second run with a fresh token does not refresh (one refresher: the kit, under the INI's lock)
+    before = len(sandbox.token_requests)
+    write_token_file(ini, None, token_file)
+    assert len(sandbox.token_requests) == before
+
+
+def test_out_dash_prints_and_japanese_comments(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    p = run_kit("export", "--ini", str(ini), "--for", "neomutt", "--out", "-", "--lang", "ja")
+    assert p.returncode == 0, p.stderr
+    assert "set smtp_authenticators = \"xoauth2\"" in p.stdout and "smtp_oauth_refresh_command" in p.stdout
+    assert "秘密情報を含みません" in p.stdout
+    no_secret(p.stdout + p.stderr, secrets_in(ini))
+    assert "exports" not in tokenfile.read(ini).account().extra  # printing writes nothing
+
+
+def test_mutt_url_encodes_the_login(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    exp = render(ini, "mutt", kit=KIT)
+    assert f"smtp://alice%40example.com@{sandbox.smtp_host}:" in exp.files[0].text
+
+
+def test_setup_record_lists_the_exports(sandbox: Any, tmp_path: Path) -> None:
+    from oauthmail.record import build_record, render
+
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    w1 = write_export(ini, "msmtp", out=tmp_path / "rc", kit=KIT)
+    write_export(ini, "postfix", out=tmp_path / "pf", kit=KIT)
+    rec = build_record(ini)
+    assert parse_exports(rec.exports) == {"msmtp": str(w1.paths[0]), "postfix": str(tmp_path / "pf")}
+    md = render(rec, "md")
+    assert "Exported configurations" in md and "msmtp=" in md
+    no_secret(md, secrets_in(ini))

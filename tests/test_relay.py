@@ -1,0 +1,312 @@
+"""`oauthmail relay`: real sockets, aiosmtpd in front, the sandbox's XOAUTH2-only server (or Graph) behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sandbox_fixtures import *  # noqa: F403
+from test_core_support import GOOGLE_USER, MS_USER, secrets_in, write_ini
+
+from oauthmail import tokenfile
+from oauthmail.errors import ConfigError
+from oauthmail.relay import Relay, RelayLog, logins, set_password
+from oauthmail.relay.listen import check_listen, parse_listen
+from oauthmail.relay.passwords import hash_password, verify_password
+
+
+def msg(sender: str, subject: str, to: str = "bob@example.com") -> bytes:
+    return f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\n\r\nbody of {subject}\r\n".encode()
+
+
+class Running:
+    def __init__(self, relay: Relay, password: str, log: RelayLog, ini: Path) -> None:
+        self.relay, self.password, self.log, self.ini = relay, password, log, ini
+
+    @property
+    def port(self) -> int:
+        return self.relay.port
+
+    def client(self, user: str = GOOGLE_USER, password: str | None = None) -> smtplib.SMTP:
+        c = smtplib.SMTP("127.0.0.1", self.port, timeout=30)
+        c.login(user, self.password if password is None else password)
+        return c
+
+    def all_secrets(self) -> list[str]:
+        return [*secrets_in(self.ini), self.password]
+
+
+class _Sink:
+    def write(self, s: str) -> int:
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+
+def start_relay(ini: Path, account: str = GOOGLE_USER, debug: bool = False) -> Running:
+    _, password = set_password(ini, account)
+    log = RelayLog(_Sink())  # type: ignore[arg-type]
+    relay = Relay(ini, logins(ini), port=0, log=log, debug=debug).start()
+    return Running(relay, password, log, ini)
+
+
+@pytest.fixture
+def relay(sandbox: Any, tmp_path: Path) -> Iterator[Running]:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    r = start_relay(ini, debug=True)
+    try:
+        yield r
+    finally:
+        r.relay.stop()
+        for line in r.log.lines:  # secrets searched in every log line (debug transcripts included)
+            for s in r.all_secrets():
+                assert s not in line, line
+
+
+def test_plain_smtplib_auth_plain_reaches_an_xoauth2_only_server(sandbox: Any, relay: Running) -> None:
+    with relay.client() as c:
+        assert c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "one")) == {}
+        c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "two"))
+    got = sandbox.mailbox.messages()
+    assert [m["Subject"] for m in got] == ["one", "two"]
+    assert all(m["X-Sandbox-Authenticated-User"] == GOOGLE_USER for m in got)
+    # one upstream connection for the session's two messages
+    assert sum("connect " in line for line in relay.log.lines) == 1
+    lines = [line for line in relay.log.lines if " message from=" in line]
+    assert len(lines) == 2 and all("upstream='250" in line and "ms=" in line and "to=1" in line for line in lines)
+
+
+def test_auth_login_too(sandbox: Any, relay: Running) -> None:
+    c = smtplib.SMTP("127.0.0.1", relay.port, timeout=30)
+    c.ehlo()
+    c.user, c.password = GOOGLE_USER, relay.password
+    code, _ = c.auth("LOGIN", c.auth_login, initial_response_ok=False)
+    assert code == 235
+    c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "login"))
+    c.quit()
+    assert sandbox.mailbox.messages()[0]["Subject"] == "login"
+
+
+def test_wrong_relay_password_is_535_without_upstream_contact(sandbox: Any, tmp_path: Path) -> None:
+    upstream = socket.socket()
+    upstream.bind(("127.0.0.1", 0))
+    upstream.listen(5)
+    upstream.settimeout(0.5)
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini, extra={"smtp_port": str(upstream.getsockname()[1])})
+    text = ini.read_text().replace(f"smtp_port = {sandbox.smtp_starttls_port}\n", "")
+    ini.write_text(text)
+    r = start_relay(ini)
+    before = len(sandbox.token_requests)
+    try:
+        c = smtplib.SMTP("127.0.0.1", r.port, timeout=10)
+        with pytest.raises(smtplib.SMTPAuthenticationError) as info:
+            c.login(GOOGLE_USER, "not-the-password")
+        assert info.value.smtp_code == 535
+        code, _ = c.mail(GOOGLE_USER)
+        assert code == 530  # no MAIL without a login
+        c.close()
+        with pytest.raises(socket.timeout):
+            upstream.accept()  # nobody connected upstream
+        assert len(sandbox.token_requests) == before
+    finally:
+        r.relay.stop()
+        upstream.close()
+    assert any("refused" in line and "no upstream contact" in line for line in r.log.lines)
+    assert all("not-the-password" not in line for line in r.log.lines)
+
+
+def test_cached_token_refused_535_refreshes_once_and_delivers(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    tokenfile.update_account(ini, GOOGLE_USER, access_token="ya29.revoked-early-" + "x" * 30)
+    r = start_relay(ini)
+    try:
+        with r.client() as c:
+            c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "after refresh"))
+    finally:
+        r.relay.stop()
+    assert [m["Subject"] for m in sandbox.mailbox.messages()] == ["after refresh"]
+    assert len(sandbox.token_requests) == 1
+    assert not tokenfile.read(ini).account().access_token.startswith("ya29.revoked-early-")
+
+
+def test_upstream_drop_mid_data_gives_4xx_and_no_duplicate(sandbox: Any, relay: Running) -> None:
+    sandbox.set_fault("smtp_drop_after", 0)
+    with relay.client() as c:
+        with pytest.raises(smtplib.SMTPDataError) as info:
+            c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "dropped"))
+        assert 400 <= info.value.smtp_code < 500
+        assert sandbox.mailbox.messages() == []
+        sandbox.set_fault("smtp_drop_after", None)
+        c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "dropped"))  # the client's own retry
+    assert [m["Subject"] for m in sandbox.mailbox.messages()] == ["dropped"]
+
+
+def test_upstream_down_is_4xx_at_once(sandbox: Any, tmp_path: Path) -> None:
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))
+    port = dead.getsockname()[1]
+    dead.close()
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    tokenfile.update_account(ini, GOOGLE_USER, smtp_port=port)
+    r = start_relay(ini)
+    try:
+        with r.client() as c:
+            t0 = time.perf_counter()
+            with pytest.raises(smtplib.SMTPDataError) as info:
+                c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "x"))
+            assert time.perf_counter() - t0 < 5
+        assert info.value.smtp_code == 451 and b"4.4.1" in info.value.smtp_error
+    finally:
+        r.relay.stop()
+
+
+def test_refused_recipient_refuses_the_whole_message(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini, "microsoft")
+    r = start_relay(ini, MS_USER)
+    try:
+        with r.client(MS_USER) as c:
+            with pytest.raises(smtplib.SMTPDataError) as info:  # Exchange: SendAsDenied for another From
+                c.sendmail("someone@else.example", ["bob@example.com"], msg("someone@else.example", "x"))
+            assert info.value.smtp_code >= 500
+    finally:
+        r.relay.stop()
+    assert sandbox.mailbox.messages() == []
+
+
+def test_twenty_concurrent_sessions_one_token_request(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini, cached=False)
+    r = start_relay(ini)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(20)
+
+    def one(i: int) -> None:
+        try:
+            with r.client() as c:
+                barrier.wait(30)
+                c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, f"c{i}"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    r.relay.stop()
+    assert errors == []
+    assert sorted(m["Subject"] for m in sandbox.mailbox.messages()) == sorted(f"c{i}" for i in range(20))
+    assert len(sandbox.token_requests) == 1
+
+
+def test_graph_account_goes_through_graph(sandbox: Any, tmp_path: Path) -> None:
+    from test_transport_e2e import ms_ini
+
+    ini = ms_ini(sandbox, tmp_path, transport="graph")
+    r = start_relay(ini, MS_USER)
+    try:
+        with r.client(MS_USER) as c:
+            c.sendmail(MS_USER, ["bob@example.com", "hidden@example.com"], msg(MS_USER, "via graph"))
+    finally:
+        r.relay.stop()
+    (m,) = sandbox.mailbox.messages()
+    assert m["X-Sandbox-Transport"] == "graph" and "hidden@example.com" in m["X-Sandbox-Envelope-To"]
+
+
+def test_listen_rules() -> None:
+    assert parse_listen("127.0.0.1:1587") == ("127.0.0.1", 1587)
+    assert parse_listen("[::1]:25") == ("::1", 25)
+    with pytest.raises(ConfigError):
+        parse_listen("nonsense")
+    check_listen("127.0.0.1", None)
+    check_listen("::1", None)
+    with pytest.raises(ConfigError) as info:
+        check_listen("0.0.0.0", None)
+    assert info.value.code == "relay_needs_tls"
+
+
+def test_password_hash_round_trip() -> None:
+    stored = hash_password("correct horse", n=2**10)
+    assert verify_password("correct horse", stored) and not verify_password("wrong", stored)
+    assert not verify_password("x", "garbage") and "correct horse" not in stored
+
+
+def kit(*args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "oauthmail", *args], capture_output=True, text=True, timeout=60, **kw)
+
+
+def test_cli_refuses_other_address_without_tls(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    set_password(ini)
+    p = kit("relay", "--ini", str(ini), "--listen", "0.0.0.0:0")
+    assert p.returncode != 0 and "error: " in p.stderr and "hint: " in p.stderr and "--tls-cert" in p.stderr
+    p = kit("relay", "--ini", str(ini), "--listen", "127.0.0.1:0", "--tls-cert", str(tmp_path / "missing.pem"))
+    assert p.returncode != 0 and "hint: " in p.stderr and "Traceback" not in p.stderr
+
+
+def test_cli_no_password_yet_says_how(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    p = kit("relay", "--ini", str(ini), "--listen", "127.0.0.1:0")
+    assert p.returncode != 0 and "--new-password" in p.stderr
+
+
+@pytest.mark.skipif(not shutil.which("swaks"), reason="Debian's swaks is not installed")
+def test_cli_relay_with_swaks_check_and_sigterm(sandbox: Any, tmp_path: Path) -> None:
+    from test_export import KIT
+
+    from oauthmail.export import write_export
+    from tests.sandbox_fixtures import free_port
+
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini, cached=False)
+    p = kit("relay", "--ini", str(ini), "--account", GOOGLE_USER, "--new-password")
+    assert p.returncode == 0, p.stderr
+    password = p.stdout.split(": ", 1)[1].split()[0]
+    assert password not in ini.read_text()
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "oauthmail", "relay", "--ini", str(ini), "--listen",
+                             f"127.0.0.1:{port}", "--debug"], stderr=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        assert "listening on" in first, first
+        assert kit("relay", "--check", "--listen", f"127.0.0.1:{port}").returncode == 0
+        (script,) = write_export(ini, "swaks", out=tmp_path / "sw.sh", kit=KIT, relay=("127.0.0.1", port)).paths
+        env = {**os.environ, "OAUTHMAIL_RELAY_PASSWORD": password}
+        s = subprocess.run(["sh", str(script), "bob@example.com", "--header", "Subject: via swaks"], env=env,
+                           capture_output=True, text=True, timeout=60)
+        assert s.returncode == 0, s.stdout + s.stderr
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    log = first + err
+    assert "stopped (1 message(s) delivered)" in log and "AUTH XOAUTH2 *****" in log
+    for secret in [*secrets_in(ini), password]:
+        assert secret not in log + out
+    (m,) = sandbox.mailbox.messages()
+    assert m["Subject"] == "via swaks"
+    down = kit("relay", "--check", "--listen", f"127.0.0.1:{port}")
+    assert down.returncode != 0 and "hint: " in down.stderr
