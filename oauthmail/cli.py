@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from typing import Any, TextIO
 
 #: Sub-commands in the order ``--help`` lists them.
-COMMANDS = ("sandbox", "mailbox", "consent", "send", "token", "doctor", "explain", "record", "export", "relay")
+COMMANDS = ("sandbox", "mailbox", "register", "consent", "send", "token", "doctor", "explain", "record", "export",
+            "relay")
 
 UNEXPECTED = Msg(
     en="Unexpected problem: {name}: {text}",

@@ -39,6 +39,23 @@ SAVED_LINE = Msg(
 )
 
 
+def add_consent_options(p: argparse.ArgumentParser) -> None:
+    """The options every consent takes (also ``register google --ini …``, which goes on into consent)."""
+    p.add_argument("--ini", help="token INI to create or update (default: OAUTHMAIL_HOME/oauthmail.ini)")
+    p.add_argument("--email", help="the address you will sign in as (checked; nothing saved on a mismatch)")
+    p.add_argument("--redirect-uri", help="the registered loopback return address")
+    p.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
+    p.add_argument("--paste", action="store_true",
+                   help="remote machine: paste the final address (or the code) on stdin instead of listening")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the browser (default 300)")
+    p.add_argument("--transport", choices=("smtp", "graph", "gmail-api"), default="smtp",
+                   help="what the token will be used for (default smtp)")
+    p.add_argument("--smtp-host", help="override the provider's SMTP host")
+    p.add_argument("--smtp-port", type=int, help="override the SMTP port")
+    p.add_argument("--smtp-security", choices=("starttls", "ssl"), help="override the SMTP security")
+    p.add_argument("--default", action="store_true", help="make this the INI's default account")
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "consent", help="sign in once (Google or Microsoft) and save the refresh token",
@@ -46,26 +63,11 @@ def register(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="provider", metavar="PROVIDER")
     sub.required = True
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--ini", help="token INI to create or update (default: OAUTHMAIL_HOME/oauthmail.ini)")
-        p.add_argument("--email", help="the address you will sign in as (checked; nothing saved on a mismatch)")
-        p.add_argument("--redirect-uri", help="the registered loopback return address")
-        p.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
-        p.add_argument("--paste", action="store_true",
-                       help="remote machine: paste the final address (or the code) on stdin instead of listening")
-        p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the browser (default 300)")
-        p.add_argument("--transport", choices=("smtp", "graph", "gmail-api"), default="smtp",
-                       help="what the token will be used for (default smtp)")
-        p.add_argument("--smtp-host", help="override the provider's SMTP host")
-        p.add_argument("--smtp-port", type=int, help="override the SMTP port")
-        p.add_argument("--smtp-security", choices=("starttls", "ssl"), help="override the SMTP security")
-        p.add_argument("--default", action="store_true", help="make this the INI's default account")
-
     g = sub.add_parser("google", help="Gmail / Google Workspace (client_secret_*.json)")
     g.add_argument("--client-secrets", required=True, metavar="FILE", help="the OAuth client JSON from Google Cloud")
     g.add_argument("--device-code", action="store_true",
                    help="not possible: Google does not allow Gmail permissions on device sign-in (use --paste)")
-    common(g)
+    add_consent_options(g)
     g.set_defaults(func=run)
 
     m = sub.add_parser("microsoft", help="Microsoft 365 / Outlook.com (Entra app registration)")
@@ -75,7 +77,7 @@ def register(subparsers: Any) -> None:
     where.add_argument("--tenant", default="common", help="common | organizations | consumers | tenant id | domain")
     where.add_argument("--authority", help="full authority URL (sovereign clouds, test providers)")
     m.add_argument("--device-code", action="store_true", help="sign in with a code on another device (public client)")
-    common(m)
+    add_consent_options(m)
     m.set_defaults(func=run)
 
 
