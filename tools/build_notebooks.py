@@ -301,6 +301,39 @@ Everything the notebooks do can also be done with the `oauthmail` command (`oaut
 # 01 Gmail
 # =================================================================================================
 
+#: For people with the Google Cloud CLI: steps 1-2 by gcloud, the other pages as links (issue 13 item 6).
+REGISTER_GOOGLE = md(
+    """
+### Have the Google Cloud CLI? Let the kit do steps 1 and 2
+
+If `gcloud` is installed and logged in (`gcloud auth login`), run this in a terminal instead of steps 1 and 2:
+
+```
+oauthmail register google --project my-mailer-1234 --ini oauthmail.ini --email you@gmail.com
+```
+
+It creates (or selects) the project and enables the Gmail API with your own gcloud login, then prints the
+console pages Google offers no API for (branding, audience and test users, data access, create client) as
+links with your project filled in, picks up the `client_secret_….json` you download and signs you in. The
+steps below stay the way to do it by hand, and are still needed without gcloud.
+""",
+    """
+### Google Cloud CLI をお使いなら: 手順 1〜2 はキットに任せられます
+
+`gcloud` がインストール済みでログインしていれば（`gcloud auth login`）、手順 1〜2 の代わりにターミナルで
+次を実行できます。
+
+```
+oauthmail register google --project my-mailer-1234 --ini oauthmail.ini --email you@gmail.com
+```
+
+ご自分の gcloud のログインでプロジェクトを作成（または選択）して Gmail API を有効にし、Google が API を
+用意していないコンソールのページ（ブランディング、対象とテストユーザー、データアクセス、クライアントの作成）を
+プロジェクト指定済みのリンクとして表示します。ダウンロードした `client_secret_….json` を受け取って、
+そのままサインインまで進みます。以下の手順は手作業で行う方法で、gcloud がない場合はこちらで行います。
+""",
+)
+
 GMAIL = [
     header("01_gmail.ipynb", "Gmail: set up OAuth2 sending step by step", "Gmail: OAuth2 送信の設定を一歩ずつ"),
     md(
@@ -360,6 +393,7 @@ choice. The kit handles both; in the sandbox the Web client with `http://127.0.0
 ウェブ クライアントを使います。
 """,
     ),
+    REGISTER_GOOGLE,
     md(
         f"""
 ## Step 1 — Create a project
