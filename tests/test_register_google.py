@@ -304,9 +304,14 @@ def test_cli_no_json_downloaded_is_explained(tmp_path: Path) -> None:
     assert "error: No downloaded client JSON" in res.stderr and "Download JSON" in res.stderr
 
 
-def test_cli_bad_project_id(tmp_path: Path) -> None:
+def test_cli_bad_input(tmp_path: Path) -> None:
     res = _run(["register", "google", "--no-gcloud", "--project", "My Project", "--no-browser"], _base_env(tmp_path))
     assert res.returncode == 1 and "error: 'My Project' is not a Google Cloud project ID." in res.stderr
+    res = _run(["register", "google", "--no-gcloud", "--no-browser"], _base_env(tmp_path), stdin="")
+    assert res.returncode == 1 and "error: No project ID was given." in res.stderr and "hint: " in res.stderr
+    res = _run(["--lang", "ja", "register", "google", "--no-gcloud", "--project", "my-mail-1234", "--transport",
+                "graph"], _base_env(tmp_path))
+    assert res.returncode == 1 and "Microsoft 用です" in res.stderr
 
 
 # --- the whole path against the sandbox: gcloud → pages → downloaded JSON → consent → send ------------------

@@ -49,6 +49,10 @@ ASK_JSON = Msg(
 WAITING_JSON = Msg(en="Waiting up to {seconds} s for client_secret_….json in {folder}…",
                    ja="{folder} に client_secret_….json が保存されるのを最大 {seconds} 秒待っています…")
 GOT_JSON = Msg(en="✓ client JSON: {path} (client {client})", ja="✓ クライアント JSON: {path}（クライアント {client}）")
+NO_GRAPH = Msg(en="--transport graph is Microsoft's; a Google account sends with smtp or gmail-api.",
+               ja="--transport graph は Microsoft 用です。Google のアカウントは smtp か gmail-api で送ります。")
+NO_GRAPH_HINT = Msg(en="Use --transport smtp (the default) or --transport gmail-api.",
+                    ja="--transport smtp（既定）または --transport gmail-api を指定してください。")
 NEXT_CONSENT = Msg(en="Next, sign in once and save the token INI:", ja="次に、一度サインインしてトークン INI を保存します:")
 
 
@@ -92,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
 
     lang = current_language()
     out = sys.stderr if args.json else sys.stdout
+    if args.transport == "graph":
+        raise ConfigError(NO_GRAPH, NO_GRAPH_HINT, code="google_no_graph")
     gcloud = None if args.no_gcloud else Gcloud.find(args.gcloud)
     if gcloud is None and not args.no_gcloud:
         _err(GCLOUD_ABSENT())
