@@ -24,6 +24,7 @@ from .errors import (
 )
 from .explain import Entry, register
 from .i18n import Msg
+from .i18n.labels import L_START, quote
 
 _T = tuple[str, str]
 
@@ -55,37 +56,45 @@ def _e(
 
 # Where things are, reused by several entries.
 _GCP_TEST_USERS = (
-    "Google Cloud console → APIs & Services → OAuth consent screen → Audience → Test users",
-    "Google Cloud コンソール →「API とサービス」→「OAuth 同意画面」→「対象」→「テストユーザー」",
+    "Google Cloud console → Google Auth Platform → Audience → Test users (formerly APIs & Services → OAuth consent "
+    "screen)",
+    "Google Cloud コンソール →「Google Auth Platform」→「対象」→「テストユーザー」（旧「API とサービス」→「OAuth 同意画面」）",
 )
 _GCP_CLIENTS = (
-    "Google Cloud console → APIs & Services → Credentials → OAuth 2.0 Client IDs → your client",
-    "Google Cloud コンソール →「API とサービス」→「認証情報」→「OAuth 2.0 クライアント ID」→ 対象のクライアント",
+    "Google Cloud console → Google Auth Platform → Clients → your client (formerly APIs & Services → Credentials → "
+    "OAuth 2.0 Client IDs)",
+    "Google Cloud コンソール →「Google Auth Platform」→「クライアント」→ 対象のクライアント（旧「API とサービス」→"
+    "「認証情報」→「OAuth 2.0 クライアント ID」）",
 )
 _GCP_PUBLISHING = (
-    "Google Cloud console → APIs & Services → OAuth consent screen → Audience → Publishing status",
-    "Google Cloud コンソール →「API とサービス」→「OAuth 同意画面」→「対象」→「公開ステータス」",
+    "Google Cloud console → Google Auth Platform → Audience → Publishing status (formerly APIs & Services → OAuth "
+    "consent screen)",
+    "Google Cloud コンソール →「Google Auth Platform」→「対象」→「公開ステータス」（旧「API とサービス」→「OAuth 同意画面」）",
 )
 _GOOGLE_PERMISSIONS = (
     "myaccount.google.com → Security → Your connections to third-party apps & services",
     "myaccount.google.com →「セキュリティ」→「サードパーティ製のアプリとサービスとのつながり」",
 )
 _ENTRA_AUTH = (
-    "Microsoft Entra admin center → Identity → Applications → App registrations → your app → Authentication",
-    "Microsoft Entra 管理センター →「ID」→「アプリケーション」→「アプリの登録」→ 対象のアプリ →「認証」",
+    "Microsoft Entra admin center → Entra ID → App registrations → your app → Authentication (Azure portal: "
+    "Microsoft Entra ID → App registrations)",
+    "Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」→ 対象のアプリ →「認証」（Azure portal では"
+    "「Microsoft Entra ID」→「アプリの登録」）",
 )
 _ENTRA_SECRETS = (
-    "Microsoft Entra admin center → App registrations → your app → Certificates & secrets → Client secrets",
-    "Microsoft Entra 管理センター →「アプリの登録」→ 対象のアプリ →「証明書とシークレット」→「クライアント シークレット」",
+    "Microsoft Entra admin center → Entra ID → App registrations → your app → Certificates & secrets → "
+    "Client secrets",
+    "Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」→ 対象のアプリ →「証明書とシークレット」→「クライアント シークレット」",
 )
 _ENTRA_PERMS = (
-    "Microsoft Entra admin center → App registrations → your app → API permissions → Grant admin consent",
-    "Microsoft Entra 管理センター →「アプリの登録」→ 対象のアプリ →「API のアクセス許可」→「管理者の同意を与えます」",
+    "Microsoft Entra admin center → Entra ID → App registrations → your app → API permissions → Grant admin "
+    "consent",
+    "Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」→ 対象のアプリ →「API のアクセス許可」→「管理者の同意を与えます」",
 )
 _ENTRA_OVERVIEW = (
-    "Microsoft Entra admin center → App registrations → your app → Overview (Application (client) ID, "
+    "Microsoft Entra admin center → Entra ID → App registrations → your app → Overview (Application (client) ID, "
     "Directory (tenant) ID) and Authentication → Supported account types",
-    "Microsoft Entra 管理センター →「アプリの登録」→ 対象のアプリ →「概要」（アプリケーション (クライアント) ID・"
+    "Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」→ 対象のアプリ →「概要」（アプリケーション (クライアント) ID・"
     "ディレクトリ (テナント) ID）と「認証」→「サポートされているアカウントの種類」",
 )
 _ENTRA_SIGNIN_LOGS = (
@@ -203,7 +212,7 @@ register(
         "smtp-535-5.7.3", "535 5.7.3",
         (r"(?<![\d.])5\.7\.3\b", r"535[ -]Authentication unsuccessful"),
         AuthenticationError,
-        ("Microsoft 365 rejected the access token", "Microsoft 365 がアクセストークンを拒否しました"),
+        ("Microsoft 365 rejected the access token", "Microsoft 365 がアクセス トークンを拒否しました"),
         ("Exchange Online did not accept the XOAUTH2 login (535 5.7.3 Authentication unsuccessful).",
          "Exchange Online が XOAUTH2 でのログインを受け付けませんでした（535 5.7.3 Authentication unsuccessful）。"),
         (("The token is for Microsoft Graph (Mail.Send) instead of Outlook: SMTP needs "
@@ -212,7 +221,7 @@ register(
           "https://outlook.office.com/SMTP.Send が必要。"),
          ("You signed in as a different account than the address in user= (the INI section).",
           "サインインしたアカウントと、user=（INI のセクション名）のアドレスが違う。"),
-         ("The access token has expired.", "アクセストークンの有効期限が切れている。"),
+         ("The access token has expired.", "アクセス トークンの有効期限が切れている。"),
          ("For a shared mailbox: the signed-in user has no Full Access to it.",
           "共有メールボックスの場合: サインインしたユーザーにフル アクセス権がない。")),
         ("Check the INI: scopes must contain https://outlook.office.com/SMTP.Send and the section must be the "
@@ -261,16 +270,16 @@ register(
         ("Not allowed to send as this From address", "この差出人（From）としての送信が許可されていません"),
         ("Exchange refused the message because the From address is not the signed-in mailbox and it has no "
          "'Send As' right for it.",
-         "From のアドレスがサインインしたメールボックスと違い、その「送信者 (Send As)」権限もないため、"
+         "From のアドレスがサインインしたメールボックスと違い、その「送信者」（Send As）権限もないため、"
          "Exchange が拒否しました。"),
         (("From is another mailbox, a shared mailbox or a group.", "From が別のメールボックス・共有メールボックス・グループになっている。"),
          ("Send As was granted only recently (it can take up to an hour).", "Send As の権限を付けた直後（反映に最大 1 時間ほど）。")),
         ("Send from the signed-in mailbox, or have an admin grant Send As on the From address "
          "(Exchange admin center → Recipients → Mailboxes → the mailbox → Delegation → Send as).",
-         "サインインしたメールボックスから送るか、管理者に From のアドレスへの「送信者 (Send As)」権限を付けてもらってください"
-         "（Exchange 管理センター →「受信者」→「メールボックス」→ 対象 →「委任」→「送信者 (Send as)」）。"),
+         "サインインしたメールボックスから送るか、管理者に From のアドレスへの「送信者」（Send As）権限を付けてもらってください"
+         "（Exchange 管理センター →「受信者」→「メールボックス」→ 対象 →「委任」→「送信者」（Send as））。"),
         ("Exchange admin center → Recipients → Mailboxes → the mailbox → Delegation → Send as",
-         "Exchange 管理センター →「受信者」→「メールボックス」→ 対象のメールボックス →「委任」→「送信者 (Send as)」"),
+         "Exchange 管理センター →「受信者」→「メールボックス」→ 対象のメールボックス →「委任」→「送信者」（Send as）"),
     ),
     _e(
         "smtp-500-5.5.6", "500 5.5.6",
@@ -313,12 +322,12 @@ register(
         (r"(?<![\d.])5\.7\.8\b", r"BadCredentials", r"Username and Password not accepted",
          r'"schemes"\s*:\s*"bearer', r"535[ -]5\.7\.1\b"),
         AuthenticationError,
-        ("Gmail refused the access token", "Gmail がアクセストークンを拒否しました"),
+        ("Gmail refused the access token", "Gmail がアクセス トークンを拒否しました"),
         ("Gmail answered the XOAUTH2 login with an error (a 334 with JSON such as {{\"status\":\"400\"}}, then "
          "535 5.7.8 Username and Password not accepted).",
          "Gmail が XOAUTH2 のログインにエラーを返しました（{{\"status\":\"400\"}} などの JSON を含む 334 の後に "
          "535 5.7.8 Username and Password not accepted）。"),
-        (("The access token has expired or was revoked.", "アクセストークンの期限切れ、または取り消し。"),
+        (("The access token has expired or was revoked.", "アクセス トークンの期限切れ、または取り消し。"),
          ("The token belongs to a different Google account than user= (the INI section).",
           "トークンが user=（INI のセクション名）とは別の Google アカウントのもの。"),
          ("The token lacks the https://mail.google.com/ scope (gmail.send only works with the Gmail API, not SMTP, "
@@ -399,7 +408,7 @@ register(
         (("AUTH was asked before STARTTLS (servers only offer it after TLS).",
           "STARTTLS の前に AUTH を求めた（TLS の後にしか提示されない）。"),
          ("Wrong host: a relay or a company mail gateway instead of smtp.gmail.com / smtp.office365.com.",
-          "ホストが違う: smtp.gmail.com / smtp.office365.com ではなく社内ゲートウェイや中継サーバーにつないでいる。"),
+          "ホストが違う: smtp.gmail.com／smtp.office365.com ではなく社内ゲートウェイや中継サーバーにつないでいる。"),
          ("OAUTHBEARER chosen for Microsoft, which only offers XOAUTH2.",
           "Microsoft に OAUTHBEARER を指定した（Microsoft は XOAUTH2 のみ）。")),
         ("Check smtp_host, smtp_port and smtp_security in the INI (Gmail: smtp.gmail.com 587 starttls; Microsoft: "
@@ -504,7 +513,7 @@ register(
          "「シングルページ アプリケーション」のリダイレクトのトークンはブラウザーからしか引き換えられません（AADSTS9002327）。"),
         (("The redirect URI was added under 'Single-page application'.", "リダイレクト URI を「シングルページ アプリケーション」に追加した。"),),
         ("Move the redirect URI to the 'Web' platform (SPA refresh tokens also expire after 24 hours).",
-         "リダイレクト URI を「Web」プラットフォームに移してください（SPA のリフレッシュトークンは 24 時間で失効します）。"),
+         "リダイレクト URI を「Web」プラットフォームに移してください（SPA のリフレッシュ トークンは 24 時間で失効します）。"),
         _ENTRA_AUTH,
     ),
     _e(
@@ -512,16 +521,16 @@ register(
         (r"AADSTS65001\b", r"AADSTS90093\b", r"AADSTS90094\b", r"AADSTS90095\b", r"Need admin approval", r"consent_required",
          r"DelegationDoesNotExist", r"AdminConsentRequired"),
         ConsentError,
-        ("An administrator must approve this app", "このアプリには管理者の承認が必要です"),
+        ("An administrator must approve this app", "このアプリには管理者の同意が必要です"),
         ("The organisation requires an administrator to consent to the app's permissions (AADSTS65001 / 90094).",
-         "組織の設定により、アプリのアクセス許可に管理者の同意が必要です（AADSTS65001 / 90094）。"),
+         "組織の設定により、アプリのアクセス許可に管理者の同意が必要です（AADSTS65001／90094）。"),
         (("User consent is turned off in the tenant.", "テナントでユーザーによる同意がオフになっている。"),
-         ("SMTP.Send (Office 365 Exchange Online) has not been consented yet.",
-          "SMTP.Send（Office 365 Exchange Online）にまだ同意していない。")),
-        ("Ask an admin to open API permissions, add Office 365 Exchange Online → SMTP.Send (delegated) and click "
-         "'Grant admin consent', then run the consent step again.",
-         "管理者に「API のアクセス許可」で Office 365 Exchange Online → SMTP.Send（委任）を追加し、"
-         "「管理者の同意を与えます」を押してもらってから、同意の手順をやり直してください。"),
+         ("SMTP.Send (listed under Microsoft Graph) has not been consented yet.",
+          "SMTP.Send（Microsoft Graph の下にある）にまだ同意していない。")),
+        ("Ask an admin to open API permissions → Add a permission → Microsoft Graph → Delegated permissions, add "
+         "SMTP.Send and click 'Grant admin consent', then run the consent step again.",
+         "管理者に「API のアクセス許可」→「アクセス許可の追加」→「Microsoft Graph」→「委任されたアクセス許可」で "
+         "SMTP.Send を追加し、「管理者の同意を与えます」を押してもらってから、同意の手順をやり直してください。"),
         _ENTRA_PERMS,
     ),
     _e(
@@ -534,18 +543,18 @@ register(
         ("Microsoft could not find the app in this directory, or the app does not accept this kind of account "
          "(AADSTS700016 / 50194 / 9002332).",
          "このディレクトリでアプリが見つからないか、アプリがこの種類のアカウントを受け付けません"
-         "（AADSTS700016 / 50194 / 9002332）。"),
+         "（AADSTS700016／50194／9002332）。"),
         (("The client id has a typo or comes from another tenant.", "クライアント ID の入力ミス、または別テナントのもの。"),
          ("A single-tenant app is used with 'common' instead of the tenant ID.",
           "シングルテナントのアプリを、テナント ID ではなく common で使っている。"),
          ("An outlook.com/hotmail account signs in to an app that does not allow personal Microsoft accounts.",
-          "個人用 Microsoft アカウントを許可していないアプリに outlook.com / hotmail のアカウントでサインインした。"),
+          "個人用 Microsoft アカウントを許可していないアプリに outlook.com／hotmail のアカウントでサインインした。"),
          ("The tenant name or authority URL is wrong.", "テナント名または authority の URL が間違っている。")),
         ("Copy the Application (client) ID and Directory (tenant) ID from the app's Overview and use the tenant ID "
          "(not 'common') for a single-tenant app. For outlook.com/hotmail accounts, set Supported account types to "
          "include personal Microsoft accounts and use 'consumers' or 'common'.",
          "アプリの「概要」から「アプリケーション (クライアント) ID」と「ディレクトリ (テナント) ID」をコピーし、"
-         "シングルテナントのアプリでは common ではなくテナント ID を使ってください。outlook.com / hotmail の場合は"
+         "シングルテナントのアプリでは common ではなくテナント ID を使ってください。outlook.com／hotmail の場合は"
          "「サポートされているアカウントの種類」に個人用 Microsoft アカウントを含め、consumers か common を使います。"),
         _ENTRA_OVERVIEW,
     ),
@@ -558,7 +567,7 @@ register(
         ("Multi-factor authentication, Conditional Access or security defaults stopped this sign-in or refresh "
          "(AADSTS50076 / 53003 / 530035).",
          "多要素認証・条件付きアクセス・セキュリティの既定値群のいずれかが、このサインインまたは更新を止めました"
-         "（AADSTS50076 / 53003 / 530035）。"),
+         "（AADSTS50076／53003／530035）。"),
         (("MFA is required and the sign-in was not interactive.", "MFA が必要なのに対話なしでサインインしようとした。"),
          ("A Conditional Access policy blocks this device, location or app.",
           "条件付きアクセスのポリシーがこのデバイス・場所・アプリを止めている。"),
@@ -578,7 +587,7 @@ register(
         ("A token can be for one resource only: Outlook (SMTP.Send) and Microsoft Graph scopes were asked for "
          "together (AADSTS700022 / 28000).",
          "トークンは 1 つのリソース専用です。Outlook（SMTP.Send）と Microsoft Graph のスコープを同時に要求しました"
-         "（AADSTS700022 / 28000）。"),
+         "（AADSTS700022／28000）。"),
         (("The INI's scopes mix https://outlook.office.com/… and https://graph.microsoft.com/….",
           "INI の scopes に https://outlook.office.com/… と https://graph.microsoft.com/… が混在している。"),),
         ("Keep only the scopes of the transport you use: SMTP → https://outlook.office.com/SMTP.Send; Graph → "
@@ -597,29 +606,30 @@ register(
          "リダイレクトで受け取った使い捨てのコードが拒否されました。コードは 1 回だけ、約 10 分以内に使えます"
          "（Microsoft: AADSTS54005、Google: Malformed auth code）。"),
         (("The same redirect URL was pasted twice.", "同じリダイレクト URL を 2 回貼り付けた。"),
-         ("More than ~10 minutes passed between approving and pasting.", "承認してから貼り付けるまでに 10 分ほど以上かかった。"),
+         ("More than ~10 minutes passed between approving and pasting.", "同意してから貼り付けるまでに 10 分以上かかった。"),
          ("The URL was cut when copying.", "コピーの際に URL が途中で切れた。")),
-        ("Click 'Start sign-in' again (or rerun `oauthmail consent`) and paste the new address right away, in full.",
-         "「サインイン開始」をもう一度押す（または `oauthmail consent` を再実行する）して、新しいアドレスをすぐに、"
-         "全部貼り付けてください。"),
+        (f"Click {quote(L_START, 'en')} again (or rerun `oauthmail consent`) and paste the new address right away, "
+         "in full.",
+         f"{quote(L_START, 'ja')}をもう一度押して（または `oauthmail consent` を実行し直して）、新しいアドレスを"
+         "すぐに、途中で切らずに貼り付けてください。"),
     ),
     _e(
         "oauth-invalid_grant-malformed", "invalid_grant",
         (r"invalid_grant.{0,40}Bad Request", r"AADSTS70000\b", r"AADSTS9002313\b"),
         TokenError,
-        ("The code or refresh token was refused as malformed", "コードまたはリフレッシュトークンが不正な形式として拒否されました"),
+        ("The code or refresh token was refused as malformed", "コードまたはリフレッシュ トークンが不正な形式として拒否されました"),
         ("The provider could not use the one-time sign-in code or the saved refresh token at all "
          "(Google: invalid_grant Bad Request; Microsoft: AADSTS70000).",
-         "プロバイダーが、使い捨てのサインイン コードまたは保存済みのリフレッシュトークンをまったく使えませんでした"
+         "プロバイダーが、使い捨てのサインイン コードまたは保存済みのリフレッシュ トークンをまったく使えませんでした"
          "（Google: invalid_grant Bad Request、Microsoft: AADSTS70000）。"),
         (("During sign-in: the code was already used, expired (about 10 minutes), or only part of the address was "
           "pasted.",
           "サインイン中なら: コードが使用済み・期限切れ（約 10 分）、またはアドレスの一部しか貼り付けていない。"),
          ("When sending: refresh_token in the INI was cut or edited (a line break, a missing character).",
           "送信時なら: INI の refresh_token が途中で切れている、または編集されている（改行や文字の欠け）。")),
-        ("During sign-in, click 'Start sign-in' again and paste the new address right away. When sending, run the "
+        (f"During sign-in, click {quote(L_START, 'en')} again and paste the new address right away. When sending, run the "
          "consent step again and use the new INI instead of editing refresh_token by hand.",
-         "サインイン中なら「サインイン開始」をもう一度押し、新しいアドレスをすぐ貼り付けてください。送信時なら、"
+         f"サインイン中なら{quote(L_START, 'ja')}をもう一度押し、新しいアドレスをすぐ貼り付けてください。送信時なら、"
          "同意の手順をやり直して新しい INI を使ってください（refresh_token を手で編集しないでください）。"),
     ),
     _e(
@@ -632,27 +642,27 @@ register(
          "state) does not belong to it.",
          "コードは戻ってきましたが、このサインインの開始時に保持した値（PKCE の code verifier や state）と"
          "対応していません。"),
-        (("The kernel restarted between 'Start sign-in' and pasting the address.",
-          "「サインイン開始」から貼り付けまでの間にカーネルが再起動した。"),
+        ((f"The kernel restarted between {quote(L_START, 'en')} and pasting the address.",
+          f"{quote(L_START, 'ja')}を押してから貼り付けるまでの間に、カーネルが再起動した。"),
          ("The address of an older sign-in attempt was pasted.", "前回のサインインのアドレスを貼り付けた。")),
-        ("Click 'Start sign-in' again and complete it in one go, in the same notebook session.",
-         "「サインイン開始」をもう一度押し、同じノートブックのセッションで最後まで続けて完了してください。"),
+        (f"Click {quote(L_START, 'en')} again and complete it in one go, in the same notebook session.",
+         f"{quote(L_START, 'ja')}をもう一度押し、同じノートブックのセッションのまま最後まで続けてください。"),
     ),
     _e(
         "aadsts-70008", "AADSTS70008",
         (r"AADSTS70008\b", r"AADSTS700082\b", r"AADSTS50173\b", r"AADSTS700084\b", r"AADSTS50133\b",
          r"refresh token has expired due to inactivity"),
         TokenError,
-        ("The Microsoft refresh token has expired", "Microsoft のリフレッシュトークンが失効しています"),
+        ("The Microsoft refresh token has expired", "Microsoft のリフレッシュ トークンが失効しています"),
         ("Microsoft no longer accepts the saved refresh token (AADSTS70008 / 700082 / 50173).",
-         "保存されているリフレッシュトークンを Microsoft が受け付けなくなりました（AADSTS70008 / 700082 / 50173）。"),
+         "保存されているリフレッシュ トークンを Microsoft が受け付けなくなりました（AADSTS70008／700082／50173）。"),
         (("It was unused for 90 days.", "90 日間使われなかった。"),
          ("It was revoked (password reset, 'revoke sessions' by an admin).",
           "取り消された（パスワードのリセット、管理者による「セッションの取り消し」）。"),
          ("An older refresh token was used after rotation (each refresh returns a new one).",
           "更新で新しいトークンに置き換わった後に古いトークンを使った（更新のたびに新しいものが返る）。")),
         (_REDO_CONSENT[0] + " The kit stores the new refresh token after every refresh; keep the INI writable.",
-         _REDO_CONSENT[1] + "キットは更新のたびに新しいリフレッシュトークンを保存するので、INI は書き込み可能にしておいてください。"),
+         _REDO_CONSENT[1] + "キットは更新のたびに新しいリフレッシュ トークンを保存するので、INI は書き込み可能にしておいてください。"),
     ),
 )
 
@@ -670,11 +680,11 @@ register(
          "client JSON files still mention it.",
          "Google は OOB フロー（urn:ietf:wg:oauth:2.0:oob）を 2022〜2023 年に終了しました。古い手順書や古い"
          "クライアント JSON にはまだ記載が残っています。"),
-        (("An old guide or tool uses run_console() or the OOB redirect.", "古い手順やツールが run_console() や OOB のリダイレクトを使っている。"),),
+        (("An old guide or tool uses run_console() or the OOB redirect.", "古い手順やツールが `run_console()` や OOB のリダイレクトを使っている。"),),
         ("Use the kit's sign-in: it uses the loopback address (http://127.0.0.1:…). On a remote notebook, copy the "
          "address from the browser's address bar after approving and paste it back.",
          "キットのサインインを使ってください。ループバック アドレス（http://127.0.0.1:…）を使います。リモートの"
-         "ノートブックでは、承認後にブラウザーのアドレスバーの URL をコピーして貼り付けます。"),
+         "ノートブックでは、同意したあとブラウザーのアドレスバーの URL をコピーして貼り付けます。"),
     ),
     _e(
         "oauth-insecure-transport", "insecure_transport",
@@ -729,10 +739,10 @@ register(
          "（Error 403: access_denied）。"),
         (("The address was never added under Test users.", "アドレスが「テストユーザー」に追加されていない。"),
          ("You signed in with another Google account than the one added.", "追加したものとは別の Google アカウントでサインインした。")),
-        ("In Google Cloud console → APIs & Services → OAuth consent screen → Audience → Test users, add the address, "
-         "save, and run the consent step again.",
-         "Google Cloud コンソール →「API とサービス」→「OAuth 同意画面」→「対象」→「テストユーザー」にアドレスを"
-         "追加して保存し、同意の手順をやり直してください。"),
+        ("In Google Cloud console → Google Auth Platform → Audience → Test users (formerly under OAuth consent "
+         "screen), add the address, save, and run the consent step again.",
+         "Google Cloud コンソールの「Google Auth Platform」→「対象」→「テストユーザー」（旧「OAuth 同意画面」）に"
+         "アドレスを追加して保存し、同意の手順をやり直してください。"),
         _GCP_TEST_USERS,
     ),
     _e(
@@ -766,7 +776,7 @@ register(
         ("The provider reported that the person did not allow access (access_denied).",
          "アクセスが許可されなかったとプロバイダーが返しました（access_denied）。"),
         (("Cancel or Deny was clicked on the consent page.", "同意画面で「キャンセル」または「拒否」を押した。"),
-         ("The browser was closed before approving.", "承認する前にブラウザーを閉じた。")),
+         ("The browser was closed before approving.", "同意する前にブラウザーを閉じた。")),
         ("Start the sign-in again and choose Allow (許可) on the consent page.",
          "もう一度サインインを始め、同意画面で「許可」を選んでください。"),
     ),
@@ -782,13 +792,13 @@ register(
         (("A Web client without exactly http://127.0.0.1:48888/callback.",
           "ウェブ アプリケーションのクライアントに http://127.0.0.1:48888/callback が正確に登録されていない。"),
          ("Different port, a trailing slash, or localhost instead of 127.0.0.1.",
-          "ポートが違う、末尾に / がある、127.0.0.1 ではなく localhost になっている。"),
+          "ポートが違う、末尾に／がある、127.0.0.1 ではなく localhost になっている。"),
          ("The change was saved a moment ago (it can take a few minutes).", "保存した直後（反映に数分かかることがある）。")),
         ("Your Web client must list exactly http://127.0.0.1:48888/callback (same port, no trailing slash, 127.0.0.1 "
          "not localhost) under Authorized redirect URIs. Add it, save, wait a minute, and try again — or use a "
          "Desktop app client.",
          "ウェブ アプリケーションのクライアントの「承認済みのリダイレクト URI」に http://127.0.0.1:48888/callback を"
-         "そのまま（同じポート、末尾の / なし、localhost ではなく 127.0.0.1）追加して保存し、1 分ほど待ってから"
+         "そのまま（同じポート、末尾の／なし、localhost ではなく 127.0.0.1）追加して保存し、1 分ほど待ってから"
          "やり直してください。デスクトップ アプリのクライアントを使う方法もあります。"),
         _GCP_CLIENTS,
     ),
@@ -848,7 +858,7 @@ register(
         ("The provider says the client is not allowed to do this (unauthorized_client).",
          "このクライアントにはその操作が許可されていないとプロバイダーが返しました（unauthorized_client）。"),
         (("The refresh token was issued to another client ID than the one in the INI.",
-          "リフレッシュトークンが INI とは別のクライアント ID に発行されたもの。"),
+          "リフレッシュ トークンが INI とは別のクライアント ID に発行されたもの。"),
          ("The client type does not allow this grant (e.g. device flow on a Web client).",
           "クライアントの種類がこの方式を許可していない（例: ウェブ アプリケーションでデバイス フロー）。")),
         ("Make sure client_id in the INI is the client that ran the consent; if unsure, run the consent step again and "
@@ -880,10 +890,10 @@ register(
          "更新には refresh_token・client_id・client_secret（ある場合）・token_uri が必要ですが、どれかが欠けています。"),
         (("The INI was written by hand or from another tool.", "INI を手で書いた、または別のツールで作った。"),
          ("No refresh token came back at consent (the app had been approved before).",
-          "同意の際にリフレッシュトークンが返されなかった（以前に承認済みだった）。")),
+          "同意の際にリフレッシュ トークンが返されなかった（以前に同意済みだった）。")),
         ("Run the consent step again with the kit (it asks for prompt=consent so a refresh token is returned) and use "
          "the new INI.",
-         "キットで同意の手順をやり直し（prompt=consent で要求するのでリフレッシュトークンが返ります）、新しい INI を"
+         "キットで同意の手順をやり直し（prompt=consent で要求するのでリフレッシュ トークンが返ります）、新しい INI を"
          "使ってください。"),
         _GOOGLE_PERMISSIONS,
     ),
@@ -906,12 +916,12 @@ register(
         "google-no-refresh-token", "no refresh_token",
         (r"did not return a refresh token", r"no refresh[_ ]token", r"refresh_token.{0,20}(?:is missing|missing|None)"),
         ConsentError,
-        ("No refresh token came back", "リフレッシュトークンが返されませんでした"),
+        ("No refresh token came back", "リフレッシュ トークンが返されませんでした"),
         ("The sign-in worked, but the provider returned only a short-lived access token and no refresh token.",
-         "サインインは成功しましたが、プロバイダーは短時間のアクセストークンだけを返し、リフレッシュトークンを"
+         "サインインは成功しましたが、プロバイダーは短時間のアクセス トークンだけを返し、リフレッシュ トークンを"
          "返しませんでした。"),
         (("Google: the app had been approved before and the request lacked prompt=consent / access_type=offline.",
-          "Google: 以前に承認済みで、要求に prompt=consent / access_type=offline が付いていなかった。"),
+          "Google: 以前に同意済みで、要求に prompt=consent／access_type=offline が付いていなかった。"),
          ("Microsoft: offline_access was not granted.", "Microsoft: offline_access が許可されていない。")),
         ("Run the kit's consent step (it always asks with prompt=consent and access_type=offline). If it still fails, "
          "remove the app's access at myaccount.google.com/permissions and sign in again.",
@@ -956,12 +966,12 @@ register(
         code="invalid_grant",
         patterns=(r"invalid_grant", r"Token has been expired or revoked"),
         kind=TokenError,
-        title=Msg(en="The refresh token no longer works", ja="リフレッシュトークンが使えなくなっています"),
+        title=Msg(en="The refresh token no longer works", ja="リフレッシュ トークンが使えなくなっています"),
         what=Msg(en="The provider refused the saved refresh token (invalid_grant).",
-                 ja="保存されているリフレッシュトークンをプロバイダーが受け付けませんでした（invalid_grant）。"),
+                 ja="保存されているリフレッシュ トークンをプロバイダーが受け付けませんでした（invalid_grant）。"),
         causes=(
             Msg(en="Google app in 'Testing': refresh tokens expire 7 days after consent.",
-                ja="Google のアプリが「テスト中」: リフレッシュトークンは同意から 7 日で失効する。"),
+                ja="Google のアプリが「テスト中」: リフレッシュ トークンは同意から 7 日で失効する。"),
             Msg(en="Unused for 6 months (Google) / 90 days (Microsoft).",
                 ja="6 か月（Google）／90 日（Microsoft）使われなかった。"),
             Msg(en="The password was changed, or access was removed in the account's security settings.",
@@ -1056,7 +1066,7 @@ register(
         ("The token URL is wrong", "トークンの URL が間違っています"),
         ("The address used to fetch access tokens (token_uri / TokenURI / authority) is missing, malformed, or "
          "answers 404 Not Found.",
-         "アクセストークンを取得するアドレス（token_uri / TokenURI / authority）が空、形式が不正、または "
+         "アクセス トークンを取得するアドレス（token_uri／TokenURI／authority）が空、形式が不正、または "
          "404 Not Found を返しています。"),
         (("A typo in token_uri (Google: https://oauth2.googleapis.com/token).",
           "token_uri の入力ミス（Google は https://oauth2.googleapis.com/token）。"),
@@ -1206,7 +1216,7 @@ register(
         (("JupyterHub, Colab, a container or SSH session.", "JupyterHub・Colab・コンテナー・SSH の環境。"),),
         ("Use paste mode: open the link on your own computer, approve, and when the browser shows 'This site can't be "
          "reached', copy the full address from the address bar and paste it back (`--paste` / the paste box).",
-         "貼り付けモードを使ってください。自分のコンピューターでリンクを開いて承認し、ブラウザーに「このサイトに"
+         "貼り付けモードを使ってください。自分のコンピューターでリンクを開いて同意し、ブラウザーに「このサイトに"
          "アクセスできません」と出たら、アドレスバーの URL を全部コピーして貼り付けます（`--paste` または貼り付け欄）。"),
     ),
 )

@@ -23,7 +23,7 @@ STEP_SENT = Msg(en="3. Sent over {security}: {message_id}",
                 ja="3. {security} で送信しました: {message_id}")
 STEP_MAILBOX = Msg(en="4. The sandbox mailbox holds {count} message(s); the newest: {subject}",
                    ja="4. サンドボックスのメールボックスに {count} 通。最新の件名: {subject}")
-STEP_RECORD = Msg(en="5. Setup record: {path}", ja="5. 設定記録: {path}")
+STEP_RECORD = Msg(en="5. Setup record: {path}", ja="5. セットアップ記録: {path}")
 DONE = Msg(en="Done. Next: `make lab` walks through the same steps in a notebook, console by console.",
            ja="完了です。次は `make lab` で、同じ手順をノートブックでコンソールの画面ごとにたどれます。")
 SUBJECT = Msg(en="oauthmail demo — 日本語の件名も大丈夫", ja="oauthmail デモ — 日本語の件名")

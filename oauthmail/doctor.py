@@ -74,7 +74,7 @@ TITLES: dict[str, Msg] = {
     "ehlo": Msg(en="Server offers AUTH XOAUTH2/OAUTHBEARER", ja="サーバーが AUTH XOAUTH2/OAUTHBEARER を提示"),
     "token_endpoint": Msg(en="Token endpoint reachable", ja="トークン エンドポイントへの到達"),
     "clock": Msg(en="Clock skew", ja="時計のずれ"),
-    "refresh": Msg(en="Refresh token works", ja="リフレッシュトークンでの更新"),
+    "refresh": Msg(en="Refresh token works", ja="リフレッシュ トークンでの更新"),
     "smtp_auth": Msg(en="SMTP AUTH with the token (no message sent)", ja="トークンでの SMTP 認証（送信はしません）"),
     "record": Msg(en="Same as the recorded setup", ja="記録した設定との一致"),
     "api": Msg(en="HTTPS API accepts the token (no message sent)", ja="HTTPS の API がトークンを受け付けるか（送信はしません）"),
@@ -90,17 +90,17 @@ D_SECRET_NONE = Msg(en="no client secret (public client)", ja="クライアン�
 D_SECRET_DAYS = Msg(en="expires {when} (in {days} days)", ja="{when} に失効（あと {days} 日）")
 D_SECRET_EXPIRED = Msg(en="expired {when} ({days} days ago)", ja="{when} に失効済み（{days} 日前）")
 D_SECRET_BAD = Msg(en="client_secret_expires_at = {value} is not a date", ja="client_secret_expires_at = {value} は日付ではありません")
-D_DNS = Msg(en="{host} → {addresses} ({ms} ms)", ja="{host} のアドレス: {addresses}（{ms} ms）")
-D_TCP = Msg(en="{where} accepted the connection ({ms} ms)", ja="{where} が接続を受け付けました（{ms} ms）")
+D_DNS = Msg(en="{host} → {addresses} ({ms} ms)", ja="{host} のアドレス: {addresses}（{ms} ミリ秒）")
+D_TCP = Msg(en="{where} accepted the connection ({ms} ms)", ja="{where} が接続を受け付けました（{ms} ミリ秒）")
 D_TLS = Msg(en="{version}, certificate for {subject} issued by {issuer}, valid until {until}",
             ja="{version}、{subject} 向けの証明書（発行者 {issuer}）、有効期限 {until}")
 D_EHLO = Msg(en="AUTH {offered}; using {mechanism}", ja="AUTH {offered}。{mechanism} を使用")
-D_ENDPOINT = Msg(en="{url} answered HTTP {status} ({ms} ms{via})", ja="{url} が HTTP {status} で応答（{ms} ms{via}）")
+D_ENDPOINT = Msg(en="{url} answered HTTP {status} ({ms} ms{via})", ja="{url} が HTTP {status} で応答（{ms} ミリ秒{via}）")
 D_CLOCK = Msg(en="local clock is {skew} s {direction} the server's", ja="この PC の時計はサーバーより {skew} 秒{direction}")
 D_CLOCK_SYNC = Msg(en="local clock matches the server's (within {skew} s)", ja="この PC の時計はサーバーと一致（誤差 {skew} 秒以内）")
 D_CLOCK_NO_DATE = Msg(en="the token endpoint sent no Date header", ja="トークン エンドポイントが Date ヘッダーを返しませんでした")
 D_REFRESH = Msg(en="new access token valid for {minutes} min; scopes: {scopes}",
-                ja="新しいアクセストークン（有効 {minutes} 分）。スコープ: {scopes}")
+                ja="新しいアクセス トークン（有効 {minutes} 分）。スコープ: {scopes}")
 D_API = Msg(en="{where} ({transport}) accepts the token; an empty request was refused as expected",
             ja="{where}（{transport}）がトークンを受け付けました。空の要求は想定どおり拒否されました")
 SKIPPED_HTTPS = Msg(en="skipped: this account sends over HTTPS ({transport}), not SMTP",
@@ -167,15 +167,15 @@ D_NO_AUTH = Msg(en="the server offers AUTH {offered}, not {mechanism}", ja="サ�
 FIX_NO_AUTH = Msg(
     en="Check smtp_host and smtp_port (smtp.gmail.com / smtp.office365.com, 587) and set sasl_mechanism to one the "
     "server offers (Microsoft only offers XOAUTH2).",
-    ja="smtp_host と smtp_port（smtp.gmail.com / smtp.office365.com、587）を確認し、sasl_mechanism をサーバーが"
+    ja="smtp_host と smtp_port（smtp.gmail.com／smtp.office365.com、587）を確認し、sasl_mechanism をサーバーが"
     "提示するもの（Microsoft は XOAUTH2 のみ）にしてください。",
 )
 D_RAW = Msg(en="{text}", ja="{text}")
 
-SUMMARY_OK = Msg(en="All checks passed.", ja="すべての点検に合格しました。")
+SUMMARY_OK = Msg(en="All checks passed.", ja="すべての診断項目に合格しました。")
 SUMMARY_WARN = Msg(en="Passed with {n} warning(s).", ja="合格（警告 {n} 件）。")
 SUMMARY_FAIL = Msg(en="{n} check(s) failed. Start with the first ✖ above.",
-                   ja="{n} 件の点検が失敗しました。上の最初の ✖ から対処してください。")
+                   ja="{n} 件の診断項目が失敗しました。上の最初の ✖ から対処してください。")
 L_FIX = Msg(en="fix", ja="対処")
 
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 GENERIC_HINT = Msg(
     en="Run `oauthmail doctor --ini FILE` to check each step, or `oauthmail explain \"<message>\"`.",
-    ja="`oauthmail doctor --ini ファイル` で各段階を点検するか、`oauthmail explain \"<メッセージ>\"` で意味を調べてください。",
+    ja="`oauthmail doctor --ini ファイル` で各段階を診断するか、`oauthmail explain \"<メッセージ>\"` で意味を調べてください。",
 )
 
 

@@ -60,8 +60,8 @@ NOT_RECOGNISED = Msg(
 NOT_RECOGNISED_FIX = Msg(
     en="Generic checks: run `oauthmail doctor --ini FILE`; check the address, the client id and secret, the "
     "SMTP host and port, the clock, and whether a proxy or firewall sits between you and the provider.",
-    ja="一般的な点検: `oauthmail doctor --ini ファイル` を実行し、メールアドレス・クライアントIDとシークレット・"
-    "SMTPホストとポート・時計、そして途中にプロキシやファイアウォールがないかを確認してください。",
+    ja="一般的な確認事項: `oauthmail doctor --ini ファイル` を実行し、メールアドレス・クライアント ID とシークレット・"
+    "SMTP ホストとポート・時計、そして途中にプロキシやファイアウォールがないかを確認してください。",
 )
 
 

@@ -50,7 +50,7 @@ HEADER_CONTROL = Msg(
 )
 HEADER_CONTROL_HINT = Msg(
     en="Put the value on one line without line breaks or tabs (a line break in a header would let text inject other headers).",
-    ja="改行やタブを含まない1行の値にしてください（ヘッダーに改行があると、別のヘッダーを紛れ込ませることができてしまいます）。",
+    ja="改行やタブを含まない 1 行の値にしてください（ヘッダーに改行があると、別のヘッダーを紛れ込ませることができてしまいます）。",
 )
 BAD_ADDRESS = Msg(
     en="{header}: {value!r} is not an e-mail address.",
@@ -58,7 +58,7 @@ BAD_ADDRESS = Msg(
 )
 BAD_ADDRESS_HINT = Msg(
     en="Write addresses like alice@example.com or \"Alice <alice@example.com>\", one per --to/--cc/--bcc.",
-    ja="alice@example.com や \"Alice <alice@example.com>\" の形で、--to/--cc/--bcc ごとに1つずつ書いてください。",
+    ja="alice@example.com や \"Alice <alice@example.com>\" の形で、--to/--cc/--bcc ごとに 1 つずつ書いてください。",
 )
 NON_ASCII_LOCAL = Msg(
     en="{header}: the address {value!r} has non-ASCII characters before the @, which Gmail and Microsoft 365 SMTP do not accept here.",
@@ -70,7 +70,7 @@ NON_ASCII_LOCAL_HINT = Msg(
 )
 NO_RECIPIENT = Msg(en="The message has no recipient.", ja="宛先がありません。")
 NO_RECIPIENT_HINT = Msg(en="Give at least one --to (or --cc/--bcc) address.",
-                        ja="--to（または --cc/--bcc）で宛先を1つ以上指定してください。")
+                        ja="--to（または --cc/--bcc）で宛先を 1 つ以上指定してください。")
 BAD_CHARSET = Msg(en="The charset {charset!r} is not supported.", ja="文字コード {charset!r} には対応していません。")
 BAD_CHARSET_HINT = Msg(en="Use utf-8 (recommended) or iso-2022-jp.", ja="utf-8（おすすめ）か iso-2022-jp を指定してください。")
 NOT_ENCODABLE = Msg(

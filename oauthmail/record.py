@@ -48,13 +48,13 @@ BAD_FORMAT_HINT = Msg(
 )
 BAD_RECORD = Msg(
     en="{path} is not a setup record in JSON ({reason}).",
-    ja="{path} は JSON 形式の設定記録ではありません（{reason}）。",
+    ja="{path} は JSON 形式のセットアップ記録ではありません（{reason}）。",
 )
 BAD_RECORD_HINT = Msg(
     en="Use the .json record written by `oauthmail record --out FILE.json` (Markdown and HTML records are for "
     "people, not for re-checking).",
     ja="`oauthmail record --out ファイル.json` で書いた .json の記録を指定してください（Markdown と HTML の記録は"
-    "人が読むためのもので、再点検には使えません）。",
+    "人が読むためのもので、診断のやり直しには使えません）。",
 )
 
 BAD_STEPS = Msg(
@@ -66,17 +66,17 @@ BAD_STEPS_HINT = Msg(
     ja='[{{"id": "consent", "label": "同意", "done": true, "at": "2026-11-21T10:00:00Z"}}] のような JSON の配列を指定してください。',
 )
 
-T_TITLE = Msg(en="oauthmail setup record", ja="oauthmail 設定記録")
+T_TITLE = Msg(en="oauthmail setup record", ja="oauthmail セットアップ記録")
 T_SETUP = Msg(en="Setup", ja="設定内容")
 T_STEPS = Msg(en="Steps", ja="手順")
-T_DOCTOR = Msg(en="Checks (oauthmail doctor)", ja="点検結果（oauthmail doctor）")
+T_DOCTOR = Msg(en="Checks (oauthmail doctor)", ja="診断結果（oauthmail doctor）")
 T_SEND = Msg(en="Test message", ja="テスト送信")
 T_TRANSCRIPT = Msg(en="SMTP transcript (secrets masked)", ja="SMTP のやり取り（秘密情報は伏せ字）")
 T_VERSIONS = Msg(en="Versions", ja="バージョン")
 T_EXTRA = Msg(en="Notes", ja="補足")
 T_NO_SECRET = Msg(
     en="This record contains no client secret, refresh token or access token.",
-    ja="この記録にはクライアント シークレット・リフレッシュトークン・アクセストークンは含まれていません。",
+    ja="この記録にはクライアント シークレット・リフレッシュ トークン・アクセス トークンは含まれていません。",
 )
 T_NONE = Msg(en="(none)", ja="（なし）")
 T_DONE = Msg(en="done", ja="完了")
@@ -369,7 +369,7 @@ def _value(key: str, value: Any, lang: str | None) -> str:
     if key == "scopes":
         return " ".join(value) if value else T_NONE.format(lang)
     if isinstance(value, bool):
-        return "yes / はい" if value else "no / いいえ"
+        return "yes／はい" if value else "no／いいえ"
     if value in ("", None, []):
         return T_NONE.format(lang)
     return str(value)

@@ -28,7 +28,7 @@ BAD_USER_HINT = Msg(
 )
 BAD_TOKEN = Msg(
     en="The access token has characters a SASL string cannot carry.",
-    ja="アクセストークンに SASL 文字列で使えない文字が含まれています。",
+    ja="アクセス トークンに SASL 文字列で使えない文字が含まれています。",
 )
 BAD_TOKEN_HINT = Msg(
     en="The token file's access_token is damaged: delete the access_token line (it is only a cache) and try again.",

@@ -54,7 +54,7 @@ AUTH_REFUSED = Msg(
 AUTH_REFUSED_HINT = Msg(
     en="The access token was not accepted: check that the token is for this address and for the mail permission "
     "(Gmail: https://mail.google.com/, Microsoft: SMTP.Send). If it persists, run the consent step again.",
-    ja="アクセストークンが受け付けられませんでした。トークンがこのアドレス用で、メール送信の権限"
+    ja="アクセス トークンが受け付けられませんでした。トークンがこのアドレス用で、メール送信の権限"
     "（Gmail: https://mail.google.com/、Microsoft: SMTP.Send）を含むか確認してください。続く場合は同意の手順をやり直してください。",
 )
 DELIVERY_REFUSED = Msg(

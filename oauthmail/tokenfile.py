@@ -103,9 +103,9 @@ INI_SYNTAX_HINT = Msg(
 P_NOT_KEY_VALUE = Msg(en="expected `key = value`, found {text!r}", ja="`キー = 値` の形ではありません: {text!r}")
 P_BAD_SECTION = Msg(en="a section header must look like [name]", ja="セクション見出しは [名前] の形で書きます")
 P_DUP_SECTION = Msg(en="section [{section}] appears twice (first on line {first})",
-                    ja="セクション [{section}] が2回あります（最初は {first} 行目）")
+                    ja="セクション [{section}] が 2 回あります（最初は {first} 行目）")
 P_DUP_KEY = Msg(en="key `{key}` appears twice in [{section}] (first on line {first})",
-                ja="[{section}] にキー `{key}` が2回あります（最初は {first} 行目）")
+                ja="[{section}] にキー `{key}` が 2 回あります（最初は {first} 行目）")
 P_KEY_OUTSIDE = Msg(en="`{key}` is outside any [section]", ja="`{key}` がどのセクションにも属していません")
 P_MISSING = Msg(en="[{section}] has no `{key}`", ja="[{section}] に `{key}` がありません")
 P_BAD_CHOICE = Msg(en="`{key} = {value}` must be one of: {choices}",
@@ -140,7 +140,7 @@ WHICH_ACCOUNT_HINT = Msg(
 )
 WORLD_READABLE = Msg(
     en="warning: {path} can be read by other users (mode {mode}); it holds a refresh token. Run: chmod 600 {path}",
-    ja="警告: {path} は他のユーザーも読めます（モード {mode}）。リフレッシュトークンが入っています。"
+    ja="警告: {path} は他のユーザーも読めます（モード {mode}）。リフレッシュ トークンが入っています。"
     "chmod 600 {path} を実行してください。",
 )
 INI_WRITE_FAILED = Msg(en="Could not write {path} ({reason}).", ja="{path} に書き込めませんでした（{reason}）。")

@@ -27,17 +27,17 @@ if TYPE_CHECKING:
 
 TOKEN_REFUSED = Msg(
     en="The token endpoint refused to renew the access token for {account}: {reply}",
-    ja="トークンエンドポイントが {account} のアクセストークンの更新を拒否しました: {reply}",
+    ja="トークン エンドポイントが {account} のアクセス トークンの更新を拒否しました: {reply}",
 )
 TOKEN_REFUSED_HINT = Msg(
     en="Check client_id, client_secret and token_uri/authority in the token INI; if they are right, run the consent "
     "step again (notebook or `oauthmail consent`) to get a new refresh token.",
     ja="トークン INI の client_id、client_secret、token_uri／authority を確認してください。正しければ、同意の手順"
-    "（ノートブックまたは `oauthmail consent`）をやり直して新しいリフレッシュトークンを取得してください。",
+    "（ノートブックまたは `oauthmail consent`）をやり直して新しいリフレッシュ トークンを取得してください。",
 )
 UNREACHABLE = Msg(
     en="The token endpoint {url} could not be reached ({reason}).",
-    ja="トークンエンドポイント {url} に接続できませんでした（{reason}）。",
+    ja="トークン エンドポイント {url} に接続できませんでした（{reason}）。",
 )
 UNREACHABLE_HINT = Msg(
     en="Check that this computer is online and can open {url}; behind a proxy set HTTPS_PROXY; "
@@ -59,7 +59,7 @@ PROXY_FAILED_HINT = Msg(
 )
 BAD_RESPONSE = Msg(
     en="The token endpoint {url} answered without an access token.",
-    ja="トークンエンドポイント {url} の応答にアクセストークンがありませんでした。",
+    ja="トークン エンドポイント {url} の応答にアクセス トークンがありませんでした。",
 )
 BAD_RESPONSE_HINT = Msg(
     en="Check token_uri / authority in the token INI: it must be the provider's token address.",
@@ -67,7 +67,7 @@ BAD_RESPONSE_HINT = Msg(
 )
 PROVIDER_TROUBLE = Msg(
     en="The token endpoint {url} had a problem on its side ({reply}).",
-    ja="トークンエンドポイント {url} 側で問題が起きました（{reply}）。",
+    ja="トークン エンドポイント {url} 側で問題が起きました（{reply}）。",
 )
 PROVIDER_TROUBLE_HINT = Msg(
     en="This is usually temporary: wait a few minutes and try again. Your token file is unchanged and still valid.",

@@ -537,7 +537,7 @@ def test_record_command_with_doctor_in_japanese(sandbox: Any, tmp_path: Path,
     out = tmp_path / "rec.html"
     assert main(["record", "--ini", str(ini), "--doctor", "--lang", "ja", "--out", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
-    assert "リフレッシュトークンでの更新" in text and "点検結果" in text and "✔" in text
+    assert "リフレッシュ トークンでの更新" in text and "診断結果" in text and "✔" in text
     _no_secret(text + capsys.readouterr().out, ini, toks)
 
 

@@ -132,7 +132,7 @@ def test_microsoft_record_has_tenant_and_secret_expiry(ini: Path, run_values: di
     for fmt in ("md", "json", "html"):
         text = render(rec, fmt, "ja")
         assert run_values["ms_secret"] not in text and run_values["ms_refresh"] not in text
-    assert "設定記録" in render(rec, "md", "ja")
+    assert "セットアップ記録" in render(rec, "md", "ja")
 
 
 def test_default_location_is_under_oauthmail_home(ini: Path, oauthmail_home: Path) -> None:

@@ -39,6 +39,33 @@ class Cell:
 
 _CJK = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]$")
 _BLOCK_START = re.compile(r"^\s*(?:[-*+] |#|>|\||```|\d+[.)] |$)")
+#: Kana and kanji that are not punctuation (「、」「。」「」」「）」 etc. are U+3000–U+303F and U+FF00–U+FF65).
+_WORD_CHAR = re.compile(r"[\u3041-\u30fa\u30fc-\u30ff\u4e00-\u9fff]")
+_JA = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
+
+
+def _joiner(prev: str, line: str) -> str | None:
+    """How to join a wrapped line to the one before it: ``""``, ``" "``, or ``None`` (keep the break).
+
+    A Japanese word followed by ASCII, inline code or emphasis gets the half-width space the style asks for
+    (「その後 `invalid_grant`」), which also keeps an opening ``**`` left-flanking in CommonMark; after
+    Japanese punctuation nothing is added (「、**」 is already flanking, and 「、 」 would be a stray space).
+    A line ending in a closing ``**`` or code span before Japanese text is joined too, with a space
+    unless the emphasis ends on a kana or kanji (「**テスト中**です」 stays bold without one).
+    """
+    nxt = line.lstrip()
+    if not prev or not nxt or _BLOCK_START.match(line) or prev.lstrip().startswith(("|", "#")):
+        return None
+    last, first = prev[-1], nxt[0]
+    if _CJK.search(prev):
+        if _WORD_CHAR.match(last) and (first.isascii() and (first.isalnum() or first in "`*_[(<")):
+            return " "
+        return ""
+    if _JA.match(first) and prev.endswith(("**", "`")) and _JA.search(prev):
+        if prev.endswith("**") and _WORD_CHAR.match(prev[-3:-2] or " ") and _WORD_CHAR.match(first):
+            return ""
+        return " " if _WORD_CHAR.match(first) else ""
+    return None
 
 
 def join_wrapped_japanese(text: str) -> str:
@@ -47,7 +74,7 @@ def join_wrapped_japanese(text: str) -> str:
     Markdown turns a line break into a space, which reads as a stray gap in Japanese
     ("ポートを 塞いでいる"). A line that ends in a Japanese character is joined with the next one
     unless the next starts a block (list item, heading, quote, table, fence, blank line); code fences
-    and tables are left exactly as written.
+    and tables are left exactly as written. :func:`_joiner` decides whether a space goes between.
     """
     out: list[str] = []
     in_fence = False
@@ -56,12 +83,13 @@ def join_wrapped_japanese(text: str) -> str:
             in_fence = not in_fence
             out.append(line)
             continue
-        prev = out[-1] if out else ""
-        if (not in_fence and out and _CJK.search(prev) and not prev.lstrip().startswith(("|", "#"))
-                and not _BLOCK_START.match(line)):
-            out[-1] = prev + line.lstrip()
-        else:
+        quoted = bool(out) and out[-1].startswith(">") and line.startswith(">") and line[1:].strip() != ""
+        inner = line[1:].lstrip() if quoted else line  # a quote's next line continues the quote
+        glue = None if in_fence or not out else _joiner(out[-1], inner)
+        if glue is None:
             out.append(line)
+        else:
+            out[-1] = out[-1] + glue + inner.lstrip()
     return "\n".join(out)
 
 
@@ -182,7 +210,7 @@ account.
 
 1. プログラム（または `oauthmail` コマンド）が送信に使う **トークン INI ファイル**
 2. 実際に届いた **テストメール** と、そのときの SMTP のやり取り（トークンは伏せ字）
-3. 何をいつ行ったかの **セットアップ記録**（Markdown / JSON / HTML。秘密の値は含みません）
+3. 何をいつ行ったかの **セットアップ記録**（Markdown／JSON／HTML。秘密の値は含みません）
 
 最初は **サンドボックス**（このマシンの中で動く、Google 風・Microsoft 風の練習用サインインとメールサーバー）
 で進みます。流れがつかめたら「本番」に切り替えて、ご自分のアカウントで同じ手順を行ってください。
@@ -207,7 +235,7 @@ For the sandbox you need nothing at all.
         """
 ## 必要なもの
 
-| | Gmail / Google Workspace | Outlook / Microsoft 365 |
+| | Gmail／Google Workspace | Outlook／Microsoft 365 |
 |---|---|---|
 | アカウント | Google アカウント（無料の Gmail で可） | Microsoft 365 法人向け（一部の手順は管理者が必要）。SMTP なら outlook.com も可 |
 | コンソール | [Google Cloud コンソール](https://console.cloud.google.com/) | [Microsoft Entra 管理センター](https://entra.microsoft.com/) と [Microsoft 365 管理センター](https://admin.microsoft.com/) |
@@ -237,15 +265,16 @@ can be reached from here.
         """
 ## サンドボックスか本番か
 
-各ノートブックの最初に **サンドボックス（練習）** と **本番の Google / 本番の Microsoft** の切り替えがあります。
-サンドボックスでは、クライアント ID とシークレットは練習用サーバーから取り込まれ、サインインの承認も
-自動の「練習用ユーザー」に任せられ、テストメールはこのマシンのメールボックスに届きます。本番モードでは、
-コンソールで得た値を入力またはアップロードし、メールは実際に送信されます。ファイル（サンドボックスの状態・
+各ノートブックの最初に **サンドボックス（練習）** と **本番の Google／本番の Microsoft** の切り替えがあります。
+サンドボックスでは、クライアント ID とシークレットを練習用サーバーから取り込み、サインイン後の同意は
+練習用のユーザーが自動で行い、テストメールはこのマシンの中のメールボックスに届きます。本番モードでは、
+コンソールで取得した値を入力するかファイルをアップロードし、メールは実際に送信されます。ファイル（サンドボックスの状態・
 トークン INI・記録）はキットのフォルダー `OAUTHMAIL_HOME`（既定は `~/.config/oauthmail`）に保存され、
 このリポジトリの中には置きません。
 
-次のセルを実行（Shift+Enter）すると、キットを読み込み、この環境を点検します。カーネルの場所（リモートなら
-サインインはコピーと貼り付けで行います）、各バージョン、トークンサーバーと SMTP サーバーに届くかを確認します。
+次のセルを実行（Shift+Enter）すると、キットを読み込んでこの環境を診断します。カーネルがどこで動いているか
+（リモートの場合、サインインはコピーと貼り付けで行います）、各ソフトウェアのバージョン、トークン サーバーと
+SMTP サーバーにここから接続できるかを確認します。
 """,
     ),
     code(
@@ -288,7 +317,7 @@ Everything the notebooks do can also be done with the `oauthmail` command (`oaut
 ## 次へ
 
 - Gmail → [01_gmail.ipynb](01_gmail.ipynb)
-- Outlook / Microsoft 365 → [02_microsoft365.ipynb](02_microsoft365.ipynb)
+- Outlook／Microsoft 365 → [02_microsoft365.ipynb](02_microsoft365.ipynb)
 - INI はもうある → [03_existing_ini.ipynb](03_existing_ini.ipynb)
 - うまくいかない → [04_troubleshooting.ipynb](04_troubleshooting.ipynb)
 
@@ -384,11 +413,11 @@ choice. The kit handles both; in the sandbox the Web client with `http://127.0.0
 
 | | **デスクトップ アプリ** | **ウェブ アプリケーション** |
 |---|---|---|
-| 主な用途 | コマンドラインのツールやスクリプト（SMAIL の手順書など） | 戻り先アドレスが決まっている製品（ワークフロー製品の「メールコンポーネント」など） |
+| 主な用途 | コマンドラインのツールやスクリプト（SMAIL の手順書など） | リダイレクト URI が決まっている製品（ワークフロー製品の「メールコンポーネント」など） |
 | リダイレクト URI | 登録不要。`http://127.0.0.1:<ポート>/` ならどれでも可 | **一字一句そのまま** 登録が必要: `http://127.0.0.1:48888/callback` |
 | 手元に残すもの | ダウンロードした `client_secret_….json` | クライアント ID とクライアント シークレット |
 
-どちらでも同じリフレッシュトークンが得られます。製品から指定がなければ **デスクトップ アプリ** の方が
+どちらでも同じリフレッシュ トークンが得られます。製品から指定がなければ **デスクトップ アプリ** の方が
 簡単です。キットはどちらにも対応しています。サンドボックスでは `http://127.0.0.1:48888/callback` の
 ウェブ クライアントを使います。
 """,
@@ -474,7 +503,7 @@ account needs.
 
 - **アプリ名**: 同意画面に表示される名前です。分かりやすい名前にします（例: *mailer*）。
 - **ユーザー サポートメール** と **デベロッパーの連絡先情報**: ご自分のアドレスを入れます。
-- **対象 / ユーザーの種類**: **「外部」** を選びます。「内部」は Google Workspace の組織にだけ表示され、
+- **対象／ユーザーの種類**: **「外部」** を選びます。「内部」は Google Workspace の組織にだけ表示され、
   組織内の人だけが使うならそれでもかまいません。
 
 *理由:* 同意画面はサインインのときに表示されるページです。無料の Gmail アカウントでは「外部」が必要です。
@@ -508,7 +537,7 @@ scope works only for the Gmail **API**, not for SMTP. Google marks `https://mail
 
 *理由:* SMTP での送信（`AUTH XOAUTH2`）は、このスコープを持つトークンしか受け付けません。範囲の狭い
 `gmail.send` は Gmail **API** 専用で、SMTP では使えません。`https://mail.google.com/` は「制限付き」
-スコープですが、個人で使う分には手順 11 で「確認されていないアプリ」の画面が出るだけです。
+スコープですが、個人で使う分には手順 11 で「このアプリは Google で確認されていません」の画面が出るだけです。
 
 {SANDBOX_JA}
 """,
@@ -562,11 +591,11 @@ issued while in Testing keep their 7-day limit.
 同意画面の公開ステータスは、最初は **「テスト中」** です。これには 2 つの意味があります。
 
 - サインインできるのは手順 5 の **テストユーザー** だけ（最大 100 人）
-- **リフレッシュトークンは同意から 7 日で使えなくなる。** 無人で動くメール送信は、その後
+- **リフレッシュ トークンは同意から 7 日で使えなくなる。** 無人で動くメール送信は、その後
   `invalid_grant: Token has been expired or revoked` で失敗します。
 
 長く使えるトークンにするには **「アプリを公開」**（「対象」→「公開ステータス」→ **「本番環境」**）を押します。
-個人利用（100 ユーザー未満）なら Google の審査は不要ですが、サインイン時に「確認されていないアプリ」の
+個人利用（100 ユーザー未満）なら Google の審査は不要ですが、サインイン時に「このアプリは Google で確認されていません」の
 警告が出ます。これは想定どおりです。サインインしたあとで公開した場合は、もう一度サインインしてください。
 「テスト中」に発行されたトークンは 7 日の期限のままです。
 
@@ -744,8 +773,8 @@ and every 7 days while the app is in *Testing*.
 
 サインインに成功すると、キットは **トークン INI** を書き出します（モード 600: 本人だけが読めます）。
 アカウントごとのセクションに `client_id`、`client_secret`、`auth_uri`、**`token_uri`**、スコープ、
-**リフレッシュトークン**、SMTP サーバーが入ります。送信のたびに、リフレッシュトークンを `token_uri` で
-短時間有効なアクセストークンに交換します。そのため `token_uri` が無い・間違っていると送信できません。
+**リフレッシュ トークン**、SMTP サーバーが入ります。送信のたびに、リフレッシュ トークンを `token_uri` で
+短時間有効なアクセス トークンに交換します。そのため `token_uri` が無い・間違っていると送信できません。
 また、このファイルを持つ人は誰でもあなたとしてメールを送れるので、他人に見せないでください。
 
 次の場合はサインインのやり直しが必要です: Google のパスワードを変更したとき、
@@ -801,7 +830,7 @@ oauthmail send --ini PATH/TO/FILE.ini --to someone@example.com --subject "Hello"
 **書き出し** を押すと、トークン INI の場所を表示し（本人だけが読めることも確認します）、
 **セットアップ記録**（チェックした手順とその時刻、クライアント（ID は短縮し、シークレットは含めません）、
 同意、テスト送信の結果）を Markdown・JSON・HTML 形式でキットの `records` フォルダーに保存します。
-記録にはダウンロードリンクが付きますが、INI にはリフレッシュトークンが入っているため、あえて付けていません。
+記録にはダウンロードリンクが付きますが、INI にはリフレッシュ トークンが入っているため、あえて付けていません。
 
 INI はプログラムやコマンドラインから使えます:
 
@@ -833,7 +862,7 @@ message you paste.
 
 | 症状 | 意味 | 対処 |
 |---|---|---|
-| `エラー 400: redirect_uri_mismatch` | ウェブ クライアントに正確な戻り先アドレスが登録されていない | `http://127.0.0.1:48888/callback` を追加して（手順 8）数分待つ |
+| `エラー 400: redirect_uri_mismatch` | ウェブ クライアントに正確なリダイレクト URI が登録されていない | `http://127.0.0.1:48888/callback` を追加して（手順 8）数分待つ |
 | `エラー 403: access_denied`／「アクセスをブロック」 | そのアカウントがテストユーザーではない | 「対象」→「テストユーザー」に追加する（手順 5） |
 | `invalid_grant: Token has been expired or revoked` | 「テスト中」で 7 日経過、パスワード変更、アクセス削除 | サインインし直す（手順 11）。アプリを公開する（手順 6） |
 | `535-5.7.8 Username and Password not accepted` | Gmail がトークンを拒否: 別のアカウント、スコープ不足、期限切れ | サインインし直し、Gmail の項目のチェックを外さない |
@@ -853,7 +882,7 @@ message you paste.
 
 MICROSOFT = [
     header("02_microsoft365.ipynb", "Outlook / Microsoft 365: set up OAuth2 sending step by step",
-           "Outlook / Microsoft 365: OAuth2 送信の設定を一歩ずつ"),
+           "Outlook／Microsoft 365: OAuth2 送信の設定を一歩ずつ"),
     md(
         """
 This notebook walks through the app registration in Microsoft Entra (Azure), the mailbox setting in
@@ -898,7 +927,7 @@ personal accounts (step 2).
 Microsoft 365 経由で OAuth2 送信をするには、送信元メールボックスに **Microsoft 365 法人向け** の契約
 （Business Basic 以上、または Exchange Online のプラン）が必要です。また一部の手順には管理者ロールを持つ人が
 必要です（アプリにはアプリケーション管理者、メールボックスの設定には Exchange 管理者かグローバル管理者）。
-個人用の **outlook.com / hotmail.com** のアドレスも、アプリが個人アカウントを許可していれば（手順 2）SMTP で使えます。
+個人用の **outlook.com／hotmail.com** のアドレスも、アプリが個人アカウントを許可していれば（手順 2）SMTP で使えます。
 
 {SANDBOX_JA}
 """,
@@ -999,10 +1028,10 @@ through `smtp.office365.com` needs a token for Outlook's **`SMTP.Send`**; a Grap
 
 **「アクセス許可の追加」** を押します。
 
-*両方が必要な理由:* Graph の `Mail.Send` は Microsoft Graph API（HTTP）経由の送信専用です。
-`smtp.office365.com` 経由で送るには Outlook の **`SMTP.Send`** のトークンが必要で、Graph 用のトークンは
-`535 5.7.3` で拒否されます。キットはサインイン時に `SMTP.Send` を要求します。ここに登録しておくと、
-管理者が前もって承認できます。`offline_access` があるとリフレッシュトークンが発行されます。
+*両方を追加する理由:* Graph の `Mail.Send` は、Microsoft Graph API（HTTP）で送信するときにしか使えません。
+`smtp.office365.com` から送るには **`SMTP.Send`** のトークンが必要で、`Mail.Send` のトークンでは
+`535 5.7.3` で拒否されます。キットはサインインのときに `SMTP.Send` を要求します。ここに登録しておけば、
+管理者が前もって同意を与えられます。`offline_access` があると、リフレッシュ トークンが発行されます。
 
 {SANDBOX_JA}
 """,
@@ -1027,8 +1056,8 @@ app's name and client ID to one.
 同じ **「API のアクセス許可」** で **「<組織名> に管理者の同意を与えます」** を押して確定します。
 「状態」の列が緑のチェックに変わります。
 
-*理由:* ユーザー自身によるアプリの承認を禁止している組織が多く、管理者の同意がないとサインインが
-「管理者の承認が必要」（`AADSTS65001` / `AADSTS90094`）で止まります。ご自分が管理者でない場合は、
+*理由:* ユーザーが自分でアプリに同意することを禁止している組織は多く、その場合、管理者の同意がないと
+サインインが「管理者の承認が必要」（`AADSTS65001`／`AADSTS90094`）の画面で止まります。ご自分が管理者でない場合は、
 アプリ名とクライアント ID を管理者に伝えて依頼してください。
 
 {SANDBOX_JA}
@@ -1183,13 +1212,13 @@ that appears. With a public client, **Sign in with a device code** shows a code 
 ## 手順 11 — サインインする
 
 **「サインインを開始」** を押してリンクを開き、**送信元メールボックスのユーザーで** サインインします。
-アクセス許可（「SMTP でメールを送信する」を含む）を承諾します。ブラウザーは
+要求されたアクセス許可（「SMTP でメールを送信する」を含む）を確認して **「承諾」** を押します。ブラウザーは
 `http://localhost:48888/callback` に戻り、キットが結果を受け取ります。リモートのカーネルでは、ブラウザーが
 最後に表示したアドレスを、表示される貼り付け欄に貼り付けてください。パブリック クライアントなら
 **「デバイス コードでサインイン」** でコードが表示されるので、どの端末でも `microsoft.com/devicelogin` で
 入力できます。**「中止」** で待機をやめられます。
 
-**サンドボックスでは:** 練習用のサインイン画面が Microsoft の代わりをします。ユーザーを選んで承諾します。
+**サンドボックスでは:** 練習用のサインイン画面が Microsoft の役をします。ユーザーを選んで **「承諾」** を押します。
 """,
     ),
     checklist("microsoft.sign_in"),
@@ -1208,8 +1237,8 @@ stores it each time. A refresh token unused for 90 days expires — then sign in
 
 キットは **トークン INI**（モード 600）に、クライアント ID とシークレット、**機関（authority）**
 （`https://login.microsoftonline.com/<テナント>`）、スコープ `https://outlook.office.com/SMTP.Send`、
-**リフレッシュトークン**、SMTP サーバーを書き込みます。Microsoft は更新のたびに新しいリフレッシュトークンを
-発行するので、キットはその都度保存します。90 日使わなかったリフレッシュトークンは失効するので、その場合は
+**リフレッシュ トークン**、SMTP サーバーを書き込みます。Microsoft は更新のたびに新しいリフレッシュ トークンを
+発行するので、キットはその都度保存します。90 日使わなかったリフレッシュ トークンは失効するので、その場合は
 サインインし直してください。
 """,
     ),
@@ -1245,7 +1274,7 @@ the secret must be renewed. The INI is shown by path only (it holds the refresh 
 ## 手順 14 — INI とセットアップ記録を書き出す
 
 記録には入力したクライアント シークレットの有効期限も残るので、あとで読む人が更新の時期を知ることが
-できます。INI はパスだけを表示します（リフレッシュトークンが入っているため）。
+できます。INI はパスだけを表示します（リフレッシュ トークンが入っているため）。
 """,
     ),
     code("kit.export()"),
@@ -1464,7 +1493,7 @@ token masked; paste the failing line above.
         """
 ## トークンサーバーに届くまでのよくある失敗
 
-アクセストークンの取得は、`token_uri`（Google）または機関（Microsoft）への HTTPS 通信です。プロバイダーからの
+アクセス トークンの取得は、`token_uri`（Google）または機関（Microsoft）への HTTPS 通信です。プロバイダーからの
 応答が返る前に失敗する場合、原因はほぼ手元の環境にあります。
 
 | 表示 | 原因 | 対処 |

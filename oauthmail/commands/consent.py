@@ -18,16 +18,16 @@ from ..i18n import Msg
 PASTE_PROMPT = Msg(
     en="Open the address above in a browser, approve, then paste here the full address your browser ended on "
     "(it starts with {redirect_uri}) and press Enter:",
-    ja="上のアドレスをブラウザで開いて許可し、最後に表示されたアドレス（{redirect_uri} で始まります）をすべてここに"
+    ja="上のアドレスをブラウザーで開いて許可し、最後に表示されたアドレス（{redirect_uri} で始まります）をすべてここに"
     "貼り付けて Enter を押してください:",
 )
 OPEN_THIS = Msg(
     en="Open this address in a browser to sign in (the kit listens on {redirect_uri}):",
-    ja="サインインするには、次のアドレスをブラウザで開いてください（キットは {redirect_uri} で待っています）:",
+    ja="サインインするには、次のアドレスをブラウザーで開いてください（キットは {redirect_uri} で待っています）:",
 )
 BROWSER_OPENED = Msg(
     en="Opening your browser. If nothing opens, use this address: {url}",
-    ja="ブラウザを開いています。開かない場合は次のアドレスを使ってください: {url}",
+    ja="ブラウザーを開いています。開かない場合は次のアドレスを使ってください: {url}",
 )
 DEVICE_WAITING = Msg(
     en="Waiting for the code to be entered (up to {minutes} min)…",

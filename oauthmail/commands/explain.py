@@ -11,11 +11,9 @@ import sys
 from typing import Any
 
 from ..i18n import Msg
+from ..i18n.labels import L_CAUSES, L_WHAT, L_WHERE
+from ..i18n.labels import L_HINT as L_FIX
 
-L_WHAT = Msg(en="What happened", ja="何が起きたか")
-L_CAUSES = Msg(en="Likely causes", ja="考えられる原因")
-L_FIX = Msg(en="What to do", ja="対処方法")
-L_WHERE = Msg(en="Where", ja="設定する場所")
 L_CODE = Msg(en="Code", ja="コード")
 L_DECODED = Msg(en="Server challenge (decoded)", ja="サーバーからの応答（デコード済み）")
 EMPTY_INPUT = Msg(en="No error text was given.", ja="エラーの文章が指定されていません。")

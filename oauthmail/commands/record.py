@@ -7,7 +7,7 @@ from typing import Any
 
 from ..i18n import Msg
 
-WRITTEN = Msg(en="Setup record written: {path}", ja="設定記録を書き出しました: {path}")
+WRITTEN = Msg(en="Setup record written: {path}", ja="セットアップ記録を書き出しました: {path}")
 
 
 def register(sub: Any) -> None:

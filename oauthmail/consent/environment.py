@@ -32,12 +32,12 @@ REMOTE_ADVICE = Msg(
     "and when your browser shows 'This site can't be reached', copy the full address from the address bar and paste "
     "it here. (Microsoft: device sign-in also works.)",
     ja="リモートのマシンで実行しているため、サインインのページからここへ自動では戻れません。リンクを開いて許可し、"
-    "ブラウザに「このサイトにアクセスできません」と表示されたら、アドレスバーのアドレスをすべてコピーしてここに"
+    "ブラウザーに「このサイトにアクセスできません」と表示されたら、アドレスバーのアドレスをすべてコピーしてここに"
     "貼り付けてください（Microsoft ではデバイスでのサインインも使えます）。",
 )
 HEADLESS_ADVICE = Msg(
     en="No browser found here: open the printed link in any browser on this computer.",
-    ja="ここではブラウザが見つかりません。表示されたリンクを、このコンピューターのブラウザで開いてください。",
+    ja="ここではブラウザーが見つかりません。表示されたリンクを、このコンピューターのブラウザーで開いてください。",
 )
 
 

@@ -23,6 +23,7 @@ from .. import paths
 from ..clients import ClientConfig
 from ..errors import ConsentError, OAuthMailError
 from ..i18n import Msg
+from ..i18n.labels import L_START, quote
 from ..tokenfile import atomic_write
 from .flowdict import FLOW_KIND, ConsentFlow
 from .google import finish_google
@@ -53,12 +54,12 @@ FLOW_BAD = Msg(
     ja="保存されたサインイン {path} が壊れているか、サインインのファイルではありません。",
 )
 FLOW_RESTART_HINT = Msg(
-    en="Start the sign-in again (for example click 'Start sign-in' again) and complete it in one go.",
-    ja="サインインを最初からやり直し（「サインイン開始」をもう一度押すなど）、途中で止めずに完了してください。",
+    en=f"Start the sign-in again (for example click {quote(L_START, 'en')} again) and complete it in one go.",
+    ja=f"サインインを最初からやり直して（{quote(L_START, 'ja')}をもう一度押すなど）、途中で止めずに最後まで進めてください。",
 )
 NOT_A_FLOW = Msg(
     en="This is not a sign-in flow started by start_google / start_microsoft / start_device_code.",
-    ja="これは start_google / start_microsoft / start_device_code で始めたサインインではありません。",
+    ja="これは start_google／start_microsoft／start_device_code で始めたサインインではありません。",
 )
 
 

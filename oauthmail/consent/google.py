@@ -58,8 +58,8 @@ TESTING_WARNING = Msg(
     en="Note: while your Google Cloud app's publishing status is 'Testing', Google expires this refresh token 7 days "
     "after consent. For a token that lasts, set it to 'In production' (an 'unverified app' screen is expected for "
     "personal use) and run the consent again.",
-    ja="注意: Google Cloud のアプリの公開ステータスが「テスト中」の間は、このリフレッシュトークンは同意から 7 日で"
-    "失効します。長く使うには「本番環境」に切り替え（個人利用では「確認されていないアプリ」画面が出ますが想定どおりです）、"
+    ja="注意: Google Cloud のアプリの公開ステータスが「テスト中」の間は、このリフレッシュ トークンは同意から 7 日で"
+    "失効します。長く使うには「本番環境」に切り替え（個人利用では「このアプリは Google で確認されていません」画面が出ますが想定どおりです）、"
     "もう一度同意を行ってください。",
 )
 DESKTOP_NOT_LOOPBACK = Msg(
@@ -68,7 +68,7 @@ DESKTOP_NOT_LOOPBACK = Msg(
 )
 DESKTOP_NOT_LOOPBACK_HINT = Msg(
     en="Leave the return address empty (the kit picks a free port), or give http://127.0.0.1:PORT/.",
-    ja="戻り先アドレスを空にする（キットが空いているポートを選びます）か、http://127.0.0.1:ポート/ を指定してください。",
+    ja="リダイレクト URI を空にする（キットが空いているポートを選びます）か、http://127.0.0.1:ポート/ を指定してください。",
 )
 
 _env_lock = threading.Lock()

@@ -33,23 +33,23 @@ GOOGLE_DENIED = Msg(
 )
 DENIED_HINT = Msg(
     en="Start again and choose Allow. If Google showed 'Access blocked … has not completed the Google verification "
-    "process', your app is in Testing and this account is not a test user: Google Cloud console → OAuth consent "
-    "screen → Audience → Test users → add the address, then retry.",
+    "process', your app is in Testing and this account is not a test user: Google Cloud console → Google Auth "
+    "Platform → Audience → Test users → add the address, then retry.",
     ja="もう一度始めて「許可」を選んでください。Google で「アクセスをブロック: … Google の審査プロセスを完了していません」と"
-    "表示された場合は、アプリが「テスト中」でこのアカウントがテストユーザーではありません。Google Cloud コンソール →"
-    "「OAuth 同意画面」→「対象」→「テストユーザー」にアドレスを追加してから、やり直してください。",
+    "表示された場合は、アプリが「テスト中」でこのアカウントがテストユーザーではありません。Google Cloud コンソールの"
+    "「Google Auth Platform」→「対象」→「テストユーザー」にアドレスを追加してから、やり直してください。",
 )
 NOT_TEST_USER = Msg(
     en="Google blocked the sign-in: your Google Cloud app is in Testing and {email} is not one of its test users.",
     ja="Google がサインインをブロックしました。Google Cloud のアプリが「テスト中」で、{email} がテストユーザーに入っていません。",
 )
 NOT_TEST_USER_HINT = Msg(
-    en="In Google Cloud console → OAuth consent screen → Audience → Test users, add {email} and retry.",
-    ja="Google Cloud コンソール →「OAuth 同意画面」→「対象」→「テストユーザー」に {email} を追加して、やり直してください。",
+    en="In Google Cloud console → Google Auth Platform → Audience → Test users, add {email} and retry.",
+    ja="Google Cloud コンソールの「Google Auth Platform」→「対象」→「テストユーザー」に {email} を追加して、やり直してください。",
 )
 REDIRECT_MISMATCH_GOOGLE = Msg(
     en="Google rejected the return address {redirect_uri} (redirect_uri_mismatch).",
-    ja="Google が戻り先アドレス {redirect_uri} を受け付けませんでした（redirect_uri_mismatch）。",
+    ja="Google がリダイレクト URI {redirect_uri} を受け付けませんでした（redirect_uri_mismatch）。",
 )
 REDIRECT_MISMATCH_GOOGLE_HINT = Msg(
     en="Your Web client must list exactly {redirect_uri} (same port, no trailing slash, 127.0.0.1 not localhost) "
@@ -61,7 +61,7 @@ REDIRECT_MISMATCH_GOOGLE_HINT = Msg(
 )
 REDIRECT_NOT_REGISTERED = Msg(
     en="The return address {redirect_uri} is not among the Web client's redirect URIs ({registered}).",
-    ja="戻り先アドレス {redirect_uri} が、ウェブ クライアントのリダイレクト URI（{registered}）に入っていません。",
+    ja="リダイレクト URI {redirect_uri} が、ウェブ クライアントのリダイレクト URI（{registered}）に入っていません。",
 )
 INVALID_CLIENT = Msg(
     en="The provider did not accept the OAuth client (invalid_client): the client ID is unknown or the secret is wrong.",
@@ -86,7 +86,7 @@ INVALID_GRANT_HINT = Msg(
 )
 NO_REFRESH_TOKEN = Msg(
     en="{provider} did not return a refresh token, so the program could not keep sending later.",
-    ja="{provider} からリフレッシュトークンが返されませんでした。このままでは後でメールを送り続けられません。",
+    ja="{provider} からリフレッシュ トークンが返されませんでした。このままでは後でメールを送り続けられません。",
 )
 NO_REFRESH_TOKEN_HINT = Msg(
     en="This happens when the app had been approved before. The kit already asks with prompt=consent; remove the app "
@@ -103,7 +103,7 @@ SCOPE_NOT_GRANTED_HINT = Msg(
     en="Run the consent again and leave 'Read, compose, send and permanently delete all your email from Gmail' "
     "ticked (Microsoft: accept the 'Send email with SMTP' permission, or ask an admin to grant it).",
     ja="もう一度同意を行い、「Gmail のすべてのメールの閲覧、作成、送信、完全な削除」にチェックを入れたままにしてください"
-    "（Microsoft の場合は「SMTP を使用してメールを送信する」を承諾するか、管理者に許可を依頼してください）。",
+    "（Microsoft の場合は「SMTP を使用してメールを送信する」に同意して「承諾」を押すか、管理者に同意を依頼してください）。",
 )
 STATE_MISMATCH = Msg(
     en="The answer does not belong to this sign-in (its 'state' differs): it may be from an older attempt, or from "
@@ -147,11 +147,11 @@ GOOGLE_DEVICE = Msg(
 )
 GOOGLE_DEVICE_HINT = Msg(
     en="Use the browser sign-in; on a remote notebook use copy-paste of the final address (--paste).",
-    ja="ブラウザでのサインインを使ってください。リモートのノートブックでは、最後のアドレスをコピーして貼り付ける方法（--paste）を使います。",
+    ja="ブラウザーでのサインインを使ってください。リモートのノートブックでは、最後のアドレスをコピーして貼り付ける方法（--paste）を使います。",
 )
 DEVICE_NEEDS_PUBLIC = Msg(
     en="Device sign-in needs a public client: no secret is sent, and the app registration must allow public client flows.",
-    ja="デバイスでのサインインには公開クライアントが必要です。シークレットは送らず、アプリの登録で"
+    ja="デバイスでのサインインにはパブリック クライアントが必要です。シークレットは送らず、アプリの登録で"
     "パブリック クライアント フローを許可しておく必要があります。",
 )
 DEVICE_NEEDS_PUBLIC_HINT = Msg(
@@ -159,7 +159,7 @@ DEVICE_NEEDS_PUBLIC_HINT = Msg(
     "'Allow public client flows' to Yes. Or use the browser sign-in with the Web app and its secret.",
     ja="クライアント シークレットを外し、Entra 管理センター →「アプリの登録」→ 対象アプリ →「認証」で"
     "「パブリック クライアント フローを許可する」を「はい」にしてください。またはウェブ アプリとシークレットで"
-    "ブラウザのサインインを使ってください。",
+    "ブラウザーのサインインを使ってください。",
 )
 DEVICE_EXPIRED = Msg(
     en="The device code expired before the sign-in was completed.",
@@ -171,13 +171,13 @@ DEVICE_EXPIRED_HINT = Msg(
 )
 TIMEOUT = Msg(
     en="No answer from the browser within {seconds} seconds.",
-    ja="{seconds} 秒待ちましたが、ブラウザからの応答がありませんでした。",
+    ja="{seconds} 秒待ちましたが、ブラウザーからの応答がありませんでした。",
 )
 TIMEOUT_HINT = Msg(
     en="Start again and finish in the browser in time. If the browser showed 'This site can't be reached', the "
     "notebook runs elsewhere: copy the full address from the address bar and paste it instead (--paste). If the "
     "provider showed an error page instead (redirect_uri_mismatch, AADSTS50011 …), run `oauthmail explain` with its text.",
-    ja="もう一度始めて、時間内にブラウザで完了してください。ブラウザに「このサイトにアクセスできません」と出た場合は"
+    ja="もう一度始めて、時間内にブラウザーで完了してください。ブラウザーに「このサイトにアクセスできません」と出た場合は"
     "ノートブックが別のマシンで動いています。アドレスバーのアドレスをすべてコピーして貼り付けてください（--paste）。"
     "プロバイダーのエラー画面（redirect_uri_mismatch、AADSTS50011 など）が出た場合は、その文面で `oauthmail explain` を実行してください。",
 )
@@ -189,7 +189,7 @@ PROVIDER_ERROR = Msg(
 )
 PROVIDER_ERROR_HINT = Msg(
     en="Run `oauthmail explain \"{error}\"` for what it means; check the client ID, secret, redirect address and tenant.",
-    ja="`oauthmail explain \"{error}\"` で意味を確認し、クライアント ID・シークレット・戻り先アドレス・テナントを点検してください。",
+    ja="`oauthmail explain \"{error}\"` で意味を確認し、クライアント ID・シークレット・リダイレクト URI ・テナントを確認してください。",
 )
 NETWORK = Msg(
     en="Could not reach {url} ({reason}).",
@@ -214,7 +214,7 @@ UNAVAILABLE_HINT = Msg(
 
 AAD_REDIRECT = Msg(
     en="Microsoft rejected the return address {redirect_uri} (AADSTS50011).",
-    ja="Microsoft が戻り先アドレス {redirect_uri} を受け付けませんでした（AADSTS50011）。",
+    ja="Microsoft がリダイレクト URI {redirect_uri} を受け付けませんでした（AADSTS50011）。",
 )
 AAD_REDIRECT_HINT = Msg(
     en="In Entra admin center → App registrations → your app → Authentication, add a Web redirect URI exactly "
@@ -235,7 +235,7 @@ AAD_SECRET_REQUIRED_HINT = Msg(
 )
 AAD_BAD_SECRET = Msg(
     en="Microsoft says the client secret is wrong or has expired (AADSTS7000215 / 7000222).",
-    ja="クライアント シークレットが間違っているか期限切れだと Microsoft が返しました（AADSTS7000215 / 7000222）。",
+    ja="クライアント シークレットが間違っているか期限切れだと Microsoft が返しました（AADSTS7000215／7000222）。",
 )
 AAD_BAD_SECRET_HINT = Msg(
     en="Paste the secret Value, not the Secret ID. If it has expired or was not copied when created, make a new one "
@@ -253,7 +253,7 @@ AAD_PUBLIC_WITH_SECRET_HINT = Msg(
 )
 AAD_ADMIN_CONSENT = Msg(
     en="Your organisation requires an administrator to approve this app's permissions (AADSTS65001 / 90094).",
-    ja="組織の設定により、このアプリの権限には管理者の承認が必要です（AADSTS65001 / 90094）。",
+    ja="組織の設定により、このアプリの権限には管理者の承認が必要です（AADSTS65001／90094）。",
 )
 AAD_ADMIN_CONSENT_HINT = Msg(
     en="Ask an admin to grant consent for {scopes} (App registration → API permissions → Grant admin consent), then retry.",
@@ -261,23 +261,23 @@ AAD_ADMIN_CONSENT_HINT = Msg(
 )
 AAD_APP_TENANT = Msg(
     en="The app ID and the sign-in authority don't fit together (AADSTS700016 / 50194 / 9002332 / unauthorized_client).",
-    ja="アプリ ID とサインイン先（authority）が合っていません（AADSTS700016 / 50194 / 9002332 / unauthorized_client）。",
+    ja="アプリ ID とサインイン先（authority）が合っていません（AADSTS700016／50194／9002332／unauthorized_client）。",
 )
 AAD_APP_TENANT_HINT = Msg(
     en="Check the Application (client) ID; use your tenant ID (not 'common') for a single-tenant app; for "
     "outlook.com/hotmail accounts allow personal Microsoft accounts and use 'consumers' or 'common'.",
     ja="アプリケーション (クライアント) ID を確認してください。シングルテナントのアプリでは common ではなくテナント ID を"
-    "使います。outlook.com / hotmail のアカウントでは個人用 Microsoft アカウントを許可し、consumers か common を使ってください。",
+    "使います。outlook.com／hotmail のアカウントでは個人用 Microsoft アカウントを許可し、consumers か common を使ってください。",
 )
 AAD_POLICY = Msg(
     en="Your organisation's sign-in policy (MFA, Conditional Access or security defaults) blocked this sign-in "
     "(AADSTS50076 / 53003 / 530035).",
     ja="組織のサインイン ポリシー（多要素認証・条件付きアクセス・セキュリティの既定値）によりサインインがブロックされました"
-    "（AADSTS50076 / 53003 / 530035）。",
+    "（AADSTS50076／53003／530035）。",
 )
 AAD_POLICY_HINT = Msg(
     en="Complete multi-factor authentication in the browser and retry, or ask your admin.",
-    ja="ブラウザで多要素認証を完了してからやり直すか、管理者に相談してください。",
+    ja="ブラウザーで多要素認証を完了してからやり直すか、管理者に相談してください。",
 )
 AAD_SPA = Msg(
     en="The redirect URI is registered as 'Single-page application' (AADSTS9002327).",

@@ -66,11 +66,11 @@ ERROR_DEV_HINT = Msg(en="If you are the developer of this app, the text above sa
                      ja="このアプリの開発者の方へ: 上の文面が何を直せばよいかを示しています。"
                         "`oauthmail explain \"<コード>\"` で手順を確認できます。")
 BLOCKED_TITLE = Msg(en="Access blocked: {app} has not completed the Google verification process",
-                    ja="アクセスをブロック: {app} は Google の確認プロセスを完了していません")
+                    ja="アクセスをブロック: {app} は Google の審査プロセスを完了していません")
 BLOCKED_RETURN = Msg(en="Back to the app (it receives error=access_denied)",
                      ja="アプリに戻る（アプリには error=access_denied が届きます）")
-BLOCKED_FIX = Msg(en="Fix (developer): Google Cloud console → OAuth consent screen → Audience → Test users → add {email}.",
-                  ja="対処（開発者向け）: Google Cloud コンソール → OAuth 同意画面 → 対象 → テストユーザー に {email} を追加してください。")
+BLOCKED_FIX = Msg(en="Fix (developer): Google Cloud console → Google Auth Platform → Audience → Test users → add {email}.",
+                  ja="対処（開発者向け）: Google Cloud コンソールの「Google Auth Platform」→「対象」→「テストユーザー」に {email} を追加してください。")
 FORM_POST_NOTE = Msg(en="Returning to the app…", ja="アプリに戻っています…")
 CONTINUE = Msg(en="Continue", ja="続ける")
 DEVICE_TITLE = Msg(en="Enter code", ja="コードの入力")

@@ -36,7 +36,7 @@ SIM_NO_USER = Msg(
 )
 SIM_NO_USER_HINT = Msg(
     en="Use one of the sandbox's users for this provider, or add the user to the sandbox configuration.",
-    ja="このプロバイダーのサンドボックス利用者を使うか、サンドボックスの設定に利用者を追加してください。",
+    ja="このプロバイダー用のサンドボックスのユーザーを使うか、サンドボックスの設定にユーザーを追加してください。",
 )
 SIM_UNEXPECTED = Msg(
     en="The sandbox sign-in page did not look as expected (HTTP {status} at {where}).",

@@ -76,15 +76,15 @@ API_ENTRIES: tuple[Entry, ...] = (
         ("Graph: not allowed to send as this From address", "Graph: この差出人（From）として送る権限がありません"),
         ("Graph refused the message because the signed-in account has no Send As right on the From mailbox "
          "(a shared mailbox or another person).",
-         "サインインしたアカウントに From のメールボックス（共有メールボックスや別の人）の「送信者 (Send As)」"
+         "サインインしたアカウントに From のメールボックス（共有メールボックスや別の人）の「送信者」（Send As）"
          "権限がないため、Graph が拒否しました。"),
         (("From is a shared mailbox without Send As for you.", "From が、自分に Send As 権限のない共有メールボックスになっている。"),
          ("Send As was granted only recently (it can take up to an hour).",
           "Send As の権限を付けた直後（反映に最大 1 時間ほど）。")),
         ("Send from the signed-in mailbox, or have an admin grant Send As on the From mailbox (Exchange admin "
          "center → Recipients → Mailboxes → the mailbox → Delegation → Send as) and wait up to an hour.",
-         "サインインしたメールボックスから送るか、管理者に From のメールボックスの「送信者 (Send As)」権限を付けて"
-         "もらい（Exchange 管理センター →「受信者」→「メールボックス」→ 対象 →「委任」→「送信者 (Send as)」）、"
+         "サインインしたメールボックスから送るか、管理者に From のメールボックスの「送信者」（Send As）権限を付けて"
+         "もらい（Exchange 管理センター →「受信者」→「メールボックス」→ 対象 →「委任」→「送信者」（Send as））、"
          "最大 1 時間ほど待ってください。"),
     ),
     _e(

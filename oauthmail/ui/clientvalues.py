@@ -14,6 +14,7 @@ from datetime import date, datetime
 from ..clients import NOT_JSON, NOT_JSON_HINT, ClientConfig, load_google_client
 from ..errors import ConfigError
 from ..i18n import Msg
+from ..i18n.labels import L_APP_KIND, L_PUBLIC, quote
 
 GOOGLE_WEB_REDIRECT = "http://127.0.0.1:48888/callback"
 MICROSOFT_WEB_REDIRECT = "http://localhost:48888/callback"
@@ -31,15 +32,16 @@ WARN_WEB_REDIRECT = Msg(
     "save, wait a minute, and download the JSON again.",
     ja="このウェブ クライアントのリダイレクト URI に {uri} がないため、このままだと Google が redirect_uri_mismatch を"
     "返します。「承認済みのリダイレクト URI」に {uri} を一字一句そのまま（ポートも同じ、localhost ではなく 127.0.0.1、"
-    "末尾の / なし）追加して保存し、1分ほど待ってから JSON をダウンロードし直してください。",
+    "末尾の／なし）追加して保存し、1 分ほど待ってから JSON をダウンロードし直してください。",
 )
 EMPTY_SECRET = Msg(en="The client secret is empty.", ja="クライアント シークレットが空です。")
 EMPTY_SECRET_HINT_MICROSOFT = Msg(
     en="Paste the secret's Value from Certificates & secrets (shown only right after you create it). For a "
-    "public client (device code sign-in, no secret), tick \"Public client\" instead.",
+    f"public client (device code sign-in, no secret), choose {quote(L_PUBLIC, 'en')} under "
+    f"{quote(L_APP_KIND, 'en')} instead.",
     ja="「証明書とシークレット」で作成したシークレットの「値」を貼り付けてください（作成直後にしか表示されません）。"
-    "シークレットを使わないパブリック クライアント（デバイス コードでのサインイン）なら「パブリック クライアント」に"
-    "チェックを入れてください。",
+    f"シークレットを使わないパブリック クライアント（デバイス コードでのサインイン）の場合は、{quote(L_APP_KIND, 'ja')}で"
+    f"{quote(L_PUBLIC, 'ja')}を選んでください。",
 )
 BAD_DATE = Msg(en="\"{value}\" is not a date like 2027-05-31.", ja="「{value}」は 2027-05-31 のような日付ではありません。")
 BAD_DATE_HINT = Msg(

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from ..clients import ClientConfig
 from ..errors import ConfigError, ConsentError, OAuthMailError
 from ..i18n import Msg
+from ..i18n.labels import L_USE_SANDBOX, L_USE_VALUES, quote
 from ..providers import LOOPBACK_HOSTS
 from ..secrets import redact, shorten_id
 from .clientvalues import (
@@ -82,16 +83,17 @@ SANDBOX_REFUSED = Msg(en="The sandbox sign-in page refused this client: {error}:
 SANDBOX_UNKNOWN_CLIENT_HINT = Msg(
     en="The sandbox does not know the client ID {client_id} (in the real console: a typo, or the ID of another "
     "project or tenant). Copy the client ID and secret again exactly from the sandbox's practice client, press "
-    "\"Use these values\", and start the sign-in again; or press \"Use the sandbox client\".",
-    ja="サンドボックスはクライアント ID {client_id} を知りません（本番のコンソールなら、打ち間違いか別のプロジェクト・"
-    "テナントの ID です）。サンドボックスの練習用クライアントから ID とシークレットを正確にコピーし直して「この値を使う」を"
-    "押し、もう一度サインインを開始してください。または「サンドボックスのクライアントを使う」を押してください。",
+    f"{quote(L_USE_VALUES, 'en')}, and start the sign-in again; or press {quote(L_USE_SANDBOX, 'en')}.",
+    ja="サンドボックスにはクライアント ID {client_id} が登録されていません（本番のコンソールなら、打ち間違いか、別の"
+    "プロジェクト・テナントの ID です）。サンドボックスの練習用クライアントから ID とシークレットを正確にコピーし直して"
+    f"{quote(L_USE_VALUES, 'ja')}を押し、もう一度サインインを始めてください。または{quote(L_USE_SANDBOX, 'ja')}を"
+    "押してください。",
 )
 SANDBOX_REFUSED_HINT = Msg(
     en="This is what the browser would show. Check the values you typed against the sandbox's practice client, "
-    "press \"Use these values\", and start the sign-in again.",
-    ja="ブラウザーにも同じ内容が表示されます。入力した値をサンドボックスの練習用クライアントと見比べ、「この値を使う」を"
-    "押してから、もう一度サインインを開始してください。",
+    f"press {quote(L_USE_VALUES, 'en')}, and start the sign-in again.",
+    ja="ブラウザーにも同じ内容が表示されます。入力した値をサンドボックスの練習用クライアントと見比べ、"
+    f"{quote(L_USE_VALUES, 'ja')}を押してから、もう一度サインインを始めてください。",
 )
 NO_CLIENT = Msg(en="The client step is not done yet.", ja="クライアントの手順がまだ終わっていません。")
 NO_CLIENT_HINT = Msg(en="Go back to the client cell, upload the JSON or type the values, and press the button.",
@@ -115,7 +117,7 @@ CONSENT_CANCELLED = Msg(en="Sign-in cancelled. Press the button to start again."
 CONSENT_BUSY = Msg(en="A sign-in is already waiting. Finish it or press Cancel first.",
                    ja="サインインがすでに待機中です。終わらせるか、先に「中止」を押してください。")
 CONSENT_BUSY_HINT = Msg(en="Only one sign-in can listen on the return address at a time.",
-                        ja="戻り先アドレスで待ち受けられるサインインは一度に1つだけです。")
+                        ja="リダイレクト URI で待ち受けられるサインインは一度に 1 つだけです。")
 DEVICE_CODE = Msg(en="On any device, open {uri} and enter the code {code}. Waiting…",
                   ja="どの端末でもよいので {uri} を開き、コード {code} を入力してください。待機中…")
 SENDING = Msg(en="Sending…", ja="送信中…")
@@ -123,7 +125,7 @@ SENT = Msg(en="Delivered to {recipients} through {host}:{port} ({security}) in {
            ja="送信しました。宛先: {recipients}、経由: {host}:{port}（{security}）、{elapsed:.1f} 秒。Message-ID: {message_id}")
 EMPTY_RECIPIENT = Msg(en="The recipient is empty.", ja="宛先が空です。")
 EMPTY_RECIPIENT_HINT = Msg(en="Enter one address, e.g. your own, to receive the test message.",
-                           ja="テストメールを受け取るアドレス（自分のアドレスなど）を1つ入れてください。")
+                           ja="テストメールを受け取るアドレス（自分のアドレスなど）を 1 つ入れてください。")
 BAD_RECIPIENT = Msg(en="\"{value}\" is not an e-mail address.", ja="「{value}」はメールアドレスではありません。")
 TEST_SUBJECT = Msg(en="oauthmail test message", ja="oauthmail テストメール")
 TEST_BODY = Msg(

@@ -61,7 +61,7 @@ G_PUBLISHING = _s(
     "google.publishing",
     Msg(en="Publishing status", ja="公開ステータス"),
     ("understood", Msg(en="I know that in \"Testing\" the refresh token expires after 7 days",
-                       ja="「テスト中」のままだとリフレッシュトークンが7日で切れることを理解した")),
+                       ja="「テスト中」のままだとリフレッシュ トークンが 7 日で切れることを理解した")),
 )
 G_SUMMARY = _s(
     "google.summary",
@@ -159,7 +159,7 @@ C_TOKEN_FILE = _s(
     "common.token_file",
     Msg(en="Token file", ja="トークンファイル"),
     ("kept", Msg(en="I know the INI holds a refresh token and must stay private (chmod 600)",
-                 ja="INI にはリフレッシュトークンが入っており、他人に見せない（chmod 600）ことを理解した")),
+                 ja="INI にはリフレッシュ トークンが入っており、他人に見せない（chmod 600）ことを理解した")),
 )
 
 STEPS: dict[str, Step] = {
