@@ -58,8 +58,14 @@ def code_texts(root: Path = ROOT) -> Iterator[Text]:
     for path in sorted((root / "oauthmail").rglob("*.py")):
         rel = str(path.relative_to(root))
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and JAPANESE.search(node.value):
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str) and JAPANESE.search(node.value)
+                    and not _PATTERN.search(node.value)):
                 yield Text(f"{rel}:{node.lineno}", node.value, rel, False)
+
+
+#: A regular expression that recognises what a provider prints (「承認エラー|Erro de autorização」) is the
+#: provider's wording, not ours: the glossary does not apply to it.
+_PATTERN = re.compile(r"\(\?|\\[sdbwSDBW]|\|")
 
 
 def all_texts(root: Path = ROOT) -> list[Text]:
@@ -70,6 +76,7 @@ _FENCE = re.compile(r"^```.*?^```[^\n]*$", re.S | re.M)
 _CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
 _URL = re.compile(r"https?://[^\s)）」>\]]*")
 _LINK_TARGET = re.compile(r"\]\([^)\s]*\)")
+_PATH = re.compile(r"(?<![\w/])[~.]?/[\w.-]+[\w./-]*")
 _CALL = re.compile(r"[A-Za-z_][\w.]*\([^()\s]*\)")
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_.!:\[\]'\"]*\}")
 
@@ -85,6 +92,7 @@ def prose(text: str) -> str:
     text = _CODE_SPAN.sub(lambda m: "x" * len(m.group(0)), text)
     text = _LINK_TARGET.sub(lambda m: "]" + "x" * (len(m.group(0)) - 1), text)
     text = _URL.sub(lambda m: "x" * len(m.group(0)), text)
+    text = _PATH.sub(lambda m: "x" * len(m.group(0)), text)
     text = _CALL.sub(lambda m: "x" * len(m.group(0)), text)
     # A placeholder may stand for Japanese or ASCII: its edges are not judged ("\0" is neither).
     return _PLACEHOLDER.sub(lambda m: "\0" * len(m.group(0)), text)

@@ -37,7 +37,7 @@ USE_POSTFIX = Msg(
     ja="Postfix と sasl-xoauth2 の場合: main.cf.oauthmail の内容を /etc/postfix/main.cf に追記し、sasl_passwd を "
     "/etc/postfix/ にコピーして `postmap /etc/postfix/sasl_passwd` を実行します。systemd の 2 つのファイルを置いて "
     "`systemctl enable --now {unit}.timer` を実行し、最後に `postfix reload` します。トークンの更新はこのキットが行い、"
-    "sasl-xoauth2 はアクセストークンを読むだけ（manage_token_externally）なので、リフレッシュトークンは INI にだけ残ります。",
+    "sasl-xoauth2 はアクセス トークンを読むだけ（manage_token_externally）なので、リフレッシュ トークンは INI にだけ残ります。",
 )
 
 

@@ -31,7 +31,7 @@ HEADER = Msg(
     "comes from `oauthmail token` each time the tool connects, and the token INI stays the one place "
     "where the refresh token lives.",
     ja="`oauthmail export` が {account} 用に書き出した {tool} の設定です。このファイルには秘密情報を含みません。"
-    "アクセストークンはツールが接続するたびに `oauthmail token` から受け取り、リフレッシュトークンはトークン INI "
+    "アクセス トークンはツールが接続するたびに `oauthmail token` から受け取り、リフレッシュ トークンはトークン INI "
     "だけに保存されます。",
 )
 USE_MSMTP = Msg(

@@ -115,7 +115,7 @@ API_ENTRIES: tuple[Entry, ...] = (
         ("The Gmail API answered 403 (insufficientPermissions / ACCESS_TOKEN_SCOPE_INSUFFICIENT): the token has no "
          "scope that may send mail. The missing scope is https://www.googleapis.com/auth/gmail.send (or a broader "
          "one: gmail.compose, gmail.modify, https://mail.google.com/).",
-         "Gmail API が 403（insufficientPermissions / ACCESS_TOKEN_SCOPE_INSUFFICIENT）を返しました。トークンに"
+         "Gmail API が 403（insufficientPermissions／ACCESS_TOKEN_SCOPE_INSUFFICIENT）を返しました。トークンに"
          "メールを送れるスコープがありません。足りないのは https://www.googleapis.com/auth/gmail.send（またはより広い "
          "gmail.compose・gmail.modify・https://mail.google.com/）です。"),
         (("The Gmail box was unticked on Google's consent page.", "Google の同意画面で Gmail のチェックを外した。"),
