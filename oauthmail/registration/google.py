@@ -129,7 +129,7 @@ T_AUDIENCE = Msg(en="Google Auth Platform → Audience (Test users)", ja="Google
 DO_AUDIENCE = Msg(
     en="Test users → Add users → {email} → Save. (In 'Testing', refresh tokens expire after 7 days; 'Publish app' "
     "to In production keeps them.)",
-    ja="「テストユーザー」→「ユーザーを追加」→ {email} →「保存」。（「テスト中」ではリフレッシュトークンが 7 日で"
+    ja="「テストユーザー」→「ユーザーを追加」→ {email} →「保存」。（「テスト中」ではリフレッシュ トークンが 7 日で"
     "失効します。「アプリを公開」で「本番環境」にすると失効しません。）",
 )
 T_DATA_ACCESS = Msg(en="Google Auth Platform → Data Access (Scopes)",
