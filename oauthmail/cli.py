@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 
 #: Sub-commands in the order ``--help`` lists them.
 COMMANDS = ("sandbox", "mailbox", "register", "consent", "send", "token", "doctor", "explain", "record", "export",
-            "relay")
+            "relay", "class")
+
+#: Commands whose module name differs from the command (``class`` is a Python keyword).
+MODULES = {"class": "class_"}
 
 UNEXPECTED = Msg(
     en="Unexpected problem: {name}: {text}",
@@ -107,7 +110,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--lang", choices=("en", "ja"), help="language of messages (default: from OAUTHMAIL_LANG / LANG)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in (only,) if only else COMMANDS:
-        qualified = f"oauthmail.commands.{name}"
+        qualified = f"oauthmail.commands.{MODULES.get(name, name)}"
         try:
             __import__(qualified)  # not importlib.import_module: importlib costs start-up time
         except ModuleNotFoundError as exc:  # a command not built yet must not break the others

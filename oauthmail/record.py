@@ -519,8 +519,19 @@ def write_record(rec: SetupRecord, path: str | Path | None = None, *, lang: str 
     suffix = {"markdown": "md", "htm": "html"}.get(suffix, suffix)
     if suffix not in FORMATS:
         raise ConfigError(BAD_FORMAT, BAD_FORMAT_HINT, suffix=target.suffix, path=str(target), code="record_format")
-    tokenfile.atomic_write(target, render(rec, suffix, lang), mode=0o644)
+    tokenfile.atomic_write(target, render(rec, suffix, lang), mode=_record_mode(target))
     return target
+
+
+def _record_mode(target: Path) -> int:
+    """0600 inside OAUTHMAIL_HOME (private on a shared host, like everything there), else 0644."""
+    import os
+
+    from .paths import home
+
+    here = os.path.realpath(target.parent)
+    kit = os.path.realpath(home())
+    return 0o600 if here == kit or here.startswith(kit + os.sep) else 0o644
 
 
 def export_record(

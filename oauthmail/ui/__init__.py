@@ -56,7 +56,10 @@ class Kit:
 
     @classmethod
     def start(cls, provider: Provider = "google", *, mode: Mode | None = None, lang: str | None = None) -> Kit:
-        return cls(Session.create(provider, mode=mode, lang=lang))
+        kit = cls(Session.create(provider, mode=mode, lang=lang))
+        for change in kit.session.privacy_changes:  # the isolation check at start, said once
+            print(change.describe(kit.lang))
+        return kit
 
     # --- plumbing -------------------------------------------------------------------------------
 

@@ -118,6 +118,15 @@ CONSENT_BUSY = Msg(en="A sign-in is already waiting. Finish it or press Cancel f
                    ja="サインインがすでに待機中です。終わらせるか、先に「中止」を押してください。")
 CONSENT_BUSY_HINT = Msg(en="Only one sign-in can listen on the return address at a time.",
                         ja="リダイレクト URI で待ち受けられるサインインは一度に 1 つだけです。")
+CONSENT_PORT_WAIT = Msg(
+    en="Port {port} is busy with another sign-in on this computer; waiting for it to finish (up to a minute)…",
+    ja="ポート {port} はこのコンピューターの別のサインインが使用中です。終わるのを待っています（最大 1 分）…",
+)
+CONSENT_PORT_WAIT_REMOTE = Msg(
+    en="(Port {port} on the server is busy with another person's sign-in; that does not matter here: "
+    "paste the address as described.)",
+    ja="（サーバーのポート {port} は別の人のサインインが使用中ですが、ここでは問題ありません。説明どおりアドレスを貼り付けてください。）",
+)
 DEVICE_CODE = Msg(en="On any device, open {uri} and enter the code {code}. Waiting…",
                   ja="どの端末でもよいので {uri} を開き、コード {code} を入力してください。待機中…")
 SENDING = Msg(en="Sending…", ja="送信中…")
@@ -395,6 +404,8 @@ class ConsentController(Controller):
     def __init__(self, session: Session, *, timeout: float = 300.0) -> None:
         super().__init__(session)
         self.timeout = timeout
+        #: How long a local sign-in waits for a busy registered port (a remote one waits the whole timeout).
+        self.busy_wait = 60.0
         self.flow: dict[str, Any] | None = None
         self.auth_uri = ""
         self.device: dict[str, str] = {}
@@ -545,17 +556,36 @@ class ConsentController(Controller):
 
         flow = self.flow
         assert flow is not None
-        try:
-            result = consent.run_consent(flow, open_browser=False, timeout=self.timeout, cancel=self._cancel,
-                                         on_url=lambda _url: self.listening.set())
-            self._save(result)
-        except Exception as exc:
-            if self.status != "waiting":
-                return  # finished by a paste (done), or ended by one (failed): keep what it said
-            if self._cancel.is_set():
-                self._set("cancelled", CONSENT_CANCELLED.format(self.session.lang))
-            else:
-                self._fail(exc)
+        deadline = time.monotonic() + self.timeout
+        busy_until = time.monotonic() + (self.timeout if self.remote else self.busy_wait)
+        told = False
+        while True:
+            try:
+                result = consent.run_consent(flow, open_browser=False, cancel=self._cancel,
+                                             timeout=max(1.0, deadline - time.monotonic()),
+                                             on_url=lambda _url: self.listening.set())
+                self._save(result)
+                return
+            except Exception as exc:
+                if self.status != "waiting":
+                    return  # finished by a paste (done), or ended by one (failed): keep what it said
+                if self._cancel.is_set():
+                    self._set("cancelled", CONSENT_CANCELLED.format(self.session.lang))
+                    return
+                if getattr(exc, "code", None) != "port_busy" or time.monotonic() >= busy_until:
+                    self._fail(exc)
+                    return
+                # Another sign-in on this machine holds the registered port (on a hub: another
+                # student). Wait for it, saying so; a remote kernel's person can paste meanwhile.
+                if not told:
+                    port = getattr(exc, "params", {}).get("port", "")
+                    self._set("waiting", f"{self.message} " + (CONSENT_PORT_WAIT_REMOTE if self.remote
+                                                                else CONSENT_PORT_WAIT).format(self.session.lang, port=port))
+                    told = True
+                if self._cancel.wait(0.5):  # cancelled, or finished by a paste
+                    if self.status == "waiting":
+                        self._set("cancelled", CONSENT_CANCELLED.format(self.session.lang))
+                    return
 
     def paste(self, text: str) -> bool:
         """Finish with the address the browser ended on (remote kernels)."""

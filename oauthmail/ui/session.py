@@ -81,6 +81,8 @@ class Session:
     send_result: Any = None
     doctor_report: Any = None
     record_path: Path | None = None
+    #: What :meth:`check_privacy` changed or could not change under OAUTHMAIL_HOME.
+    privacy_changes: list[Any] = field(default_factory=list)
     _sandbox: Any = None
 
     @classmethod
@@ -89,8 +91,17 @@ class Session:
         chosen: Lang = normalize_lang(lang) if lang else notebook_language()
         set_language(chosen)
         env_mode = os.environ.get("OAUTHMAIL_MODE", "").strip().lower()
-        return cls(provider=provider, mode=mode or ("real" if env_mode == "real" else "sandbox"),
-                   lang=chosen, autorun=autorun_enabled())
+        session = cls(provider=provider, mode=mode or ("real" if env_mode == "real" else "sandbox"),
+                      lang=chosen, autorun=autorun_enabled())
+        session.check_privacy()
+        return session
+
+    def check_privacy(self) -> list[Any]:
+        """On a shared host (a hub): OAUTHMAIL_HOME's files made 0600 and folders 0700 (isolation check)."""
+        from ..classroom.isolation import tighten
+
+        self.privacy_changes = tighten(paths.home())
+        return self.privacy_changes
 
     # --- paths ----------------------------------------------------------------------------------
 

@@ -1,0 +1,107 @@
+"""Many sign-ins on one machine (a class on one hub): the registered return port held by someone else.
+
+The documented redirect is one fixed port (48888), so on a hub every student's kernel wants the same
+port on the same server. The second sign-in waits with a message instead of failing; on a remote
+kernel (a hub) the person's paste works meanwhile, since their browser never reaches that port anyway.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from oauthmail.ui.controllers import (
+    CONSENT_PORT_WAIT,
+    CONSENT_PORT_WAIT_REMOTE,
+    ClientController,
+    ConsentController,
+)
+from oauthmail.ui.session import Session
+
+
+def _session(sandbox: Any) -> Session:
+    s = Session.create("google", mode="sandbox", lang="en")
+    s.attach_sandbox(sandbox)
+    assert ClientController(s).use_sandbox("web") is not None
+    return s
+
+
+@pytest.fixture
+def held_port(sandbox: Any) -> Iterator[socket.socket]:
+    """Another program (another student's kernel) listening on the client's registered return port."""
+    port = urlsplit(sandbox.google_web_redirect_uri).port
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", port))
+    sock.listen()
+    try:
+        yield sock
+    finally:
+        sock.close()
+
+
+def _wait_for(predicate: Any, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_busy_port_waits_with_a_message_then_signs_in(sandbox: Any, held_port: socket.socket,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("JUPYTERHUB_USER", "JUPYTERHUB_API_TOKEN", "JUPYTERHUB_SERVICE_PREFIX", "SSH_CONNECTION",
+                 "SSH_CLIENT", "SSH_TTY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DISPLAY", ":0")  # a person's desktop: the local path
+    c = ConsentController(_session(sandbox), timeout=30)
+    c.start()
+    fixed = CONSENT_PORT_WAIT.text("en").split("{port}")[1].split(";")[0]
+    assert _wait_for(lambda: fixed in c.message), c.message
+    assert c.status == "waiting" and c.error is None and not c.listening.is_set()
+    held_port.close()  # the other sign-in ends
+    assert c.wait_listening(10), c.message
+    c.approve_in_sandbox()
+    assert c.wait(30), c.message
+
+
+def test_busy_port_gives_up_after_the_short_wait(sandbox: Any, held_port: socket.socket,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    monkeypatch.setenv("DISPLAY", ":0")
+    c = ConsentController(_session(sandbox), timeout=30)
+    c.busy_wait = 1.0
+    c.start()
+    assert _wait_for(lambda: c.status == "failed", 10), c.message
+    assert c.error is not None and c.error.code == "port_busy"
+    assert c.error.hint("ja") and c.error.hint("en")
+
+
+def test_on_a_hub_the_paste_works_while_another_student_holds_the_port(
+        sandbox: Any, held_port: socket.socket, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUPYTERHUB_USER", "student-02")
+    c = ConsentController(_session(sandbox), timeout=30)
+    c.start()
+    fixed = CONSENT_PORT_WAIT_REMOTE.text("en").split("{port}")[1].split(";")[0]
+    assert _wait_for(lambda: fixed in c.message), c.message
+    assert c.remote and c.status == "waiting" and c.error is None
+    returned = sandbox.approve(c.auth_uri, follow=False)  # the address the student's browser ended on
+    assert c.paste(returned), c.message
+    assert c.status == "done"
+    assert c.wait(5)  # the waiting thread ended too
+
+
+def test_cancel_while_waiting_for_the_port(sandbox: Any, held_port: socket.socket,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUPYTERHUB_USER", "student-03")
+    c = ConsentController(_session(sandbox), timeout=30)
+    c.start()
+    assert _wait_for(lambda: "busy" in c.message), c.message
+    t0 = time.monotonic()
+    c.cancel()
+    assert c.status == "cancelled" and time.monotonic() - t0 < 3
