@@ -212,3 +212,10 @@ def test_unreadable_folders_are_skipped_and_named(world_tmp: Path, values: dict[
     assert data["skipped"] == [{"path": str(world_tmp / "s02"), "reason": data["skipped"][0]["reason"]}]
     assert "permission denied" in data["skipped"][0]["reason"]
     assert stat.S_IMODE((world_tmp / "s02").stat().st_mode) == 0o700
+
+
+def test_hub_config_is_the_one_the_guide_shows() -> None:
+    """docs/classroom.md shows docs/classroom/jupyterhub_config.py as it is (the file tests/hub/ runs)."""
+    guide = (REPO / "docs" / "classroom.md").read_text(encoding="utf-8")
+    config = (REPO / "docs" / "classroom" / "jupyterhub_config.py").read_text(encoding="utf-8")
+    assert f"```python\n{config}```" in guide

@@ -13,6 +13,7 @@
 #   OAUTHMAIL_HUB_STATE        folder for the hub's database and cookie secret (default /srv/jupyterhub)
 #   OAUTHMAIL_CHP              the configurable-http-proxy command (npm install configurable-http-proxy)
 #   OAUTHMAIL_NOTEBOOKS        folder each student's server opens (default ~/oauthmail/notebooks)
+#   OAUTHMAIL_SINGLEUSER       jupyterhub-singleuser to run for the students (default: next to this Python)
 import hmac
 import os
 import sys
@@ -63,13 +64,13 @@ c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
 
-# Each student's JupyterLab runs as their own system user, from the Python the hub runs in.
+# Each student's JupyterLab runs as their own system user, from the Python the hub runs in (or from
+# OAUTHMAIL_SINGLEUSER: a jupyterhub-singleuser in an environment every student can read).
 c.JupyterHub.spawner_class = "localprocess"
-c.Spawner.cmd = [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
+c.Spawner.cmd = [os.environ.get("OAUTHMAIL_SINGLEUSER") or str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = os.environ.get("OAUTHMAIL_NOTEBOOKS", "~/oauthmail/notebooks")
 # A whole class signs in within a minute: give a busy machine time to start every server.
 c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 180
-# The kit's folder: private to the student (contract: OAUTHMAIL_HOME; the default is ~/.config/oauthmail).
-c.Spawner.environment = {"UMASK": "077"}
+# The kit keeps each student's files in ~/.config/oauthmail (OAUTHMAIL_HOME), private to them.
