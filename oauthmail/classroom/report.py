@@ -52,12 +52,12 @@ T_NO_HOMES = Msg(en="No folder matches {pattern}.", ja="{pattern} に一致す�
 T_LEGEND = Msg(en="Legend", ja="凡例")
 T_NO_SECRET = Msg(
     en="Built from setup records only: no token, refresh token or client secret is read or shown.",
-    ja="設定記録だけから作成しています。トークン・リフレッシュトークン・クライアント シークレットは読み込みも表示もしていません。",
+    ja="セットアップ記録だけから作成しています。トークン・リフレッシュ トークン・クライアント シークレットは読み込みも表示もしていません。",
 )
 R_PERMISSION = Msg(en="permission denied (run the report as the hub's administrator, e.g. with sudo)",
                    ja="アクセス権がありません（ハブの管理者として実行してください。例: sudo）")
 R_BROKEN = Msg(en="{name} is not a readable setup record ({reason})",
-               ja="{name} は読み取れる設定記録ではありません（{reason}）")
+               ja="{name} は読み取れるセットアップ記録ではありません（{reason}）")
 
 #: Cell states of the picture and the table, with their mark and colour.
 STATES: dict[str, tuple[str, str, Msg]] = {
