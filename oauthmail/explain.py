@@ -185,8 +185,24 @@ def find(entry_id: str) -> Entry:
     raise KeyError(entry_id)
 
 
-def describe(entry: Entry | None, lang: str | None = None) -> dict[str, Any]:
-    """A JSON-friendly explanation in one language (``recognised: False`` for ``None``)."""
+_AADSTS_CODE = re.compile(r"AADSTS(\d{4,7})")
+
+
+def code_of(entry: Entry, text: str | None = None) -> str:
+    """The entry's short code; for a catch-all by number (``AADSTS``) the number found in ``text``."""
+    code = entry.code or entry.id
+    if code == "AADSTS" and text:
+        m = _AADSTS_CODE.search(normalise(text))
+        if m:
+            return m.group(0)
+    return code
+
+
+def describe(entry: Entry | None, lang: str | None = None, text: str | None = None) -> dict[str, Any]:
+    """A JSON-friendly explanation in one language (``recognised: False`` for ``None``).
+
+    With the explained ``text``, a catch-all's code is the one in the text (``AADSTS650056``).
+    """
     if entry is None:
         return {
             "recognised": False,
@@ -202,7 +218,7 @@ def describe(entry: Entry | None, lang: str | None = None) -> dict[str, Any]:
     return {
         "recognised": True,
         "id": entry.id,
-        "code": entry.code or entry.id,
+        "code": code_of(entry, text),
         "title": entry.title.format(lang),
         "what": entry.what.format(lang),
         "causes": [c.format(lang) for c in entry.causes],
@@ -227,7 +243,7 @@ def error_for(text: str, default: type[OAuthMailError] | None = None, **params: 
     if entry is None:
         return None
     cls = entry.kind if entry.kind is not OAuthMailError or default is None else default
-    return cls(entry.what, entry.fix, code=entry.code or entry.id, details=text, **params)
+    return cls(entry.what, entry.fix, code=code_of(entry, text), details=text, **params)
 
 
 _loaded = False

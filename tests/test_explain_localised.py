@@ -138,10 +138,19 @@ def test_gmail_403_names_the_scope_and_the_consent_step() -> None:
         assert "oauthmail consent google" in text and "--transport gmail-api" in text
 
 
-def test_the_aadsts_catch_all_points_to_microsofts_lookup() -> None:
+def test_the_aadsts_catch_all_points_to_microsofts_lookup_and_shows_the_number(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from oauthmail.cli import main
+    from oauthmail.explain import error_for
+
     entry = find("aadsts-other")
     for lang in ("en", "ja"):
         assert "https://login.microsoftonline.com/error" in entry.fix.format(lang)
+    text = LOCALISED[2][0]  # AADSTS650056, in Japanese
+    assert main(["explain", "--lang", "ja", text]) == 0
+    assert "コード: AADSTS650056" in capsys.readouterr().out or explain(text).id != "aadsts-other"  # type: ignore[union-attr]
+    exc = error_for("AADSTS 90023: Invalid STS request.")
+    assert exc is not None and exc.code == "AADSTS90023"
 
 
 def test_localised_text_is_not_echoed_with_a_secret(capsys: pytest.CaptureFixture[str]) -> None:

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if not text.strip():
         raise ConfigError(EMPTY_INPUT, EMPTY_INPUT_HINT, code="explain_empty")
     lang = args.explain_lang or getattr(args, "lang", None) or current_language()
-    d = describe(explain(text), lang)
+    d = describe(explain(text), lang, text)
     d["decoded"] = decode_challenges(text)
     if args.json:
         d["lang"] = lang
