@@ -6,7 +6,7 @@ answer below names the public thread it was copied from. The world it plays is a
 (``$FAKE_GCLOUD_STATE``)::
 
     {"account": "alice@example.com" | null, "owned": ["my-proj"], "taken": ["someone-elses"],
-     "tos": false, "billing": false, "deny_create": false, "deny_enable": false}
+     "tos": false, "quota": false, "billing": false, "deny_create": false, "deny_enable": false}
 
 Projects it creates and services it enables are written back to the state file.
 """
@@ -47,6 +47,10 @@ TAKEN = ("ERROR: (gcloud.projects.create) Project creation failed. The project I
 # The API's violation text (github.com/taers232c/GAMADV-X/issues/12, github.com/udx/wp-stateless/issues/190),
 # printed the way gcloud prints an API status (STATUS: message).
 TOS = "ERROR: (gcloud.projects.create) FAILED_PRECONDITION: Callers must accept Terms of Service\n"
+# The API's message (github.com/taers232c/GAMADV-XTD3/issues/116: code 8 = RESOURCE_EXHAUSTED;
+# github.com/terraform-google-modules/terraform-example-foundation/issues/417), as gcloud prints it.
+QUOTA = ("ERROR: (gcloud.projects.create) RESOURCE_EXHAUSTED: The project cannot be created because you have "
+         "exceeded your allotted project quota.\n")
 # github.com/googleapis/google-api-go-client/issues/566 ("403: The caller does not have permission").
 CREATE_DENIED = "ERROR: (gcloud.projects.create) PERMISSION_DENIED: The caller does not have permission\n"
 # github.com/GoogleCloudPlatform/ai-on-gke/issues/878, github.com/GoogleCloudPlatform/cloud-foundation-fabric/issues/2985
@@ -98,6 +102,9 @@ def main(argv: list[str]) -> int:
         project = words[2]
         if state.get("tos"):
             sys.stderr.write(TOS)
+            return 1
+        if state.get("quota"):
+            sys.stderr.write(QUOTA)
             return 1
         if state.get("deny_create"):
             sys.stderr.write(CREATE_DENIED)

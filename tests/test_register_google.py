@@ -119,6 +119,8 @@ def test_an_existing_project_is_selected_not_created(fake_gcloud: FakeGcloud) ->
          ["--project taken-mail-", "unique"], ["--project taken-mail-", "一意"]),
         ({"account": ALICE, "tos": True}, "my-mail-1234", True, "gcloud_tos",
          ["Terms of Service", "https://console.cloud.google.com/", ALICE], ["利用規約", ALICE]),
+        ({"account": ALICE, "quota": True}, "my-mail-1234", True, "gcloud_project_quota",
+         ["--project ID", "project_quota_increase", "30 days"], ["上限", "30 日間"]),
         ({"account": ALICE, "deny_create": True}, "my-mail-1234", True, "gcloud_permission_denied",
          ["create projects", "Project Creator"], ["プロジェクトの作成", "プロジェクト作成者"]),
         ({"account": ALICE, "owned": ["org-mail-1"], "deny_enable": True}, "org-mail-1", True,
@@ -164,6 +166,7 @@ def test_gcloud_texts_are_classified() -> None:
     assert classify(texts.NOT_LOGGED_IN.format(cmd="gcloud.projects.create")) == "not_logged_in"
     assert classify(texts.TAKEN) == "project_taken"
     assert classify(texts.TOS) == "tos"
+    assert classify(texts.QUOTA) == "quota"
     assert classify(texts.BILLING.format(service="gmail.googleapis.com")) == "billing"
     assert classify(texts.ENABLE_DENIED.format(service="gmail.googleapis.com")) == "permission"
     assert classify(texts.DESCRIBE_DENIED.format(account=ALICE, project="p")) == "permission"

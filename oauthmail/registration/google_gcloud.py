@@ -93,6 +93,16 @@ BILLING_HINT = Msg(
     "または {project} に請求先アカウントをリンクしてください"
     "（https://console.cloud.google.com/billing/linkedaccount?project={project}）。",
 )
+PROJECT_QUOTA = Msg(en="{account} cannot create more Google Cloud projects (the project quota is used up).",
+                    ja="{account} はこれ以上 Google Cloud プロジェクトを作れません（プロジェクト数の上限）。")
+PROJECT_QUOTA_HINT = Msg(
+    en="Use a project you already have (--project ID; the kit enables the Gmail API in it), or delete unused ones "
+    "(https://console.cloud.google.com/cloud-resource-manager; a deleted project still counts for 30 days), or ask "
+    "Google for more (https://support.google.com/code/contact/project_quota_increase).",
+    ja="既存のプロジェクトを使う（--project ID。キットがそのプロジェクトで Gmail API を有効にします）か、使っていない"
+    "プロジェクトを削除する（https://console.cloud.google.com/cloud-resource-manager。削除後 30 日間は数に含まれます）"
+    "か、上限の引き上げを申請してください（https://support.google.com/code/contact/project_quota_increase）。",
+)
 DENIED_CREATE = Msg(en="{account} is not allowed to create projects ({command}).",
                     ja="{account} にはプロジェクトの作成の権限がありません（{command}）。")
 DENIED_ENABLE = Msg(en="{account} is not allowed to enable the Gmail API in {project} ({command}).",
@@ -141,6 +151,7 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                           r"(?:failed|required)|problem refreshing your current auth tokens"),
         ("project_taken", r"already in use by another project|Requested entity already exists|\balreadyExists\b"),
         ("tos", r"Terms of Service"),
+        ("quota", r"exceeded your allotted project quota|project quota"),
         ("billing", r"\bbilling\b"),
         ("permission", r"PERMISSION_DENIED|does not have permission|Permission denied|caller does not have permission"
                        r"|\b403\b"),
@@ -149,7 +160,7 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 
 
 def classify(stderr: str) -> str:
-    """``not_logged_in`` | ``project_taken`` | ``tos`` | ``billing`` | ``permission`` | ``other``."""
+    """``not_logged_in`` | ``project_taken`` | ``tos`` | ``quota`` | ``billing`` | ``permission`` | ``other``."""
     for kind, pattern in _KINDS:
         if pattern.search(stderr):
             return kind
@@ -273,6 +284,9 @@ class Gcloud:
                               project=project, suggestion=suggest_project_id(project))
         if kind == "tos":
             raise ConfigError(TOS_NOT_ACCEPTED, TOS_NOT_ACCEPTED_HINT, code="gcloud_tos", details=details,
+                              account=account)
+        if kind == "quota":
+            raise ConfigError(PROJECT_QUOTA, PROJECT_QUOTA_HINT, code="gcloud_project_quota", details=details,
                               account=account)
         if kind == "billing":
             raise ConfigError(BILLING, BILLING_HINT, code="gcloud_billing", details=details,
