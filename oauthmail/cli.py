@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from typing import Any, TextIO
 
 #: Sub-commands in the order ``--help`` lists them.
-COMMANDS = ("sandbox", "mailbox", "register", "consent", "send", "token", "doctor", "explain", "record", "export",
-            "relay", "class")
+COMMANDS = ("sandbox", "mailbox", "register", "unregister", "consent", "send", "token", "doctor", "explain", "record",
+            "export", "relay", "class")
 
 #: Commands whose module name differs from the command (``class`` is a Python keyword).
 MODULES = {"class": "class_"}

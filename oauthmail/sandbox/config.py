@@ -51,6 +51,8 @@ class SandboxUser:
     name: str = ""
     test_user: bool = True  # Google: listed under OAuth consent screen → Test users
     smtp_auth_disabled: bool = False  # Microsoft: Authenticated SMTP unticked for this mailbox
+    roles: list[str] = field(default_factory=list)  # Microsoft: directory roles ("Global Administrator", …)
+    personal: bool = False  # Microsoft: a personal account (no directory: cannot register apps)
 
     @property
     def display_name(self) -> str:
@@ -83,6 +85,11 @@ class MicrosoftApp:
     allow_public_client_flows: bool = False
     has_secret: bool = False
     client_secret: str = ""  # filled per state folder when has_secret and empty
+    #: Apps registered through Graph (oauthmail.sandbox.directory): known to sign-in from this time on
+    #: (propagation delay), their supported account types, and when their newest secret expires.
+    visible_at: float = 0.0
+    sign_in_audience: str = ""
+    secret_expires_at: float | None = None
 
 
 def default_users() -> list[SandboxUser]:
@@ -90,7 +97,7 @@ def default_users() -> list[SandboxUser]:
         SandboxUser("alice@example.com", "google", "Alice Example"),
         SandboxUser("bob@example.com", "google", "Bob Example"),
         SandboxUser("carol@example.com", "google", "Carol Example", test_user=False),
-        SandboxUser(f"dave@{DEFAULT_TENANT_DOMAIN}", "microsoft", "Dave Contoso"),
+        SandboxUser(f"dave@{DEFAULT_TENANT_DOMAIN}", "microsoft", "Dave Contoso", roles=["Global Administrator"]),
         SandboxUser(f"erin@{DEFAULT_TENANT_DOMAIN}", "microsoft", "Erin Contoso"),
     ]
 
@@ -134,6 +141,11 @@ class SandboxConfig:
     #: (Entra keeps the old one valid; the default follows Entra).
     microsoft_rotation_invalidates_old: bool = False
     faults: dict[str, Any] = field(default_factory=dict)
+    #: The directory (Graph app registration): "Users can register applications", user consent allowed,
+    #: and seconds before a newly created app is known to sign-in (AADSTS700016 until then).
+    users_can_register_apps: bool = True
+    users_can_consent: bool = True
+    app_propagation_delay: float = 0.0
     host: str = "127.0.0.1"
     http_port: int = 0
     ui_port: int = 0

@@ -302,6 +302,9 @@ class IdentityProvider:
         self.consents: dict[str, ConsentRequest] = {}
         self.token_requests: list[dict[str, Any]] = []
         self._google_consented: set[tuple[str, str]] = set()
+        #: The Graph directory (oauthmail.sandbox.directory.GraphDirectory) when mounted: its hooks judge
+        #: apps registered through Graph (audience, first-party scopes, admin-only consent, ``.default``).
+        self.directory: Any = None
         self._load()
 
     # -- persistence (refresh and access tokens survive a restart; 0600) ------------------------
@@ -489,6 +492,8 @@ class IdentityProvider:
 
     def _issue_ms_access(self, app: MicrosoftApp, user: SandboxUser, scopes: list[str],
                          tenant: str) -> tuple[str, int, list[str]]:
+        if self.directory is not None:
+            scopes = self.directory.expand_default(app, scopes)
         res_scopes = [s for s in scopes if ms_resource(s)]
         resource = ms_resource(res_scopes[0]) if res_scopes else MS_GRAPH
         if not res_scopes:
@@ -670,6 +675,13 @@ class IdentityProvider:
 
     # == Microsoft ==============================================================================
 
+    def ms_app(self, client_id: str | None) -> MicrosoftApp | None:
+        """The app sign-in knows: one registered through Graph is unknown until its propagation delay passed."""
+        app = self.config.microsoft_app(client_id)
+        if app is not None and app.visible_at > self.clock.now():
+            return None
+        return app
+
     def ms_tenant_ok(self, tenant: str) -> bool:
         return tenant.lower() in MS_TENANT_ALIASES | {self.config.tenant_id.lower(), self.config.tenant_domain.lower()}
 
@@ -727,7 +739,7 @@ class IdentityProvider:
                            detail=f"AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the "
                                   f"correct tenant ID and are signing into the correct cloud.")
         client_id = params.get("client_id", "")
-        app = self.config.microsoft_app(client_id)
+        app = self.ms_app(client_id)
         if app is None:
             err = self._app_not_found(client_id, tenant)
             return Outcome("error", status=400, error="AADSTS700016", detail=err.body["error_description"].split(" Trace ID")[0])
@@ -753,6 +765,9 @@ class IdentityProvider:
                 "error": "invalid_request",
                 "error_description": "AADSTS900144: The request body must contain the following parameter: 'scope'.",
                 "state": state}))
+        problem = self.directory.authorize_problem(app, tenant, scopes) if self.directory is not None else None
+        if problem is not None:
+            return Outcome("error", status=400, error=f"AADSTS{problem[0]}", detail=f"AADSTS{problem[0]}: {problem[1]}")
         req = self.new_consent(provider="microsoft", client_id=app.client_id, app_name=app.app_name,
                                scopes=scopes, redirect_uri=redirect_uri, state=state, response_mode=mode,
                                code_challenge=params.get("code_challenge", ""),
@@ -784,6 +799,10 @@ class IdentityProvider:
                            detail=f"AADSTS50034: The user account {email} does not exist in the "
                                   f"{self.config.tenant_domain} directory. To sign into this application, the "
                                   f"account must be added to the directory.")
+        problem = self.directory.consent_problem(app, person, req.scopes) if self.directory is not None else None
+        if problem is not None:
+            return self._ms_respond(req, {"error": "access_denied",
+                                          "error_description": f"AADSTS{problem[0]}: {problem[1]}"})
         code = "1.AUEA" + _rand(300)
         with self.lock:
             self.codes[code] = AuthCode("microsoft", app.client_id, person.email, list(req.scopes), req.redirect_uri,
@@ -805,6 +824,12 @@ class IdentityProvider:
                                     f"Invalid client secret provided. Ensure the secret being sent in the request is "
                                     f"the client secret value, not the client secret ID, for a secret added to app "
                                     f"'{app.client_id}'.")
+            if app.secret_expires_at is not None and app.secret_expires_at <= self.clock.now():
+                raise self.ms_error(401, "invalid_client", 7000222,
+                                    f"The provided client secret keys for app '{app.client_id}' are expired. Visit "
+                                    f"the Azure portal to create new keys for your app: "
+                                    f"https://aka.ms/NewClientSecret, or consider using certificate credentials for "
+                                    f"added security: https://aka.ms/certCreds.")
         elif confidential:
             raise self.ms_error(401, "invalid_client", 7000218,
                                 "The request body must contain the following parameter: 'client_assertion' or "
@@ -836,7 +861,7 @@ class IdentityProvider:
         self.record_request("microsoft", grant_type, client_id)
         if not self.ms_tenant_ok(tenant):
             raise self.ms_error(400, "invalid_request", 90002, f"Tenant '{tenant}' not found.")
-        app = self.config.microsoft_app(client_id)
+        app = self.ms_app(client_id)
         if app is None:
             raise self._app_not_found(client_id, tenant)
         now = self.clock.now()
@@ -959,7 +984,7 @@ class IdentityProvider:
     def ms_devicecode(self, tenant: str, form: dict[str, str], verification_uri: str) -> dict[str, Any]:
         if not self.ms_tenant_ok(tenant):
             raise self.ms_error(400, "invalid_request", 90002, f"Tenant '{tenant}' not found.")
-        app = self.config.microsoft_app(form.get("client_id", ""))
+        app = self.ms_app(form.get("client_id", ""))
         if app is None:
             raise self._app_not_found(form.get("client_id", ""), tenant)
         scopes = split_scopes(form.get("scope"))

@@ -288,6 +288,26 @@ class SandboxHandle:
     def token_requests(self) -> list[dict[str, Any]]:
         return list(self._admin("token_requests")["requests"])
 
+    # -- the directory (Graph app registration, oauthmail.sandbox.directory) --------------------
+
+    @property
+    def microsoft_bootstrap_client_id(self) -> str:
+        """The first-party public client that signs in before any app exists (the Azure CLI's id)."""
+        return str(self._info["microsoft"].get("bootstrap_client_id") or "04b07795-8ddb-461a-bbee-02f9e1bf7b46")
+
+    def set_directory(self, **switches: Any) -> None:
+        """``users_can_register_apps``, ``users_can_consent`` (bools), ``app_propagation_delay`` (seconds)."""
+        self._admin("directory_set", **switches)
+
+    def set_roles(self, user: str, roles: list[str]) -> None:
+        """That user's directory roles (names such as "Global Administrator", or template ids)."""
+        self._admin("directory_roles", user=user, roles=list(roles))
+
+    @property
+    def directory_state(self) -> dict[str, Any]:
+        """The apps, service principals and grants the directory holds (ids and names, no secret)."""
+        return self._admin("directory_state")
+
 
 class Sandbox(SandboxHandle):
     """Runs the identity providers and the mail server in background threads of this process.
@@ -313,6 +333,7 @@ class Sandbox(SandboxHandle):
         self.idp: Any = None
         self.smtp_handler: Any = None
         self.mailapi: Any = None
+        self.directory: Any = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -391,6 +412,9 @@ class Sandbox(SandboxHandle):
         files = self._write_client_files(state, base)
         web_app = cfg.microsoft_app_by_key("web") or cfg.microsoft_apps[0]
         public_app = cfg.microsoft_app_by_key("public") or cfg.microsoft_apps[-1]
+        from .directory import GraphDirectory
+
+        self.directory = app.directory = GraphDirectory(idp, cfg, base, state / "directory.json")
         web_client = cfg.google_client_by_key("web")
         installed = cfg.google_client_by_key("installed")
         self._info = {
@@ -424,6 +448,7 @@ class Sandbox(SandboxHandle):
                 "public_redirect_uri": (public_app.public_redirect_uris or [""])[0],
                 "device_verification_uri": f"{base}/devicelogin",
                 "smtp_scope": "https://outlook.office.com/SMTP.Send",
+                "bootstrap_client_id": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
             },
             "smtp": {"host": cfg.host, "starttls_port": starttls.port, "ssl_port": implicit.port},
             "graph_url": base,
@@ -578,6 +603,8 @@ class Sandbox(SandboxHandle):
             return {"ok": True}
         if op == "token_requests":
             return {"requests": self.token_requests}
+        if op.startswith("directory_") and self.directory is not None:
+            return dict(self.directory.admin(op, body))
         raise ValueError(f"unknown admin operation {op!r}")
 
 

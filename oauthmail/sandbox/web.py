@@ -42,6 +42,7 @@ class SandboxApp:
         self.admin_token = admin_token
         self.admin_hook = admin_hook  # callable(op: str, body: dict) -> dict
         self.api: Any = None  # the HTTPS mail APIs (oauthmail.sandbox.mailapi.MailApi), mounted by the server
+        self.directory: Any = None  # Graph's directory endpoints (oauthmail.sandbox.directory), mounted by the server
         #: Where this sandbox's mail server listens ({"host", "starttls_port", "ssl_port"}); public, no secret.
         self.mail_server: dict[str, Any] | None = None
 
@@ -192,6 +193,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
+        if self._api("GET", path):
+            return None
         q = self._query()
         lang = self._lang()
         idp = self.app.idp
@@ -280,10 +283,17 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self.do_PUT()
 
+    def do_PATCH(self) -> None:
+        self.do_PUT()
+
     def _api(self, method: str, path: str) -> bool:
-        """Hand Graph-/Gmail-API-shaped requests (HTTPS listener only) to the mounted mail APIs."""
+        """Hand Graph-/Gmail-API-shaped requests (HTTPS listener only) to the mounted APIs."""
+        directory = self.app.directory
+        if self.server.tls is not None and directory is not None and directory.handles(path):
+            directory.handle(self, self.command)
+            return True
         api = self.app.api
-        if self.server.tls is None or api is None or not api.handles(path):
+        if method == "GET" or self.server.tls is None or api is None or not api.handles(path):
             return False
         api.handle(self, self.command if method == "PUT" else method)
         return True
