@@ -41,7 +41,7 @@ GRANTED = Msg(en="Granted {scopes} for everyone in the organisation (admin conse
               ja="組織の全員に {scopes} を許可しました（管理者の同意）。")
 GRANT_EXISTED = Msg(en="Consent for everyone was already granted.", ja="組織全体への同意はすでに与えられています。")
 GRANT_SKIPPED = Msg(en="Skipped (--no-admin-consent): each person consents at sign-in.",
-                    ja="省略しました（--no-admin-consent）。各自がサインイン時に同意します。")
+                    ja="スキップしました（--no-admin-consent）。各自がサインイン時に同意します。")
 ADMIN_URL = Msg(
     en="You are not an administrator. If your organisation requires admin approval, send this address to an "
     "admin: {url}",
@@ -55,7 +55,7 @@ CONSENTED = Msg(en="Signed in as {email}; the token is saved in {ini} (mode 600)
                 ja="{email} としてサインインし、トークンを {ini} に保存しました（モード 600）。")
 TEST_SENT = Msg(en="Test message delivered to {to} through {via}.", ja="テストメールを {to} に送りました（経由: {via}）。")
 RECORD_WRITTEN = Msg(en="Written: {paths}", ja="書き出しました: {paths}")
-SKIPPED_NO_INI = Msg(en="Skipped (no --ini).", ja="省略しました（--ini なし）。")
+SKIPPED_NO_INI = Msg(en="Skipped (no --ini).", ja="スキップしました（--ini なし）。")
 NOT_NEEDED = Msg(en="Not needed for a public client (no secret).", ja="パブリック クライアントには不要です（シークレットなし）。")
 
 # --- problems ---------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ BOOTSTRAP_BLOCKED_HINT = Msg(
     "your organisation's own approved client with --bootstrap-client ID, or ask an admin to run the command, or "
     "create the app by hand in the portal.",
     ja="デバイス コードでのサインインが止められた場合は、--device-code なしで（このマシンのブラウザーで）やり直してください。"
-    "または組織が承認したクライアントを --bootstrap-client ID で指定するか、管理者にコマンドを実行してもらうか、ポータルで"
+    "または組織が許可したクライアントを --bootstrap-client ID で指定するか、管理者にコマンドを実行してもらうか、ポータルで"
     "手作業でアプリを作成してください。",
 )
 BOOTSTRAP_NEEDS_ADMIN = Msg(
@@ -129,7 +129,7 @@ VERIFIED_PUBLISHER = Msg(
 VERIFIED_PUBLISHER_HINT = Msg(
     en="Send the admin-consent address to an admin ({url}); once they approve, run the consent again. An app used "
     "only inside your own tenant does not need a verified publisher if an admin consents.",
-    ja="管理者の同意用アドレスを管理者に送ってください（{url}）。承認されたら同意をやり直します。自分のテナント内だけで使う"
+    ja="管理者の同意用アドレスを管理者に送ってください（{url}）。管理者が同意したら、同意の手順をやり直します。自分のテナント内だけで使う"
     "アプリは、管理者が同意すれば確認済み発行元は不要です。",
 )
 GRAPH_REFUSED = Msg(en="Microsoft Graph refused \"{step}\" (HTTP {status} {code}): {message}",
