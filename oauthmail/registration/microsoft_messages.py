@@ -187,7 +187,7 @@ APP_NOT_FOUND = Msg(en="There is no app registration with the client ID {app_id}
 APP_NOT_FOUND_HINT = Msg(
     en="Check the client ID (Entra admin center → App registrations → All applications) and the tenant (--tenant / "
     "--authority); an app already removed is gone.",
-    ja="クライアント ID（Entra 管理センター →「アプリの登録」→「すべてのアプリケーション」）とテナント（--tenant / "
+    ja="クライアント ID（Entra 管理センター →「アプリの登録」→「すべてのアプリケーション」）とテナント（--tenant／"
     "--authority）を確認してください。削除済みのアプリはもうありません。",
 )
 DONE_SUMMARY = Msg(
