@@ -118,7 +118,10 @@ _REDO_CONSENT = (
 
 # HTTPS APIs (Graph sendMail, Gmail messages.send) first: their codes are specific, and Graph's
 # ErrorSendAsDenied must not fall to the SMTP SendAsDenied entry (entries: oauthmail/transports/_catalog_api.py).
+from .registration._catalog_microsoft import REGISTRATION_ENTRIES  # noqa: E402  (register microsoft; narrower)
 from .transports._catalog_api import API_ENTRIES  # noqa: E402
+
+register(*REGISTRATION_ENTRIES)
 
 register(*API_ENTRIES)
 

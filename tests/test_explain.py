@@ -18,6 +18,7 @@ from oauthmail.explain import (
     find,
     hint_for,
 )
+from oauthmail.registration._catalog_microsoft import REGISTRATION_SAMPLES
 from oauthmail.transports._catalog_api import API_SAMPLES
 from tests.test_explain_localised import FALLBACK_SAMPLES
 
@@ -378,6 +379,8 @@ SAMPLES: dict[str, list[str]] = {
 
 # The HTTPS API entries keep their real wordings next to them (Graph, Gmail API).
 SAMPLES.update(API_SAMPLES)
+# oauthmail register microsoft (oauthmail/registration/_catalog_microsoft.py).
+SAMPLES.update(REGISTRATION_SAMPLES)
 # The catch-alls by code (oauthmail/_catalog_fallback.py): their cited wordings are in test_explain_localised.
 SAMPLES.update(FALLBACK_SAMPLES)
 

@@ -242,3 +242,42 @@ def test_bodies_follow_graph_v1() -> None:
     assert bodies.bootstrap_scopes(bodies.AZURE_CLI) == ["https://graph.microsoft.com/.default"]
     with pytest.raises(ValueError):
         bodies.password_body(0)
+
+
+def test_catalog_entries_speak_both_languages() -> None:
+    from oauthmail import explain
+    from oauthmail.registration._catalog_microsoft import REGISTRATION_SAMPLES
+
+    for entry_id, texts in REGISTRATION_SAMPLES.items():
+        for text in texts:
+            entry = explain.explain(text)
+            assert entry is not None and entry.id == entry_id, text
+            for lang in ("en", "ja"):
+                assert entry.fix.format(lang) and entry.what.format(lang)
+
+
+def test_catalog_keeps_general_entries_for_the_persons_own_app() -> None:
+    from oauthmail import explain
+
+    general = explain.explain("AADSTS53003: Access has been blocked by Conditional Access policies.")
+    assert general is not None and general.id == "aadsts-50076"
+    own = explain.explain("AADSTS65001: The user or administrator has not consented to use the application with ID "
+                          "'5b1c3d7e-2f4a-4b6c-8d9e-0a1b2c3d4e5f' named 'my mailer'.")
+    assert own is not None and own.id == "aadsts-65001"
+
+
+def test_smtp_auth_off_names_the_exchange_fix_and_offers_graph(sandbox: Any, tmp_path: Path) -> None:
+    sandbox.set_smtp_auth_disabled(DAVE)
+    home = tmp_path / "home"
+    ini = home / "off.ini"
+    rc, _out, err = register(sandbox, home, "--ini", str(ini), "--email", DAVE)
+    assert rc == 1 and "Traceback" not in err
+    error, hint = err.strip().splitlines()[-2:]
+    assert error.startswith("error: ") and "5.7.139" in error
+    assert "Manage email apps" in hint and "Authenticated SMTP" in hint
+    assert f"Set-CASMailbox -Identity {DAVE} -SmtpClientAuthenticationDisabled $false" in hint
+    assert "--transport graph" in hint and f"--ini {ini}" in hint
+    assert tokenfile.read(ini).account(DAVE).refresh_token  # the app and the INI are kept
+    # the route that needs no admin: consent again for Graph with the same app, then send
+    client_id = tokenfile.read(ini).account(DAVE).client_id
+    assert f"--client-id {client_id}" in hint

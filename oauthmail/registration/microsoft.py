@@ -451,7 +451,7 @@ class MicrosoftRegistration:
         try:
             graph_sp = graph.service_principal(bodies.GRAPH_RESOURCE_APP_ID)
             if graph_sp is None:
-                raise RegistrationError(m.GRAPH_REFUSED, m.GRAPH_REFUSED_HINT, code="no_graph_sp",
+                raise RegistrationError(m.GRAPH_REFUSED, m.GRAPH_REFUSED_HINT, code="no_graph_sp", err_code="-",
                                         step="GET /servicePrincipals (Microsoft Graph)", status=404,
                                         message="Microsoft Graph's service principal was not found",
                                         app_id=self.app_id)
@@ -578,7 +578,7 @@ class MicrosoftRegistration:
                                        ).format(self.o.lang))
         except AuthenticationError as exc:
             if "5.7.139" in f"{exc.code} {exc.details}":
-                raise RegistrationError(m.SMTP_DISABLED, m.SMTP_DISABLED_HINT, code="535 5.7.139",
+                raise RegistrationError(m.SMTP_DISABLED, m.SMTP_DISABLED_HINT, code="535 5.7.139", err_code="535 5.7.139",
                                         details=exc.details, email=self.account, app_id=self.app_id,
                                         where=where_flags(self.app_authority), ini=str(self.o.ini)) from None
             raise

@@ -65,7 +65,7 @@ class Graph:
             message = resp.text[:300]
         message = redact(message, self.api.secrets)[:400]
         raise RegistrationError(GRAPH_REFUSED, GRAPH_REFUSED_HINT, graph_code=code, status=resp.status_code,
-                                code=code or f"HTTP {resp.status_code}", details=f"HTTP {resp.status_code} {code} "
+                                code=code or f"HTTP {resp.status_code}", err_code=code or "-", details=f"HTTP {resp.status_code} {code} "
                                 f"{message}".strip(), step=step or f"{method} {path.split('?')[0]}",
                                 message=message or "-", app_id=app_id)
 

@@ -67,10 +67,10 @@ NOT_ALLOWED = Msg(
     "\"Insufficient privileges to complete the operation.\"）。",
 )
 NOT_ALLOWED_HINT = Msg(
-    en="An admin can switch on Entra admin center → Identity → Users → User settings → \"Users can register "
+    en="An admin can switch on Entra admin center → Entra ID → Users → User settings → \"Users can register "
     "applications\", give you the Application Developer role, or run this command themselves. Or create the app "
     "by hand in the portal (notebook 02, \"create it yourself\") and run `oauthmail consent microsoft --client-id …`.",
-    ja="管理者が Entra 管理センター →「ID」→「ユーザー」→「ユーザー設定」の「ユーザーはアプリケーションを登録できる」を"
+    ja="管理者が Entra 管理センター →「Entra ID」→「ユーザー」→「ユーザー設定」の「ユーザーはアプリケーションを登録できる」を"
     "オンにするか、あなたに「アプリケーション開発者」ロールを割り当てるか、管理者自身がこのコマンドを実行します。"
     "または、ポータルで手作業でアプリを作成し（ノートブック 02 の「自分で作成する」）、"
     "`oauthmail consent microsoft --client-id …` を実行してください。",
@@ -90,8 +90,8 @@ PERSONAL_ACCOUNT_HINT = Msg(
     "メールは Outlook.com 自身のアプリ（Outlook、Thunderbird など）からも送れます。",
 )
 BOOTSTRAP_BLOCKED = Msg(
-    en="Your organisation's sign-in policy blocked {bootstrap} ({code}: Conditional Access or security defaults).",
-    ja="組織のサインイン ポリシーにより {bootstrap} が止められました（{code}: 条件付きアクセスまたはセキュリティの既定値群）。",
+    en="Your organisation's sign-in policy blocked {bootstrap} ({err_code}: Conditional Access or security defaults).",
+    ja="組織のサインイン ポリシーにより {bootstrap} が止められました（{err_code}: 条件付きアクセスまたはセキュリティの既定値群）。",
 )
 BOOTSTRAP_BLOCKED_HINT = Msg(
     en="If device sign-in was blocked, run again without --device-code (browser sign-in on this machine). Or give "
@@ -102,8 +102,8 @@ BOOTSTRAP_BLOCKED_HINT = Msg(
     "手作業でアプリを作成してください。",
 )
 BOOTSTRAP_NEEDS_ADMIN = Msg(
-    en="{bootstrap} needs an administrator's approval before it can create apps in this tenant ({code}).",
-    ja="このテナントでアプリを作成するには、{bootstrap} に管理者の承認が必要です（{code}）。",
+    en="{bootstrap} needs an administrator's approval before it can create apps in this tenant ({err_code}).",
+    ja="このテナントでアプリを作成するには、{bootstrap} に管理者の承認が必要です（{err_code}）。",
 )
 BOOTSTRAP_NEEDS_ADMIN_HINT = Msg(
     en="Ask an admin to consent to {bootstrap} once (or to run this command), or use the Azure CLI's client (the "
@@ -123,8 +123,8 @@ WRONG_TENANT_HINT = Msg(
 )
 VERIFIED_PUBLISHER = Msg(
     en="This tenant lets people consent only to apps from verified publishers, so the new app needs an admin's "
-    "consent ({code}).",
-    ja="このテナントでは、確認済み発行元のアプリにしかユーザーが同意できないため、新しいアプリには管理者の同意が必要です（{code}）。",
+    "consent ({err_code}).",
+    ja="このテナントでは、確認済み発行元のアプリにしかユーザーが同意できないため、新しいアプリには管理者の同意が必要です（{err_code}）。",
 )
 VERIFIED_PUBLISHER_HINT = Msg(
     en="Send the admin-consent address to an admin ({url}); once they approve, run the consent again. An app used "
@@ -132,12 +132,12 @@ VERIFIED_PUBLISHER_HINT = Msg(
     ja="管理者の同意用アドレスを管理者に送ってください（{url}）。管理者が同意したら、同意の手順をやり直します。自分のテナント内だけで使う"
     "アプリは、管理者が同意すれば確認済み発行元は不要です。",
 )
-GRAPH_REFUSED = Msg(en="Microsoft Graph refused \"{step}\" (HTTP {status} {code}): {message}",
-                    ja="Microsoft Graph が「{step}」を受け付けませんでした（HTTP {status} {code}）: {message}")
+GRAPH_REFUSED = Msg(en="Microsoft Graph refused \"{step}\" (HTTP {status} {err_code}): {message}",
+                    ja="Microsoft Graph が「{step}」を受け付けませんでした（HTTP {status} {err_code}）: {message}")
 GRAPH_REFUSED_HINT = Msg(
-    en="Run `oauthmail explain \"{code}\"`; the app may be half made: `oauthmail unregister microsoft --client-id "
+    en="Run `oauthmail explain \"{err_code}\"`; the app may be half made: `oauthmail unregister microsoft --client-id "
     "{app_id}` removes it, or look at it in the Entra admin center → App registrations.",
-    ja="`oauthmail explain \"{code}\"` で確認してください。アプリが作りかけの可能性があります。"
+    ja="`oauthmail explain \"{err_code}\"` で確認してください。アプリが作りかけの可能性があります。"
     "`oauthmail unregister microsoft --client-id {app_id}` で削除するか、Entra 管理センター →「アプリの登録」で確認してください。",
 )
 STILL_UNKNOWN = Msg(
@@ -164,9 +164,9 @@ DEVICE_NEEDS_PUBLIC_HINT = Msg(en="Use --client-type public with --device-code, 
                                ja="--device-code には --client-type public を使うか、Web アプリでは --paste を使ってください。")
 SMTP_DISABLED = Msg(
     en="The app works and {email} signed in, but Exchange Online has SMTP AUTH (Authenticated SMTP) turned off for "
-    "this mailbox ({code}). No Graph API can switch it on.",
+    "this mailbox ({err_code}). No Graph API can switch it on.",
     ja="アプリは動作し {email} のサインインも成功しましたが、Exchange Online でこのメールボックスの SMTP 認証"
-    "（認証済み SMTP）がオフになっています（{code}）。これをオンにする Graph API はありません。",
+    "（認証済み SMTP）がオフになっています（{err_code}）。これをオンにする Graph API はありません。",
 )
 SMTP_DISABLED_HINT = Msg(
     en="An Exchange admin opens Microsoft 365 admin center → Users → Active users → {email} → Mail → Manage email "

@@ -70,11 +70,11 @@ def sign_in_problem(client_id: str, error: str, description: str) -> Registratio
     for code in BLOCKED_CODES:
         if f"AADSTS{code}" in text:
             return RegistrationError(BOOTSTRAP_BLOCKED, BOOTSTRAP_BLOCKED_HINT, code=f"AADSTS{code}",
-                                     details=description[:400], bootstrap=name)
+                                     details=description[:400], bootstrap=name, err_code=f"AADSTS{code}")
     for code in NEEDS_ADMIN_CODES:
         if f"AADSTS{code}" in text:
             return RegistrationError(BOOTSTRAP_NEEDS_ADMIN, BOOTSTRAP_NEEDS_ADMIN_HINT, code=f"AADSTS{code}",
-                                     details=description[:400], bootstrap=name)
+                                     details=description[:400], bootstrap=name, err_code=f"AADSTS{code}")
     return provider_error(error, description)
 
 
