@@ -83,8 +83,10 @@ def test_plain_smtplib_auth_plain_reaches_an_xoauth2_only_server(sandbox: Any, r
     got = sandbox.mailbox.messages()
     assert [m["Subject"] for m in got] == ["one", "two"]
     assert all(m["X-Sandbox-Authenticated-User"] == GOOGLE_USER for m in got)
-    # one upstream connection for the session's two messages
+    # one upstream connection for the session's two messages, the transaction pipelined (RFC 2920)
     assert sum("connect " in line for line in relay.log.lines) == 1
+    assert any("MAIL FROM:<alice@example.com>" in line and "RCPT TO:<bob@example.com>" in line and "DATA" in line
+               for line in relay.log.lines)
     lines = [line for line in relay.log.lines if " message from=" in line]
     assert len(lines) == 2 and all("upstream='250" in line and "ms=" in line and "to=1" in line for line in lines)
 

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -66,6 +66,7 @@ class RelaySMTP(SMTP):
     """aiosmtpd's SMTP with the session's upstream attached; closes it when the client goes."""
 
     upstream: Upstream | None = None
+    prepared: Future[None] | None = None
     account: str = ""
     tag: str = ""
     relay: Relay | None = None
@@ -96,6 +97,10 @@ class Handler:
             self.relay.log.write(f"{server.tag} AUTH {mechanism} refused for {login[:80]!r} (no upstream contact)")
             return AuthResult(success=False, handled=False)
         server.account = self.relay.account_of[login.lower()]
+        relay = self.relay
+        transcript = Transcript(echo=_Echo(relay.log, server.tag)) if relay.debug else None  # type: ignore[arg-type]
+        server.upstream = Upstream(relay.ini, server.account, timeout=relay.timeout, transcript=transcript)
+        server.prepared = relay.executor.submit(server.upstream.prepare)  # upstream opens while the client goes on
         if self.relay.debug:
             self.relay.log.write(f"{server.tag} client AUTH {mechanism} {login} ***** → 235")
         return AuthResult(success=True, auth_data=login)
@@ -115,12 +120,13 @@ class Handler:
         data = envelope.original_content or b""
         if isinstance(data, str):
             data = data.encode("utf-8", "surrogateescape")
-        if server.upstream is None:
-            transcript = Transcript(echo=_Echo(relay.log, server.tag)) if relay.debug else None  # type: ignore[arg-type]
-            server.upstream = Upstream(relay.ini, server.account, timeout=relay.timeout, transcript=transcript)
         up = server.upstream
+        assert up is not None  # made at AUTH, which aiosmtpd requires before MAIL
         relay.in_flight += 1
         try:
+            if server.prepared is not None:
+                prepared, server.prepared = server.prepared, None
+                await asyncio.wrap_future(prepared)
             verdict: Verdict = await asyncio.get_running_loop().run_in_executor(
                 relay.executor, up.deliver, envelope.mail_from or "", list(envelope.rcpt_tos), data,
                 list(envelope.mail_options))
@@ -177,6 +183,11 @@ class Relay:
         return smtp
 
     async def _start(self) -> None:
+        import logging
+
+        # aiosmtpd's own logger would print a warning per session (loopback without TLS is deliberate) and, at
+        # debug level, client lines; the relay writes its own masked lines instead.
+        logging.getLogger("mail.log").setLevel(logging.ERROR)
         self.loop = asyncio.get_running_loop()
         self.idle = asyncio.Event()
         self.idle.set()

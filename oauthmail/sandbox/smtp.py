@@ -244,6 +244,12 @@ class SandboxHandler:
         del password  # never kept
         return await self._refuse_password(server, user_raw.decode("utf-8", "replace"))
 
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
+                          responses: list[str]) -> list[str]:
+        """Gmail and Exchange both advertise PIPELINING (RFC 2920); aiosmtpd reads pipelined commands in order."""
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if responses else responses
+
     # -- delivery ------------------------------------------------------------------------------
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
