@@ -134,6 +134,33 @@ BINDER = md(
 # =================================================================================================
 
 #: After the test message: which transport to pick, and what to do when SMTP is refused or blocked.
+MAILERS = [
+    md(
+        """
+## Your mail program
+
+Pick the program that sends your mail — msmtp, neomutt/mutt, git send-email, Postfix (with sasl-xoauth2), a
+Python script, curl or swaks — to see its configuration, written the way that program's manual expects. It
+gets each access token from `oauthmail token`, so no secret is in it. **Copy** puts the text on your
+clipboard; **Write file** saves it in the kit's `exports` folder (and the setup record notes it); **Test it**
+sends a message to yourself with it, when that program is installed here. A program that only knows a
+password can send through `oauthmail relay` instead (see the README).
+""",
+        """
+## 使っているメール プログラムの設定
+
+メールを送るプログラム（msmtp、neomutt／mutt、git send-email、Postfix（sasl-xoauth2）、Python のスクリプト、
+curl、swaks）を選ぶと、そのプログラムのマニュアルどおりの書き方で設定を表示します。アクセス トークンは
+そのつど `oauthmail token` から受け取るので、設定に秘密情報は入りません。**コピー** でクリップボードに写し、
+**ファイルに書き出す** でキットの `exports` フォルダーに保存します（セットアップ記録にも残ります）。
+**試しに送る** は、そのプログラムがこの環境に入っていれば、自分宛てにテスト メッセージを送ります。
+パスワードしか扱えないプログラムは、代わりに `oauthmail relay` を通して送れます（README を参照）。
+""",
+    ),
+    code("kit.mailers()"),
+]
+
+
 TRANSPORTS = md(
     """
 ## SMTP or HTTPS? Choosing a transport
@@ -840,6 +867,7 @@ oauthmail send --ini INIファイルのパス --to someone@example.com --subject
 """,
     ),
     code("kit.export()"),
+    *MAILERS,
     md(
         """
 ## When it does not work
@@ -1278,6 +1306,7 @@ the secret must be renewed. The INI is shown by path only (it holds the refresh 
 """,
     ),
     code("kit.export()"),
+    *MAILERS,
     md(
         """
 ## When it does not work

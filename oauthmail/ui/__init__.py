@@ -172,6 +172,15 @@ class Kit:
             view.button.click()
             self._check(ctrl)
 
+    def mailers(self) -> None:
+        """Configuration for the person's own mail program (``oauthmail export``), with copy and test buttons."""
+        from .mailers import MailersController, MailersView
+
+        ctrl = MailersController(self.session)
+        self._show("mailers", MailersView(ctrl), ctrl)
+        if self.auto:  # the text is rendered; sending with a tool is left to the person ("Test it")
+            self._check(ctrl)
+
     def load_ini(self, path: str = "") -> None:
         """03: an INI the person already has (in autorun: one made in the sandbox first)."""
         from .views import IniView
