@@ -312,3 +312,101 @@ def test_cli_relay_with_swaks_check_and_sigterm(sandbox: Any, tmp_path: Path) ->
     assert m["Subject"] == "via swaks"
     down = kit("relay", "--check", "--listen", f"127.0.0.1:{port}")
     assert down.returncode != 0 and "hint: " in down.stderr
+
+
+class RefusingUpstream:
+    """An aiosmtpd STARTTLS server (the sandbox's certificate) that takes any XOAUTH2 login, advertises
+    PIPELINING and refuses one recipient — to check the relay's all-or-nothing rule."""
+
+    def __init__(self, sandbox: Any, refuse: str) -> None:
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import SMTP, AuthResult
+
+        from oauthmail.sandbox.certs import cert_paths, server_context
+
+        outer = self
+        self.delivered: list[list[str]] = []
+        ctx = server_context(cert_paths(sandbox.state_dir))
+
+        class Handler:
+            async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
+                                  responses: list[str]) -> list[str]:
+                session.host_name = hostname
+                return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+            async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                                  options: list[str]) -> str:
+                if address == refuse:
+                    return "550 5.1.1 no such user"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                outer.delivered.append(list(envelope.rcpt_tos))
+                return "250 2.0.0 OK"
+
+            async def auth_XOAUTH2(self, server: Any, args: list[str]) -> Any:
+                return AuthResult(success=True, handled=False, auth_data="x")
+
+        class C(Controller):
+            def factory(self) -> SMTP:
+                return SMTP(self.handler, tls_context=ctx, require_starttls=True, auth_require_tls=True,
+                            hostname="refusing.local")
+
+        from tests.sandbox_fixtures import free_port
+
+        self.port = free_port()
+        self.controller = C(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def test_a_refused_recipient_sends_to_nobody_with_pipelining(sandbox: Any, tmp_path: Path) -> None:
+    up = RefusingUpstream(sandbox, "nobody@example.com")
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    tokenfile.update_account(ini, GOOGLE_USER, smtp_port=up.port)
+    r = start_relay(ini, debug=True)
+    try:
+        with r.client() as c:
+            with pytest.raises(smtplib.SMTPDataError) as info:
+                c.sendmail(GOOGLE_USER, ["bob@example.com", "nobody@example.com"], msg(GOOGLE_USER, "x"))
+            assert info.value.smtp_code == 550 and b"nobody@example.com" in info.value.smtp_error
+            assert up.delivered == []  # the accepted recipient got nothing either
+            c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "y"))  # the session goes on
+    finally:
+        r.relay.stop()
+        up.stop()
+    assert up.delivered == [["bob@example.com"]]
+    assert any("MAIL FROM:" in line and "RCPT TO:" in line for line in r.log.lines)  # it was pipelined
+
+
+def test_with_tls_the_relay_requires_starttls_before_auth(sandbox: Any, tmp_path: Path) -> None:
+    import ssl
+
+    from oauthmail.relay.listen import tls_context
+    from oauthmail.sandbox.certs import cert_paths
+
+    paths = cert_paths(sandbox.state_dir)
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    _, password = set_password(ini)
+    relay = Relay(ini, logins(ini), port=0, tls=tls_context(str(paths.server_cert), str(paths.server_key)),
+                  log=RelayLog(_Sink())).start()  # type: ignore[arg-type]
+    try:
+        c = smtplib.SMTP("127.0.0.1", relay.port, timeout=10)
+        c.ehlo()
+        assert not c.has_extn("auth")  # no password before TLS
+        with pytest.raises(smtplib.SMTPException):
+            c.login(GOOGLE_USER, password)
+        c.close()
+        c = smtplib.SMTP("127.0.0.1", relay.port, timeout=10)
+        c.starttls(context=ssl.create_default_context(cafile=str(sandbox.ca_file)))
+        c.login(GOOGLE_USER, password)
+        c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "over tls"))
+        c.quit()
+    finally:
+        relay.stop()
+    assert sandbox.mailbox.messages()[0]["Subject"] == "over tls"
