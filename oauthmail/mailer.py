@@ -428,8 +428,44 @@ def send_message(
 ) -> SendResult:
     """Send one message with the account's token; errors carry ``.transcript`` (masked).
 
-    ``debug=True`` prints the masked transcript to stderr as the conversation goes.
+    ``debug=True`` prints the masked transcript to stderr as the conversation goes. An account made
+    against the sandbox whose sandbox is not running (refused: nothing was sent) brings it up on its
+    recorded ports and sends once more; the result's warnings say so.
     """
+    kwargs: dict[str, Any] = {"account": account, "smtp_host": smtp_host, "smtp_port": smtp_port,
+                              "smtp_security": smtp_security, "mechanism": mechanism, "debug": debug,
+                              "timeout": timeout, "transcript": transcript, "transport": transport,
+                              "api_url": api_url}
+    try:
+        return _send_once(ini, message, **kwargs)
+    except NetworkError as exc:
+        if exc.code not in ("connection_refused", "token_unreachable", "api_unreachable"):
+            raise
+        from .sandbox.lifecycle import revive_for_ini  # the error path only: no cost to a normal send
+
+        note = revive_for_ini(ini, account, exc)
+        if note is None:
+            raise
+    result = _send_once(ini, message, **kwargs)
+    result.warnings.insert(0, note)
+    return result
+
+
+def _send_once(
+    ini: str | Path,
+    message: Message,
+    *,
+    account: str | None,
+    smtp_host: str | None,
+    smtp_port: int | None,
+    smtp_security: str | None,
+    mechanism: str | None,
+    debug: bool,
+    timeout: float,
+    transcript: Transcript | None,
+    transport: str | None,
+    api_url: str | None,
+) -> SendResult:
     if transport != "smtp":  # graph / gmail-api (flag, else the INI's transport) go over HTTPS
         acc = tokenfile.read(ini).account(account)
         chosen = chosen_transport(acc, transport)

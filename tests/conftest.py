@@ -18,6 +18,15 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 pytest_plugins = ["tests.sandbox_fixtures"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_sandbox_left_running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A sandbox brought up as a process of its own (a notebook, an INI's send) is stopped when the run ends."""
+    yield
+    from oauthmail.sandbox.lifecycle import stop_all_under
+
+    stop_all_under(tmp_path_factory.getbasetemp())
+
+
 @pytest.fixture(autouse=True)
 def oauthmail_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point OAUTHMAIL_HOME at a fresh folder and make the language predictable (English)."""

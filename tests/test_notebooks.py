@@ -1,10 +1,15 @@
 """Every notebook, both languages, top to bottom with nbclient and OAUTHMAIL_AUTORUN=1 (contract).
 
-One sandbox is started here and shared with the kernels through ``OAUTHMAIL_HOME/sandbox``
-(the kernels' ``ensure_running`` finds its ``sandbox.json``). Each kernel starts in the
-notebook's folder, so the language comes from the folder name (OAUTHMAIL_LANG is removed).
-The run must end with test messages in the sandbox mailbox, an INI that ``oauthmail send``
-can use, setup records — and no client secret or token anywhere in the saved notebooks.
+As people open them: each notebook in a fresh kernel, in order, with **no sandbox running when it
+starts** (issue 11: the sandbox used to live in the first kernel and die with it, and the INI it
+exported then pointed at ports that no longer existed). No sandbox is started here: the first
+notebook that needs one brings it up (a process of its own, ``OAUTHMAIL_HOME/sandbox``), and after
+each notebook the test stops it and checks that its process is gone. The next notebook, and the
+command line afterwards, must bring it back on the same ports, so the exported INIs keep working.
+Each kernel starts in the notebook's folder, so the language comes from the folder name
+(OAUTHMAIL_LANG is removed). The run must end with test messages in the sandbox mailbox, an INI
+that ``oauthmail send`` can use, setup records — and no client secret or token anywhere in the
+saved notebooks.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,24 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 NB = ROOT / "notebooks"
 NAMES = ["00_start.ipynb", "01_gmail.ipynb", "02_microsoft365.ipynb", "03_existing_ini.ipynb",
          "04_troubleshooting.ipynb"]
+TRUST = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A throw-away OAUTHMAIL_HOME with a running sandbox in it (default ports: the documented 48888)."""
-    from oauthmail.sandbox import Sandbox
-
-    home = tmp_path_factory.mktemp("nb-home")
-    sb = Sandbox(home / "sandbox").start()
-    try:
-        yield {"home": home, "sandbox": sb}
-    finally:
-        sb.stop()
-
-
-def kernel_env(home: Path, sb: Any) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("OAUTHMAIL_LANG", "OAUTHMAIL_MODE")}
-    env.update(sb.env())
+def kernel_env(home: Path) -> dict[str, str]:
+    """A person's kernel: no language or mode forced, no trust in any sandbox CA given from outside."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OAUTHMAIL_LANG", "OAUTHMAIL_MODE", *TRUST)}
     env.update({"OAUTHMAIL_HOME": str(home), "OAUTHMAIL_AUTORUN": "1", "PYTHONUNBUFFERED": "1"})
     return env
 
@@ -63,6 +55,35 @@ def run_notebook(path: Path, env: dict[str, str], out: Path) -> Any:
     return nb
 
 
+def gone(pid: int) -> bool:
+    """The process no longer exists (or is a zombie waiting for its parent)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def stop_sandbox(state: Path) -> int | None:
+    """Stop the folder's sandbox as a trainer would (``oauthmail sandbox --stop``); its pid, if one ran."""
+    from oauthmail.sandbox import lifecycle
+
+    info = lifecycle.read_info(state) or {}
+    was = lifecycle.is_running(state)
+    proc = subprocess.run([sys.executable, "-m", "oauthmail", "sandbox", "--stop", "--state-dir", str(state)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert not lifecycle.is_running(state)
+    if not was:
+        return None
+    pid = int(info["pid"])
+    deadline = time.monotonic() + 10
+    while not gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gone(pid), f"sandbox process {pid} still alive"
+    return pid
+
+
 def known_secrets(home: Path, sb: Any) -> list[str]:
     """Every client secret and token of this run: the sandbox's clients and every INI account."""
     from oauthmail.tokenfile import read
@@ -78,59 +99,92 @@ def known_secrets(home: Path, sb: Any) -> list[str]:
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
-def test_notebooks_run_top_to_bottom_in_the_sandbox(lang: str, shared: dict[str, Any],
-                                                    tmp_path: Path) -> None:
-    home: Path = shared["home"]
-    sb = shared["sandbox"]
-    before = len(sb.mailbox.messages())
-    records_before = set((home / "records").glob("*")) if (home / "records").exists() else set()
-    env = kernel_env(home, sb)
+def test_notebooks_run_in_fresh_kernels_with_the_sandbox_stopped_between(lang: str, tmp_path: Path) -> None:
+    from oauthmail.sandbox import SandboxHandle, lifecycle
+
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    state = home / "sandbox"
+    env = kernel_env(home)
     outputs: dict[str, Path] = {}
+    pids: dict[str, int | None] = {}
+    ports: dict[str, dict[str, int]] = {}
     started = time.monotonic()
-    with loopback_port_lock():
-        for name in NAMES:
-            out = tmp_path / "executed" / lang / name
-            nb = run_notebook(NB / lang / name, env, out)
-            outputs[name] = out
-            errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-                      if o.get("output_type") == "error"]
-            assert not errors, (name, errors)
-    elapsed = time.monotonic() - started
-    print(f"{lang}: 5 notebooks in {elapsed:.1f} s")
+    try:
+        with loopback_port_lock():
+            for name in NAMES:
+                assert not lifecycle.is_running(state), name
+                out = tmp_path / "executed" / lang / name
+                nb = run_notebook(NB / lang / name, env, out)
+                outputs[name] = out
+                errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+                          if o.get("output_type") == "error"]
+                assert not errors, (name, errors)
+                ports[name] = lifecycle.recorded_ports(state)
+                pids[name] = stop_sandbox(state)  # the kernel is gone; now the sandbox is gone too
+        elapsed = time.monotonic() - started
+        print(f"{lang}: 5 notebooks in {elapsed:.1f} s, each in a fresh kernel, sandbox stopped between")
 
-    # 01, 02 and 03 each delivered a test message to the sandbox mailbox.
-    messages = sb.mailbox.messages()
-    assert len(messages) - before >= 3, messages
-    subjects = " ".join(str(m) for m in messages[before:])
-    assert ("oauthmail テストメール" if lang == "ja" else "oauthmail test message") in subjects or subjects
+        # Every notebook after 00 needed the sandbox and brought up a new process on the same ports.
+        used = [n for n in NAMES[1:] if pids[n] is not None]
+        assert used == NAMES[1:], pids
+        assert len({pids[n] for n in used}) == len(used), pids
+        assert all(ports[n] == ports[used[0]] for n in used), ports
 
-    # The exported INI works with the command line, as a person's program would use it.
-    ini = home / "sandbox.ini"
-    assert ini.exists() and (ini.stat().st_mode & 0o077) == 0
-    from oauthmail.tokenfile import read
+        handle = SandboxHandle(lifecycle.read_info(state) or {})
+        cli_env = {**env, **handle.env()}
+        cli_env.pop("OAUTHMAIL_AUTORUN")
+        mailbox = handle.mailbox
+        # 01, 02 and 03 each delivered a test message to the sandbox mailbox.
+        messages = mailbox.messages()
+        assert len(messages) >= 3, messages
 
-    accounts = list(read(ini).accounts)
-    assert len(accounts) >= 2  # a Google and a Microsoft account
-    for account in accounts:
+        # The exported INI works from a terminal with the sandbox stopped: the command brings it back.
+        ini = home / "sandbox.ini"
+        assert ini.exists() and (ini.stat().st_mode & 0o077) == 0
+        from oauthmail.tokenfile import read
+
+        accounts = list(read(ini).accounts)
+        assert len(accounts) >= 2  # a Google and a Microsoft account
+        for i, account in enumerate(accounts):
+            assert not lifecycle.is_running(state) or i > 0
+            proc = subprocess.run(
+                [sys.executable, "-m", "oauthmail", "send", "--ini", str(ini), "--account", account,
+                 "--to", "bob@example.com", "--subject", f"from the exported INI ({lang})", "--body", "ok"],
+                env=cli_env, capture_output=True, text=True, timeout=90,
+            )
+            assert proc.returncode == 0, proc.stderr
+            if i == 0:
+                assert "was not running: started it in the background" in proc.stderr, proc.stderr
+                assert "oauthmail sandbox --stop --state-dir" in proc.stderr
+            assert lifecycle.recorded_ports(state) == ports[used[0]]
+        stop_sandbox(state)
+        # 03 re-exported its account alone into OAUTHMAIL_HOME/exports/: that file works on its own too.
+        exported = sorted((home / "exports").glob("*.ini"))
+        assert exported and all((p.stat().st_mode & 0o077) == 0 for p in exported)
         proc = subprocess.run(
-            [sys.executable, "-m", "oauthmail", "send", "--ini", str(ini), "--account", account,
-             "--to", "bob@example.com", "--subject", f"from the exported INI ({lang})", "--body", "ok"],
-            env=env, capture_output=True, text=True, timeout=60,
+            [sys.executable, "-m", "oauthmail", "send", "--ini", str(exported[0]), "--to", "bob@example.com",
+             "--subject", f"from the re-exported INI ({lang})", "--body", "ok"],
+            env=cli_env, capture_output=True, text=True, timeout=90,
         )
         assert proc.returncode == 0, proc.stderr
-    # 03 re-exported its account alone into OAUTHMAIL_HOME/exports/: that file works on its own too.
-    exported = sorted((home / "exports").glob("*.ini"))
-    assert exported and all((p.stat().st_mode & 0o077) == 0 for p in exported)
-    proc = subprocess.run(
-        [sys.executable, "-m", "oauthmail", "send", "--ini", str(exported[0]), "--to", "bob@example.com",
-         "--subject", f"from the re-exported INI ({lang})", "--body", "ok"],
-        env=env, capture_output=True, text=True, timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert len(sb.mailbox.messages()) - before >= 4 + len(accounts)
+        assert len(mailbox.messages()) >= 4 + len(accounts)
+        # Switched off, the command does not start it and says in one line how to.
+        stop_sandbox(state)
+        proc = subprocess.run(
+            [sys.executable, "-m", "oauthmail", "send", "--ini", str(exported[0]), "--to", "bob@example.com",
+             "--subject", "not sent", "--body", "ok"],
+            env={**cli_env, "OAUTHMAIL_SANDBOX_AUTOSTART": "0"}, capture_output=True, text=True, timeout=90,
+        )
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr
+        hint = [line for line in proc.stderr.splitlines() if line.startswith("hint:")]
+        assert hint and f"oauthmail sandbox --state-dir {state.resolve()}" in hint[0], proc.stderr
+        assert not lifecycle.is_running(state)
+    finally:
+        lifecycle.stop(state)
 
     # Setup records were written (md, json, html) for each notebook that exports.
-    records = set((home / "records").glob("*")) - records_before
+    records = set((home / "records").glob("*"))
     assert len([r for r in records if r.suffix == ".json"]) >= 3, records
     docs = [json.loads(r.read_text()) for r in records if r.suffix == ".json"]
     assert all(d["send"]["ok"] is True for d in docs)
@@ -141,7 +195,7 @@ def test_notebooks_run_top_to_bottom_in_the_sandbox(lang: str, shared: dict[str,
     assert any(d["doctor"] for d in docs)  # 03 ran the doctor before exporting
 
     # Nothing secret in the saved notebooks or the records.
-    secrets = known_secrets(home, sb)
+    secrets = known_secrets(home, handle)
     assert len(secrets) >= 5
     for path in [*outputs.values(), *records]:
         text = path.read_text(encoding="utf-8")

@@ -40,6 +40,13 @@ def run(args: argparse.Namespace) -> int:
         record = read_record(args.record)
     ini = args.ini or str(default_ini())
     account = args.account or (record.account if record is not None else None)
+    from ..sandbox.lifecycle import ensure_for_ini
+
+    note = ensure_for_ini(ini, account)  # an INI made against a stopped sandbox: bring it up first
+    if note:
+        from .send import warn
+
+        warn(note)
     report = run_doctor(ini, account, checks=args.check, timeout=args.timeout, record=record)
     lang = args.cmd_lang or current_language()
     if args.json:

@@ -70,6 +70,11 @@ def register(sub: Any) -> None:
     p.add_argument("--config", help="JSON file with users, clients, lifetimes and faults")
     p.add_argument("--port-base", type=int, help="use fixed ports N (HTTPS), N+1 (pages over HTTP), "
                                                  "N+2 (SMTP STARTTLS), N+3 (SMTP SSL)")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--detach", action="store_true",
+                      help="run in the background (a process of its own) and return once it is ready")
+    what.add_argument("--stop", action="store_true", help="stop the sandbox running for the state folder")
+    what.add_argument("--status", action="store_true", help="say whether it runs, and where")
     p.set_defaults(func=run)
 
 
@@ -125,6 +130,42 @@ def summary(sb: Any, lang: str | None = None) -> str:
     return "\n".join(lines)
 
 
+S_DETACHED = Msg(en="Sandbox running in the background (process {pid}) for {dir}. Stop it with: "
+                    "oauthmail sandbox --stop --state-dir {dir}",
+                 ja="{dir} のサンドボックスをバックグラウンドで起動しました（プロセス {pid}）。止めるには: "
+                    "oauthmail sandbox --stop --state-dir {dir}")
+S_STOPPED_OTHER = Msg(en="Stopped the sandbox of {dir}.", ja="{dir} のサンドボックスを停止しました。")
+S_NOT_RUNNING = Msg(en="No sandbox is running for {dir}. Start it with: oauthmail sandbox --state-dir {dir}",
+                    ja="{dir} のサンドボックスは動いていません。起動するには: oauthmail sandbox --state-dir {dir}")
+S_STATUS = Msg(en="Sandbox running for {dir} (process {pid}): {url}, SMTP {host}:{port}",
+               ja="{dir} のサンドボックスが動いています（プロセス {pid}）: {url}、SMTP {host}:{port}")
+
+
+def _lifecycle(args: argparse.Namespace) -> int:
+    """``--detach``, ``--stop``, ``--status``: the folder's sandbox as a background process."""
+    from pathlib import Path
+
+    from ..paths import sandbox_dir
+    from ..sandbox import lifecycle
+
+    state = Path(args.state_dir).expanduser().resolve() if args.state_dir else sandbox_dir()
+    if args.stop:
+        print((S_STOPPED_OTHER if lifecycle.stop(state) else S_NOT_RUNNING).format(dir=str(state)))
+        return 0
+    if args.status:
+        info = lifecycle.read_info(state) if lifecycle.is_running(state) else None
+        if info is None:
+            print(S_NOT_RUNNING.format(dir=str(state)))
+            return 3
+        print(S_STATUS.format(dir=str(state), pid=info.get("pid"), url=info.get("base_url"),
+                              host=info["smtp"]["host"], port=info["smtp"]["starttls_port"]))
+        return 0
+    extra = ["--port-base", str(args.port_base)] if args.port_base is not None else []
+    handle = lifecycle.start_detached(state, args.config, extra_args=extra)
+    print(S_DETACHED.format(dir=str(state), pid=handle.info.get("pid")))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     import signal
     import sys
@@ -133,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError, NetworkError
     from ..sandbox import Sandbox, SandboxConfig
 
+    if getattr(args, "detach", False) or getattr(args, "stop", False) or getattr(args, "status", False):
+        return _lifecycle(args)
     config = SandboxConfig.load(args.config)
     if args.port_base is not None:
         base = int(args.port_base)
@@ -154,8 +197,10 @@ def run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         print(summary(sb), flush=True)
+        info_file = sb.state_dir / "sandbox.json"
         while not stop.wait(0.5):
-            pass
+            if not info_file.exists():  # the state folder was deleted (a test's, a class's): nothing to serve
+                break
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

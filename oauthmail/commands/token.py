@@ -39,8 +39,19 @@ def run(args: argparse.Namespace) -> int:
 
         write_token_file(ini, args.account, args.sasl_xoauth2_file)
         return 0
-    tok = get_access_token(ini, args.account, force_refresh=args.force_refresh)
+    from ..errors import NetworkError
     from .send import warn
+
+    try:
+        tok = get_access_token(ini, args.account, force_refresh=args.force_refresh)
+    except NetworkError as exc:  # refused: an INI made against a sandbox that is not running?
+        from ..sandbox.lifecycle import revive_for_ini
+
+        note = revive_for_ini(ini, args.account, exc)
+        if note is None:
+            raise
+        warn(note)
+        tok = get_access_token(ini, args.account, force_refresh=args.force_refresh)
 
     for warning in tok.warnings:
         warn(warning)

@@ -334,6 +334,7 @@ class Sandbox(SandboxHandle):
         self.smtp_handler: Any = None
         self.mailapi: Any = None
         self.directory: Any = None
+        self._hold: Any = None  # the state folder's lifetime lock (lifecycle.hold) while serving
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -353,10 +354,15 @@ class Sandbox(SandboxHandle):
         with self._lock:
             if self._running:
                 return self
+            from .lifecycle import hold
+
+            self._state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._hold = hold(self._state_dir)  # one sandbox per state folder (another one: a clear error)
             try:
                 self._start()
             except BaseException:
                 self._shutdown()  # a port in use half-way must not leave listeners behind
+                self._release()
                 raise
             self._running = True
         return self
@@ -377,9 +383,23 @@ class Sandbox(SandboxHandle):
         cfg = self.config
         self._fill_secrets(state / "clients.json")
 
-        https = web.bind_http(cfg.host, cfg.http_port, tls)
+        # Ports kept per state folder (lifecycle): those recorded last time, when free, so INIs made
+        # earlier still point at the right place; ports fixed by the config (--port-base) are used as given.
+        from .lifecycle import bind_preferring, recorded_ports
+
+        earlier = recorded_ports(state)
+        moved: list[int] = []
+
+        def bind(field: str, name: str, make: Any) -> Any:
+            fixed = int(getattr(cfg, field) or 0)
+            bound, lost = bind_preferring(make, fixed or earlier.get(name, 0), fixed=bool(fixed))
+            if lost:
+                moved.append(earlier[name])
+            return bound
+
+        https = bind("http_port", "https", lambda p: web.bind_http(cfg.host, p, tls))
         self._servers = [https]
-        ui = web.bind_http(cfg.host, cfg.ui_port, None)
+        ui = bind("ui_port", "ui", lambda p: web.bind_http(cfg.host, p, None))
         self._servers.append(ui)
         port = https.server_address[1]
         base = f"https://{cfg.host}:{port}"
@@ -399,13 +419,16 @@ class Sandbox(SandboxHandle):
         web.serve_http(ui, app)
 
         self.smtp_handler = handler = SandboxHandler(idp, mailbox_dir)
-        starttls = SandboxController(handler, starttls=server_context(certs), hostname=cfg.host,
-                                     port=cfg.smtp_starttls_port)
-        implicit = SandboxController(handler, implicit_tls=server_context(certs), hostname=cfg.host,
-                                     port=cfg.smtp_ssl_port)
-        starttls.start()
+
+        def smtp_on(port: int, **tls_kind: Any) -> Any:
+            controller = SandboxController(handler, hostname=cfg.host, port=port, **tls_kind)
+            controller.start()
+            return controller
+
+        starttls = bind("smtp_starttls_port", "smtp_starttls",
+                        lambda p: smtp_on(p, starttls=server_context(certs)))
         self._controllers.append(starttls)
-        implicit.start()
+        implicit = bind("smtp_ssl_port", "smtp_ssl", lambda p: smtp_on(p, implicit_tls=server_context(certs)))
         self._controllers.append(implicit)
         app.mail_server = {"host": cfg.host, "starttls_port": starttls.port, "ssl_port": implicit.port}
 
@@ -451,6 +474,8 @@ class Sandbox(SandboxHandle):
                 "bootstrap_client_id": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
             },
             "smtp": {"host": cfg.host, "starttls_port": starttls.port, "ssl_port": implicit.port},
+            "ports": {"https": port, "ui": ui.server_address[1], "smtp_starttls": starttls.port,
+                      "smtp_ssl": implicit.port},
             "graph_url": base,
             "gmail_api_url": base,
             "mailbox_dir": str(mailbox_dir),
@@ -460,6 +485,8 @@ class Sandbox(SandboxHandle):
                               "test_user": u.test_user} for u in cfg.users],
             "admin_token": self.admin_token,
         }
+        if moved:
+            self._info["ports_moved"] = moved
         _write_json(state / INFO_FILE, self._info)
 
     def _fill_secrets(self, path: Path) -> None:
@@ -512,6 +539,12 @@ class Sandbox(SandboxHandle):
                     _write_json(self._state_dir / INFO_FILE, self._info)
                 except OSError:
                     pass
+            self._release()
+
+    def _release(self) -> None:
+        held, self._hold = self._hold, None
+        if held is not None:
+            held.release()
 
     def _shutdown(self) -> None:
         for c in self._controllers:
@@ -642,12 +675,19 @@ _in_process_lock = threading.Lock()
 
 
 def ensure_running(state_dir: str | Path | None = None,
-                   config: SandboxConfig | dict[str, Any] | str | Path | None = None) -> SandboxHandle:
-    """For notebooks: reuse a live sandbox described by sandbox.json, else start one in this process.
+                   config: SandboxConfig | dict[str, Any] | str | Path | None = None, *,
+                   detached: bool | None = None) -> SandboxHandle:
+    """For notebooks and commands: the sandbox of ``state_dir``, brought up if it is not running.
 
-    The in-process one keeps the documented redirect URIs (``http://127.0.0.1:48888/callback``),
-    runs in daemon threads and stops when the interpreter exits.
+    A live sandbox described by sandbox.json is reused. Otherwise one is started on the ports this
+    folder had before (see :mod:`.lifecycle`) — as a process of its own by default, so it outlives
+    the kernel that asked and serves the next kernel and the terminal (stop it with
+    ``oauthmail sandbox --stop`` or :func:`.lifecycle.stop`); ``detached=False`` runs it in daemon
+    threads of this process instead, stopping when the interpreter exits (as before). A start lock
+    makes sure two kernels asking at once get one sandbox.
     """
+    from . import lifecycle
+
     if state_dir is None:
         from ..paths import sandbox_dir
 
@@ -657,10 +697,20 @@ def ensure_running(state_dir: str | Path | None = None,
         running = _in_process.get(key)
         if running is not None and running.running:
             return running
-        info = load_info(key)
-        if info is not None:
-            return SandboxHandle(info)
-        sb = Sandbox(key, config).start()
+        if lifecycle.is_running(key):
+            info = load_info(key)
+            if info is not None:
+                return SandboxHandle(info)
+        if detached is None:
+            detached = lifecycle.detach_supported()
+        if detached:
+            return lifecycle.start_detached(key, config)
+        Path(key).mkdir(parents=True, exist_ok=True, mode=0o700)
+        with lifecycle.start_lock(key):
+            info = load_info(key)
+            if info is not None and lifecycle.is_running(key):
+                return SandboxHandle(info)
+            sb = Sandbox(key, config).start()
         _in_process[key] = sb
         atexit.register(sb.stop)
         return sb

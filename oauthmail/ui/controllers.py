@@ -732,6 +732,8 @@ class SendController(Controller):
             if not ini.exists():
                 raise ConfigError(NO_TOKEN, NO_TOKEN_HINT, code="no_token")
             self._set("working", SENDING.format(self.session.lang))
+            if self.session.mode == "sandbox":  # a fresh kernel: bring the sandbox up (same ports) and trust its CA
+                self.session.sandbox()
             from ..mailer import send
 
             result = send(ini, to=[recipient], subject=subject or self.default_subject(),
@@ -990,6 +992,11 @@ class DoctorController(Controller):
             from ..doctor import run_doctor
 
             self._set("working", "…")
+            if self.session.mode == "sandbox":  # a fresh kernel: bring the sandbox up (same ports) and trust its CA
+                self.session.sandbox()
+            from ..sandbox.lifecycle import ensure_for_ini
+
+            ensure_for_ini(ini, self.session.account or None)  # made against a stopped sandbox: bring it up
             report = run_doctor(ini, account=self.session.account or None)
         except Exception as exc:
             self._fail(exc)

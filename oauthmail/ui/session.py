@@ -84,6 +84,7 @@ class Session:
     #: What :meth:`check_privacy` changed or could not change under OAUTHMAIL_HOME.
     privacy_changes: list[Any] = field(default_factory=list)
     _sandbox: Any = None
+    _sandbox_ours: bool = False  # found or started by :meth:`sandbox` (not attached by a test or trainer)
 
     @classmethod
     def create(cls, provider: Provider = "google", *, mode: Mode | None = None, lang: str | None = None) -> Session:
@@ -115,20 +116,26 @@ class Session:
     # --- the sandbox ----------------------------------------------------------------------------
 
     def sandbox(self) -> Any:
-        """The running sandbox (started on first use, shared through OAUTHMAIL_HOME/sandbox).
+        """The running sandbox (brought up when it is not running, shared through OAUTHMAIL_HOME/sandbox).
 
-        Also points the kernel's TLS trust at the sandbox CA, as a person's shell would with
-        ``SSL_CERT_FILE`` / ``REQUESTS_CA_BUNDLE``.
+        Every call checks that the sandbox it found is still the one serving (a lock test, no network):
+        one stopped or restarted since (another kernel, ``oauthmail sandbox --stop``, a reboot) is
+        brought up again on the same ports. Also points the kernel's TLS trust at the sandbox CA, as
+        a person's shell would with ``SSL_CERT_FILE`` / ``REQUESTS_CA_BUNDLE``.
         """
+        if self._sandbox is not None and self._sandbox_ours and not _still_serving(self._sandbox):
+            self._sandbox = None
         if self._sandbox is None:
             from ..sandbox import ensure_running
 
             self.attach_sandbox(ensure_running(state_dir=paths.sandbox_dir()))
+            self._sandbox_ours = True
         return self._sandbox
 
     def attach_sandbox(self, handle: Any) -> None:
         """Use an already running sandbox (tests, a trainer's shared one) and trust its CA."""
         self._sandbox = handle
+        self._sandbox_ours = False
         os.environ.update(handle.env())
 
     # --- checklist ------------------------------------------------------------------------------
@@ -162,3 +169,15 @@ class Session:
         if self.consent_warnings:  # e.g. Google's 7-day refresh tokens while the app is in Testing (P5)
             extra["consent_warnings"] = list(self.consent_warnings)
         return extra
+
+
+def _still_serving(handle: Any) -> bool:
+    """Whether ``handle`` still describes the process serving its state folder."""
+    from ..sandbox import lifecycle
+
+    if getattr(handle, "running", None) is not None:  # a sandbox in this process
+        return bool(handle.running)
+    state = handle.state_dir
+    current = lifecycle.read_info(state) or {}
+    return lifecycle.is_running(state) and current.get("pid") == handle.info.get("pid") \
+        and current.get("started_at") == handle.info.get("started_at")

@@ -121,7 +121,7 @@ def test_handle_from_another_process_view(sandbox: Any) -> None:
 def test_ensure_running_reuses_or_starts(sandbox: Any, tmp_path: Path) -> None:
     again = ensure_running(sandbox.state_dir)
     assert isinstance(again, SandboxHandle) and again.base_url == sandbox.base_url
-    fresh = ensure_running(tmp_path / "kernel")
+    fresh = ensure_running(tmp_path / "kernel", detached=False)  # in this process, as before
     try:
         assert isinstance(fresh, Sandbox) and fresh.running
         assert fresh.google_web_redirect_uri == "http://127.0.0.1:48888/callback"

@@ -1,0 +1,202 @@
+"""A sandbox per state folder: ports kept, one process at a time, brought up when an INI needs it (issue 11).
+
+The way it broke: the sandbox lived in a notebook kernel and died with it, and the INI it exported
+pointed at ports nothing listened on any more. Here: the ports survive a restart; a stopped (or
+killed) sandbox is brought back on the same ports by the command that needs it; two starters get
+one sandbox; ``oauthmail sandbox --detach/--status/--stop`` work; a sandbox whose folder is deleted
+goes away on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_core_support import write_ini
+
+from oauthmail.errors import NetworkError
+from oauthmail.sandbox import Sandbox, SandboxHandle, ensure_running, lifecycle
+
+
+def run(*args: str, env: dict[str, str] | None = None, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "oauthmail", *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def wait_gone(pid: int, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not alive(pid)
+
+
+def test_ports_are_kept_per_state_folder(tmp_path: Path) -> None:
+    with Sandbox(tmp_path) as first:
+        ports = dict(first.info["ports"])
+        assert set(ports) == {"https", "ui", "smtp_starttls", "smtp_ssl"} and all(ports.values())
+        assert ports["https"] == int(first.base_url.rsplit(":", 1)[1])
+    assert json.loads((tmp_path / "sandbox.json").read_text())["ports"] == ports  # kept when stopped
+    with Sandbox(tmp_path) as second:
+        assert second.info["ports"] == ports and "ports_moved" not in second.info
+        assert second.smtp_starttls_port == ports["smtp_starttls"]
+
+
+def test_a_port_taken_meanwhile_moves_and_says_so(tmp_path: Path) -> None:
+    with Sandbox(tmp_path) as first:
+        ports = dict(first.info["ports"])
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", ports["smtp_starttls"]))
+    squatter.listen()
+    try:
+        with Sandbox(tmp_path) as second:
+            assert second.smtp_starttls_port != ports["smtp_starttls"]
+            assert second.info["ports_moved"] == [ports["smtp_starttls"]]
+            assert second.info["ports"]["https"] == ports["https"]  # the others are still the same
+    finally:
+        squatter.close()
+
+
+def test_one_sandbox_per_state_folder(tmp_path: Path) -> None:
+    with Sandbox(tmp_path):
+        assert lifecycle.is_running(tmp_path) and lifecycle.holder_pid(tmp_path) == os.getpid()
+        with pytest.raises(NetworkError) as caught:
+            Sandbox(tmp_path).start()
+        assert caught.value.code == "sandbox_running"
+        assert f"oauthmail sandbox --stop --state-dir {tmp_path}" in caught.value.hint("en")
+        assert str(os.getpid()) in caught.value.what("ja")
+    assert not lifecycle.is_running(tmp_path)
+
+
+def test_detached_sandbox_outlives_its_starter_and_stops(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    starter = subprocess.run([sys.executable, "-c", "import sys; from oauthmail.sandbox import ensure_running; "
+                              "print(ensure_running(sys.argv[1]).info['pid'])", str(state)],
+                             capture_output=True, text=True, timeout=90)
+    assert starter.returncode == 0, starter.stderr
+    pid = int(starter.stdout.strip())
+    try:
+        assert alive(pid) and lifecycle.is_running(state)  # the starter (a kernel) is gone; the sandbox is not
+        handle = ensure_running(state)
+        assert isinstance(handle, SandboxHandle) and not isinstance(handle, Sandbox)
+        assert handle.info["pid"] == pid and handle.clock.now() > 0  # admin API answers
+        status = run("sandbox", "--status", "--state-dir", str(state))
+        assert status.returncode == 0 and str(pid) in status.stdout and handle.base_url in status.stdout
+    finally:
+        assert lifecycle.stop(state)
+    assert wait_gone(pid) and not lifecycle.is_running(state)
+    assert json.loads((state / "sandbox.json").read_text())["status"] == "stopped"
+    status = run("sandbox", "--status", "--state-dir", str(state))
+    assert status.returncode == 3 and f"oauthmail sandbox --state-dir {state}" in status.stdout
+
+
+def test_two_starters_at_once_get_one_sandbox(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    code = ("import sys; from oauthmail.sandbox import ensure_running; "
+            "print(ensure_running(sys.argv[1]).info['pid'])")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(state)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    try:
+        outs = [p.communicate(timeout=120) for p in procs]
+        assert all(p.returncode == 0 for p in procs), outs
+        pids = {int(out.strip()) for out, _ in outs}
+        assert len(pids) == 1, outs
+    finally:
+        lifecycle.stop(state)
+
+
+def test_a_killed_sandbox_comes_back_on_its_ports_for_the_command_line(tmp_path: Path) -> None:
+    """As after a reboot or a killed kernel: sandbox.json still says running, nothing listens."""
+    state = tmp_path / "state"
+    handle = lifecycle.start_detached(state)
+    ini = tmp_path / "t.ini"
+    write_ini(handle, ini, cached=False)  # the send must refresh at the token endpoint too
+    ports = dict(handle.info["ports"])
+    pid = int(handle.info["pid"])
+    os.kill(pid, signal.SIGKILL)
+    assert wait_gone(pid)
+    assert json.loads((state / "sandbox.json").read_text())["status"] == "running"  # stale, as after a crash
+    deadline = time.monotonic() + 10  # the kernel drops a dead process's flock a moment after it exits
+    while lifecycle.is_running(state) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not lifecycle.is_running(state)
+    env = handle.env()
+    try:
+        p = run("send", "--ini", str(ini), "--to", "bob@example.com", "--subject", "after a crash", "--body", "b",
+                env=env)
+        assert p.returncode == 0, p.stderr
+        assert "was not running: started it in the background" in p.stderr
+        info = lifecycle.read_info(state) or {}
+        assert info["ports"] == ports and info["pid"] != pid
+        assert [m["Subject"] for m in handle.mailbox.messages()] == ["after a crash"]
+        # token and doctor reach it too (it is running now: nothing to start, no note).
+        p = run("token", "--ini", str(ini), env=env)
+        assert p.returncode == 0 and "warning" not in p.stderr, p.stderr
+    finally:
+        lifecycle.stop(state)
+    p = run("doctor", "--ini", str(ini), env=env)
+    assert "was not running: started it in the background" in p.stderr and p.returncode == 0, p.stdout + p.stderr
+    lifecycle.stop(state)
+    p = run("token", "--ini", str(ini), "--force-refresh", env=env)
+    assert p.returncode == 0 and "was not running" in p.stderr, p.stderr
+    lifecycle.stop(state)
+
+
+def test_autostart_off_names_the_command_in_the_hint(sandbox: Any) -> None:
+    ini = sandbox.state_dir.parent / "t.ini"  # beside the state folder, where the kit looks
+    write_ini(sandbox, ini)
+    state = sandbox.state_dir
+    sandbox.stop()
+    for lang in ("en", "ja"):
+        p = run("--lang", lang, "send", "--ini", str(ini), "--to", "bob@example.com", "--subject", "s", "--body", "b",
+                env={"OAUTHMAIL_SANDBOX_AUTOSTART": "0"})
+        assert p.returncode == 1 and "Traceback" not in p.stderr
+        lines = p.stderr.splitlines()
+        assert lines[0].startswith("error: ") and f":{sandbox.smtp_starttls_port}" in lines[0]
+        assert lines[1].startswith("hint: ") and f"oauthmail sandbox --state-dir {state}" in lines[1], p.stderr
+    assert not lifecycle.is_running(state)
+
+
+def test_an_ini_pointing_at_no_known_sandbox_says_what_to_start(tmp_path: Path, sandbox: Any) -> None:
+    ini = tmp_path / "elsewhere" / "t.ini"
+    ini.parent.mkdir()
+    write_ini(sandbox, ini)
+    (sandbox.state_dir / "sandbox.json").unlink()  # the folder is not where the kit looks
+    sandbox.stop()
+    p = run("send", "--ini", str(ini), "--to", "bob@example.com", "--subject", "s", "--body", "b")
+    assert p.returncode == 1
+    assert "oauthmail sandbox --state-dir" in p.stderr and f"port {sandbox.smtp_starttls_port}" in p.stderr
+
+
+def test_cli_detach_stop_and_a_deleted_folder(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    p = run("sandbox", "--detach", "--state-dir", str(state))
+    assert p.returncode == 0, p.stderr
+    pid = int((lifecycle.read_info(state) or {})["pid"])
+    assert f"process {pid}" in p.stdout and "--stop" in p.stdout
+    again = run("sandbox", "--detach", "--state-dir", str(state))  # already running: the same one
+    assert again.returncode == 0 and f"process {pid}" in again.stdout
+    foreground = run("sandbox", "--state-dir", str(state))
+    assert foreground.returncode == 1 and "already running" in foreground.stderr and "--stop" in foreground.stderr
+    p = run("sandbox", "--stop", "--state-dir", str(state))
+    assert p.returncode == 0 and "Stopped" in p.stdout and wait_gone(pid)
+    # A detached sandbox whose state folder is deleted (a test's, a class's) ends on its own.
+    p = run("sandbox", "--detach", "--state-dir", str(state))
+    pid = int((lifecycle.read_info(state) or {})["pid"])
+    (state / "sandbox.json").unlink()
+    assert wait_gone(pid, 15)
