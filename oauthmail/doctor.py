@@ -251,7 +251,7 @@ class DoctorReport:
 
 def from_error(check_id: str, exc: OAuthMailError, elapsed: float = 0.0, status: str = FAIL) -> Check:
     """A failed check carrying the error's what (as detail) and hint (as fix)."""
-    return Check(check_id, status, detail=exc.what_msg, fix=exc.hint_msg, params=dict(exc.params),
+    return Check(check_id, status, detail=exc.what_msg, fix=exc.hint_msg, params=exc.text_params(),
                  code=exc.code, elapsed=elapsed, raw=exc.details)
 
 

@@ -54,13 +54,28 @@ class OAuthMailError(Exception):
         self.code = code
         super().__init__(self.what("en"))
 
+    def text_params(self) -> dict[str, Any]:
+        """Everything this error carries, for its texts: ``code``, ``details``, ``smtp_code`` and the params.
+
+        By construction every parameter an error is given can be named in its ``what`` and ``hint``
+        (``(HTTP 400 {code})`` is filled from ``code=``); a ``{name}`` no one gave stays visible and
+        ``tests/test_error_placeholders.py`` fails on it.
+        """
+        carried: dict[str, Any] = {}
+        for name in ("code", "details", "smtp_code"):
+            value = getattr(self, name, None)
+            if value is not None:
+                carried[name] = value
+        carried.update(self.params)
+        return carried
+
     def what(self, lang: str | None = None) -> str:
         """What happened, in ``lang`` (default: the current language)."""
-        return self.what_msg.format(lang, **self.params)
+        return self.what_msg.format(lang, **self.text_params())
 
     def hint(self, lang: str | None = None) -> str:
         """What to do about it, in ``lang``."""
-        return self.hint_msg.format(lang, **self.params)
+        return self.hint_msg.format(lang, **self.text_params())
 
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:
         """A JSON-friendly view for ``--json`` output, records and notebooks."""
