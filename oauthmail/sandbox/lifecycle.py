@@ -461,13 +461,14 @@ def revive_for_ini(ini: str | Path, account: str | None, error: OAuthMailError) 
     except OAuthMailError:
         return None
     ports = account_endpoints(acc)
+    refused = refused_port(error)
+    if refused:  # only the account's own endpoints: an override (--api-url, --smtp-port) is the person's
+        ports &= {refused}
     if not ports:
         return None
     state = sandbox_for_ports(ports, candidate_dirs(ini))
     if state is None:
-        where = str(error.params.get("where") or "")
-        port = int(where.rpartition(":")[2]) if where.rpartition(":")[2].isdigit() else \
-            _port_of(error.params.get("url")) or sorted(ports)[0]
+        port = refused or sorted(ports)[0]
         raise _with_hint(error, SANDBOX_UNKNOWN_HINT, where=f"127.0.0.1:{port}", port=port)
     if is_running(state) or not autostart_enabled() or not detach_supported():
         # Running yet refusing: it moved ports (ports_moved says so) or is another program's; or not allowed.
@@ -487,6 +488,15 @@ def revive_for_ini(ini: str | Path, account: str | None, error: OAuthMailError) 
         raise NetworkError(PORTS_MOVED, PORTS_MOVED_HINT, state_dir=str(state),
                            ports=", ".join(str(p) for p in moved), code="sandbox_ports_moved") from error
     return STARTED_NOTE(state_dir=str(state), pid=handle.info.get("pid", "?"))
+
+
+def refused_port(error: OAuthMailError) -> int:
+    """The port a refused-connection error names (``where = host:port`` or ``url``), else 0."""
+    where = str(error.params.get("where") or "")
+    tail = where.rpartition(":")[2]
+    if tail.isdigit() and "://" not in where:
+        return int(tail)
+    return _port_of(error.params.get("url") or where)
 
 
 def _with_hint(error: OAuthMailError, hint: Msg, **params: Any) -> OAuthMailError:
