@@ -360,3 +360,32 @@ def test_register_then_consent_then_send_against_the_sandbox(sandbox: Any, tmp_p
                           timeout=60)
     assert sent.returncode == 0, sent.stderr
     assert [m["Subject"] for m in sb.mailbox.messages()] == ["registered by gcloud"]
+
+
+def test_register_json_paste_mode_keeps_stdout_for_the_summary(sandbox: Any, tmp_path: Path) -> None:
+    """A remote kernel: --paste, and --json so a script reads one JSON document from stdout."""
+    sb = sandbox
+    fake = FakeGcloud(tmp_path)
+    fake.set(account=BOB, owned=["oauthmail-sandbox"])
+    env = {**_base_env(tmp_path), **sb.env(), **fake.env()}
+    ini = tmp_path / "remote.ini"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "oauthmail", "register", "google", "--project", "oauthmail-sandbox", "--no-browser",
+         "--json", "--client-secrets", str(sb.client_secrets_installed), "--ini", str(ini), "--paste"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stderr is not None and proc.stdin is not None
+    while True:
+        line = proc.stderr.readline()
+        assert line, "no authorization URL on stderr"
+        if re.match(r"^https://127\.0\.0\.1:\d+/.*client_id=", line):
+            break
+    proc.stdin.write(sb.approve(line.strip(), user=BOB, follow=False) + "\n")
+    proc.stdin.flush()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    data = json.loads(out)  # nothing else on stdout
+    assert data["ini"] == str(ini) and data["steps"][0] == {"id": "project", "status": "selected",
+                                                             "detail": "oauthmail-sandbox"}
+    assert BOB in tokenfile.read(ini).accounts
+    for secret in tokenfile.read(ini).accounts[BOB].secrets():
+        assert secret not in out + err

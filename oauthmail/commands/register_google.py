@@ -147,10 +147,14 @@ def run(args: argparse.Namespace) -> int:
 
     rc = 0
     if args.ini is not None:
+        import contextlib
+
         from . import consent
 
-        rc = consent.run(argparse.Namespace(**{**vars(args), "provider": "google", "client_secrets": str(path),
-                                               "device_code": False}))
+        consent_args = argparse.Namespace(**{**vars(args), "provider": "google", "client_secrets": str(path),
+                                             "device_code": False})
+        with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+            rc = consent.run(consent_args)  # with --json, stdout is the summary's alone
     else:
         print(NEXT_CONSENT(), file=out)
         transport = f" --transport {args.transport}" if args.transport != "smtp" else ""
