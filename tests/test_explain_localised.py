@@ -1,13 +1,14 @@
 """``oauthmail explain`` on what people paste: localised sign-in pages, cut-off codes, short library errors.
 
 Every sample is a real text with its source next to it (a public issue thread or Microsoft's /
-Google's localised documentation). Where a sample names an AADSTS number another engineer may give
-an entry of its own (50020, 650056), the test accepts that entry or the catch-all by number.
+Google's localised documentation). Where a sample names an AADSTS number another entry may claim
+(50020, 650056), the test accepts the catch-all by number or an entry whose first pattern is that code.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -103,6 +104,12 @@ FALLBACK_SAMPLES: dict[str, list[str]] = {
 def test_localised_and_short_texts_are_recognised(text: str, accepted: frozenset[str], source: str) -> None:
     entry = explain(text)
     assert entry is not None, (text, source)
+    if "aadsts-other" in accepted and entry.id != "aadsts-other":
+        # Another entry may have been given this number since (e.g. AADSTS50020 for the wrong tenant): it must
+        # be an entry for exactly the code in the text, which the catch-all then no longer needs to answer.
+        code = re.search(r"AADSTS\d+", text)
+        assert code is not None and code.group(0) in entry.patterns[0], (entry.id, source)
+        return
     assert entry.id in accepted, ([e.id for e in all_matches(text)], source)
 
 
