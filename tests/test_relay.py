@@ -410,3 +410,42 @@ def test_with_tls_the_relay_requires_starttls_before_auth(sandbox: Any, tmp_path
     finally:
         relay.stop()
     assert sandbox.mailbox.messages()[0]["Subject"] == "over tls"
+
+
+def test_sigterm_finishes_the_message_in_flight(sandbox: Any, tmp_path: Path) -> None:
+    from tests.sandbox_fixtures import free_port
+
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini, cached=False)
+    _, password = set_password(ini)
+    sandbox.set_fault("token_delay", 2)  # the first message waits for its token: still in flight at SIGTERM
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "oauthmail", "relay", "--ini", str(ini), "--listen",
+                             f"127.0.0.1:{port}"], stderr=subprocess.PIPE, text=True)
+    replies: list[Any] = []
+    try:
+        assert proc.stderr is not None and "listening on" in proc.stderr.readline()
+
+        def client() -> None:
+            with smtplib.SMTP("127.0.0.1", port, timeout=30) as c:
+                c.login(GOOGLE_USER, password)
+                replies.append(c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "in flight")))
+
+        other = smtplib.SMTP("127.0.0.1", port, timeout=30)  # an idle session, connected before the stop
+        other.login(GOOGLE_USER, password)
+        t = threading.Thread(target=client)
+        t.start()
+        time.sleep(1)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        code, _ = other.mail(GOOGLE_USER)
+        assert code == 421  # no new transaction while stopping: that client keeps its message
+        other.close()
+        t.join(30)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert replies == [{}], err
+    assert proc.returncode == 0 and "stopped (1 message(s) delivered)" in err
+    assert [m["Subject"] for m in sandbox.mailbox.messages()] == ["in flight"]

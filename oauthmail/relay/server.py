@@ -26,6 +26,7 @@ from .listen import check_listen
 from .passwords import Verifier
 from .upstream import Upstream, Verdict
 
+SHUTTING_DOWN = "421 4.3.2 oauthmail relay is stopping; try again later"
 #: How long a stop waits for messages in flight.
 DRAIN_SECONDS = 60.0
 
@@ -75,7 +76,10 @@ class RelaySMTP(SMTP):
         super().connection_lost(error)
         up, self.upstream = self.upstream, None
         if up is not None and self.relay is not None:
-            self.relay.executor.submit(up.close)
+            try:
+                self.relay.executor.submit(up.close)
+            except RuntimeError:  # the relay is stopping: its workers are gone, close here
+                up.close()
 
 
 class Handler:
@@ -105,6 +109,14 @@ class Handler:
             self.relay.log.write(f"{server.tag} client AUTH {mechanism} {login} ***** → 235")
         return AuthResult(success=True, auth_data=login)
 
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          mail_options: list[str]) -> str:
+        if self.relay.stopping:  # a new transaction while stopping: the client keeps it and retries later
+            return SHUTTING_DOWN
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
         envelope.rcpt_tos.append(address)
@@ -120,9 +132,12 @@ class Handler:
         data = envelope.original_content or b""
         if isinstance(data, str):
             data = data.encode("utf-8", "surrogateescape")
+        if relay.drained:  # the drain is over: nothing may start upstream now
+            return SHUTTING_DOWN
         up = server.upstream
         assert up is not None  # made at AUTH, which aiosmtpd requires before MAIL
         relay.in_flight += 1
+        relay.idle.clear()
         try:
             if server.prepared is not None:
                 prepared, server.prepared = server.prepared, None
@@ -157,10 +172,13 @@ class Relay:
         from .. import tokenfile
 
         tf = tokenfile.read(ini)
-        self.account_of = {login: tf.account(login).email for login in stored}
+        by_login = {acc.email.lower(): acc.email for acc in tf.accounts.values()}
+        self.account_of = {login: by_login.get(login, login) for login in stored}
         self.log = log or RelayLog()
         self.executor = ThreadPoolExecutor(max_workers=max_sessions, thread_name_prefix="oauthmail-relay")
         self.in_flight = 0
+        self.stopping = False
+        self.drained = False
         self.idle = asyncio.Event()
         self.delivered = 0
         self._sessions = 0
@@ -201,12 +219,14 @@ class Relay:
 
     async def _drain(self) -> None:
         assert self.server is not None
-        self.server.close()  # no new connections; sessions in progress go on
+        self.stopping = True
+        self.server.close()  # no new connections; messages in progress go on, new ones get 421
         self.log.write(f"stopping: waiting for {self.in_flight} message(s) in flight")
         try:
             await asyncio.wait_for(self.idle.wait(), DRAIN_SECONDS)
         except asyncio.TimeoutError:
             self.log.write("stopping: messages still in flight after the wait; their clients get no reply")
+        self.drained = True
         self.log.write(f"stopped ({self.delivered} message(s) delivered)")
 
     async def run(self, install_signals: bool = True) -> None:
