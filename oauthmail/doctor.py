@@ -686,3 +686,9 @@ def _display_width(text: str) -> int:
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+# ``oauthmail.doctor(ini)`` is this module, called: it runs :func:`run_doctor` (see ``oauthmail/_callable.py``).
+from ._callable import make_callable  # noqa: E402
+
+make_callable(__name__, run_doctor)

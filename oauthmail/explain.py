@@ -228,6 +228,15 @@ def describe(entry: Entry | None, lang: str | None = None, text: str | None = No
     }
 
 
+def explain_text(text: str, lang: str | None = None) -> dict[str, Any]:
+    """What ``oauthmail.explain(text)`` gives: :func:`describe` of :func:`explain` (``oauthmail explain --json``).
+
+    Keys: ``recognised``, ``id``, ``code``, ``title``, ``what``, ``causes``, ``fix``, ``where``, ``kind``,
+    the texts in ``lang`` (default: the current language).
+    """
+    return describe(explain(text), lang, text)
+
+
 def hint_for(text: str, lang: str | None = None) -> str | None:
     """The catalog's "what to do" for a raw error text, or ``None`` (for ``hint:`` lines and widgets)."""
     entry = explain(text)
@@ -258,3 +267,9 @@ def _load() -> None:
             _catalog,  # noqa: F401  (registers entries)
             _catalog_fallback,  # noqa: F401  (last: the catch-alls by code, after everyone's entries)
         )
+
+
+# ``oauthmail.explain(text)`` is this module, called: it runs :func:`explain_text` (see ``oauthmail/_callable.py``).
+from ._callable import make_callable  # noqa: E402
+
+make_callable(__name__, explain_text)

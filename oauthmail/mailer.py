@@ -52,7 +52,7 @@ from .tokens import AccessToken, access_token_and_account
 # the HTTPS transports (``oauthmail.transports``) only for an account that uses one.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping, Sequence
     from pathlib import Path
     from types import TracebackType
     from typing import Any
@@ -132,6 +132,31 @@ class SendResult(Plain):
         self.transport = transport
         self.token_refreshed = token_refreshed
         self.warnings = [] if warnings is None else warnings
+
+
+class Sent(tuple[str, dict[str, tuple[int, str]]]):
+    """What :meth:`Mailer.send` returns: ``(message_id, refused)``, also by name."""
+
+    __slots__ = ()
+
+    def __new__(cls, message_id: str, refused: dict[str, tuple[int, str]]) -> Sent:
+        return tuple.__new__(cls, (message_id, refused))
+
+    @property
+    def message_id(self) -> str:
+        """The message's ``Message-ID`` header (made if the message had none)."""
+        return self[0]
+
+    @property
+    def refused(self) -> dict[str, tuple[int, str]]:
+        """Recipients the server refused (the others got it): address -> (code, reply)."""
+        return self[1]
+
+    def __getnewargs__(self) -> tuple[str, dict[str, tuple[int, str]]]:  # type: ignore[override]
+        return self[0], self[1]
+
+    def __repr__(self) -> str:
+        return f"Sent(message_id={self[0]!r}, refused={self[1]!r})"
 
 
 class BatchResult(Plain):
@@ -338,12 +363,41 @@ class Mailer:
             except OSError:
                 pass
 
-    def send(self, msg: Message) -> tuple[str, dict[str, tuple[int, str]]]:
-        """Send one message on the open connection; returns (Message-ID, refused recipients).
+    def send(
+        self,
+        message: Message | None = None,
+        *,
+        to: str | Sequence[str] = (),
+        subject: str = "",
+        body: str = "",
+        attachments: Sequence[Attachment] = (),
+        cc: str | Sequence[str] = (),
+        bcc: str | Sequence[str] = (),
+        reply_to: str | None = None,
+        sender_name: str | None = None,
+        html: str | None = None,
+        charset: str = "utf-8",
+        headers: Mapping[str, str] | None = None,
+    ) -> Sent:
+        """Send one message on the open connection; returns ``Sent(message_id, refused)``.
 
-        Raises :class:`DeliveryError` when refused and :class:`NetworkError` (``delivery_unknown``
-        if the content was in flight) when the connection fails.
+        Either a ready message (``email.message.Message``, e.g. from :func:`oauthmail.build_message`)
+        or the fields of one, sent from the account's own address. Raises :class:`DeliveryError`
+        when refused and :class:`NetworkError` (``delivery_unknown`` if the content was in flight)
+        when the connection fails.
         """
+        if message is None:
+            message = build_message(sender=self._sender(), to=to, subject=subject, body=body, cc=cc, bcc=bcc,
+                                    reply_to=reply_to, attachments=attachments, charset=charset,
+                                    sender_name=sender_name, html=html, headers=headers)
+        return Sent(*self._send(message))
+
+    def _sender(self) -> str:
+        if self.account is not None:
+            return self.account.email
+        return tokenfile.read(self.ini).account(self.account_name).email
+
+    def _send(self, msg: Message) -> tuple[str, dict[str, tuple[int, str]]]:
         if self._https():  # one HTTPS request per message; refusals are per message, like SMTP's
             reply, self.account, _, _ = self._api.send(msg)
             self.token_refreshed = self.token_refreshed or self._api.token_refreshed
@@ -384,7 +438,11 @@ class Mailer:
                 self.transcript.note("connection lost before the message content was sent: reconnecting")
 
     def send_many(self, messages: Iterable[Message]) -> BatchResult:
-        """Send each message; a refusal or an unknown outcome is recorded and the batch goes on."""
+        """Send each message; a refusal or an unknown outcome is recorded and the batch goes on.
+
+        After a failure that stops every further message (the token, the login, no way to
+        reconnect) the rest are listed in ``failed`` with that same error, not tried.
+        """
         result = BatchResult()
         fatal: OAuthMailError | None = None
         for msg in messages:
@@ -509,19 +567,38 @@ def _send_once(
 def send(
     ini: str | Path,
     *,
-    to: str | list[str] | tuple[str, ...],
+    to: str | Sequence[str],
     subject: str,
     body: str = "",
+    attachments: Sequence[Attachment] = (),
     account: str | None = None,
-    cc: str | list[str] | tuple[str, ...] = (),
-    bcc: str | list[str] | tuple[str, ...] = (),
-    attachments: list[Attachment] | tuple[Attachment, ...] = (),
+    transport: str | None = None,
+    cc: str | Sequence[str] = (),
+    bcc: str | Sequence[str] = (),
+    reply_to: str | None = None,
+    sender_name: str | None = None,
+    html: str | None = None,
     charset: str = "utf-8",
-    **smtp_overrides: Any,
+    headers: Mapping[str, str] | None = None,
+    smtp_host: str | None = None,
+    smtp_port: int | None = None,
+    smtp_security: str | None = None,
+    mechanism: str | None = None,
+    timeout: float = 30,
+    debug: bool = False,
+    api_url: str | None = None,
 ) -> SendResult:
-    """The one-line call: a message from the account's own address, built and sent."""
-    tf = tokenfile.read(ini)
-    acc = tf.account(account)
+    """The one-line call: a message from the account's own address, built and sent.
+
+    ``attachments``: file paths, or ``(file name, bytes, MIME type or None)`` tuples. ``transport``:
+    ``smtp``, ``graph`` or ``gmail-api`` (default: the INI's, else ``smtp``). The result has the
+    ``message_id`` and the ``transcript`` (masked: no token in it); errors are
+    :class:`~oauthmail.OAuthMailError` subclasses that say what to do.
+    """
+    acc = tokenfile.read(ini).account(account)
     msg: EmailMessage = build_message(sender=acc.email, to=to, subject=subject, body=body, cc=cc, bcc=bcc,
-                                      attachments=attachments, charset=charset)
-    return send_message(ini, msg, account=acc.email, **smtp_overrides)
+                                      reply_to=reply_to, attachments=attachments, charset=charset,
+                                      sender_name=sender_name, html=html, headers=headers)
+    return send_message(ini, msg, account=acc.email, smtp_host=smtp_host, smtp_port=smtp_port,
+                        smtp_security=smtp_security, mechanism=mechanism, debug=debug, timeout=timeout,
+                        transport=transport, api_url=api_url)

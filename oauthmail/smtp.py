@@ -294,11 +294,11 @@ def authenticate(
 
 def auth_error(code: int, msg: bytes | str, user: str, challenge: str | None = None) -> AuthenticationError:
     """The :class:`AuthenticationError` for a refused login, with the catalog's advice."""
-    from . import explain  # the catalog loads only when something went wrong
+    from .explain import error_for  # the catalog loads only when something went wrong
 
     reply = reply_text(code, msg)
     details = reply if not challenge else f"{reply} (server said: {redact(challenge)})"
-    found = explain.error_for(details, AuthenticationError, smtp_code=code, user=user, reply=reply)
+    found = error_for(details, AuthenticationError, smtp_code=code, user=user, reply=reply)
     if isinstance(found, AuthenticationError):
         return found
     if found is not None:  # a catalog entry of another kind: keep its advice, make it an auth error
@@ -310,10 +310,10 @@ def auth_error(code: int, msg: bytes | str, user: str, challenge: str | None = N
 
 def delivery_error(code: int, msg: bytes | str, stage: str) -> DeliveryError:
     """The :class:`DeliveryError` for a refused MAIL/RCPT/DATA, with the catalog's advice."""
-    from . import explain
+    from .explain import error_for
 
     reply = reply_text(code, msg)
-    found = explain.error_for(reply, DeliveryError, smtp_code=code, stage=stage, reply=reply)
+    found = error_for(reply, DeliveryError, smtp_code=code, stage=stage, reply=reply)
     if isinstance(found, DeliveryError):
         return found
     if found is not None:

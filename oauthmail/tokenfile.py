@@ -317,6 +317,11 @@ class TokenFile(Plain):
         self.accounts = {} if accounts is None else accounts
         self.warnings = [] if warnings is None else warnings
 
+    @classmethod
+    def read(cls, path: str | Path) -> TokenFile:
+        """Read and validate a token INI (:func:`read`): ``oauthmail.TokenFile.read("oauthmail.ini").account()``."""
+        return read(path)
+
     @property
     def path(self) -> Path:
         """The file's path (a :class:`~pathlib.Path`, made on first use: start-up time)."""

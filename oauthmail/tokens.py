@@ -110,7 +110,17 @@ class AccessToken(Plain):
                 f"email={self.email!r}, refreshed={self.refreshed})")
 
     def seconds_left(self, now: datetime | None = None) -> float:
+        """Seconds until the token expires (negative once it has)."""
         return (self.expires_at - (now or datetime.now(timezone.utc))).total_seconds()
+
+    def xoauth2(self, *, encoded: bool = True) -> str:
+        """The SASL XOAUTH2 string for this token's account: base64 (``AUTH XOAUTH2 <this>``, msmtp), or
+        with ``encoded=False`` the raw ``user=...^Aauth=Bearer ...^A^A`` that :mod:`imaplib` and
+        :meth:`smtplib.SMTP.auth` encode themselves. It holds the token: keep it out of logs.
+        """
+        from .sasl import xoauth2_raw, xoauth2_string
+
+        return xoauth2_string(self.email, self.token) if encoded else xoauth2_raw(self.email, self.token)
 
 
 class TokenResponse(Plain):
@@ -187,10 +197,10 @@ def _secrets(acc: tokenfile.Account) -> list[str]:
 
 
 def _error_from_text(text: str, acc: tokenfile.Account, url: str) -> OAuthMailError:
-    from . import explain  # the catalog loads only when something went wrong
+    from .explain import error_for  # the catalog loads only when something went wrong
 
     clean = redact(text, _secrets(acc))[:500]
-    found = explain.error_for(clean, TokenError, account=acc.email, url=url)
+    found = error_for(clean, TokenError, account=acc.email, url=url)
     if found is not None:
         return found
     return TokenError(TOKEN_REFUSED, TOKEN_REFUSED_HINT, account=acc.email, reply=clean, details=clean,

@@ -15,7 +15,8 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-pytest_plugins = ["tests.sandbox_fixtures", "tests.error_texts"]
+# oauthmail.testing is also a pytest11 entry point (loaded first when oauthmail is installed; then this is a no-op).
+pytest_plugins = ["tests.sandbox_fixtures", "tests.error_texts", "oauthmail.testing"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -11,16 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..i18n import Msg
 
-PASTE_PROMPT = Msg(
-    en="Open the address above in a browser, approve, then paste here the full address your browser ended on "
-    "(it starts with {redirect_uri}) and press Enter:",
-    ja="上のアドレスをブラウザーで開いて許可し、最後に表示されたアドレス（{redirect_uri} で始まります）をすべてここに"
-    "貼り付けて Enter を押してください:",
-)
 OPEN_THIS = Msg(
     en="Open this address in a browser to sign in (the kit listens on {redirect_uri}):",
     ja="サインインするには、次のアドレスをブラウザーで開いてください（キットは {redirect_uri} で待っています）:",
@@ -86,72 +81,47 @@ def _err(text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import paths
-    from ..consent import (
-        detect_environment,
-        finish,
-        finish_device_code,
-        load_google_client,
-        microsoft_client,
-        run_consent,
-        save_result,
-        start_device_code,
-        start_google,
-        start_microsoft,
-    )
-    from ..consent.result import check_email
+    """Exactly ``oauthmail.consent.google(...)`` / ``oauthmail.consent.microsoft(...)``, with the command's output."""
+    from .. import consent, paths
 
-    if args.provider == "google":
-        if args.device_code:
-            from ..consent.problems import GOOGLE_DEVICE, GOOGLE_DEVICE_HINT
-            from ..errors import ConsentError
-
-            raise ConsentError(GOOGLE_DEVICE, GOOGLE_DEVICE_HINT, code="google_device_flow")
-        client = load_google_client(args.client_secrets)
-    else:
-        secret = args.client_secret or os.environ.get("OAUTHMAIL_CLIENT_SECRET") or None
-        client = microsoft_client(args.client_id, secret, tenant=args.tenant or "common", authority=args.authority)
-    for warning in client.warnings:
-        _err(warning)
-
-    env = detect_environment()
-    if env.remote and not (args.paste or args.device_code):
+    mode = "device_code" if args.device_code else "paste" if args.paste else "loopback"
+    env = consent.detect_environment()
+    if env.remote and mode == "loopback":
         _err(env.label + " " + env.advice)
 
-    if args.device_code:
-        flow = start_device_code(client, tenant=args.tenant or "common", authority=args.authority,
-                                 email=args.email, transport=args.transport)
-        print(flow["message"], flush=True)
-        _err(DEVICE_WAITING(minutes=max(1, int(args.timeout // 60))))
-        result = check_email(finish_device_code(flow, timeout=args.timeout), args.email)
-    else:
-        if args.provider == "google":
-            flow = start_google(client, email=args.email, redirect_uri=args.redirect_uri, transport=args.transport)
-        else:
-            kwargs: dict[str, Any] = {"email": args.email, "transport": args.transport,
-                                      "tenant": args.tenant or "common", "authority": args.authority}
-            if args.redirect_uri:
-                kwargs["redirect_uri"] = args.redirect_uri
-            flow = start_microsoft(client, **kwargs)
-        if args.paste:
-            print(flow["auth_uri"], flush=True)
-            _err(PASTE_PROMPT(redirect_uri=flow["redirect_uri"]))
-            line = sys.stdin.readline()
-            result = finish(flow, line)
-        else:
-            def show(url: str) -> None:
-                if args.no_browser:
-                    _err(OPEN_THIS(redirect_uri=flow["redirect_uri"]))
-                    print(url, flush=True)
-                else:
-                    _err(BROWSER_OPENED(url=url))
+    started: dict[str, Any] = {}
 
-            result = run_consent(flow, open_browser=not args.no_browser, timeout=args.timeout, on_url=show)
+    def on_flow(flow: dict[str, Any]) -> None:
+        started.update(flow)
+        for warning in flow.get("warnings", []):  # the client's (e.g. a Desktop client JSON)
+            _err(warning)
+        if mode == "device_code":
+            print(flow["message"], flush=True)
+            _err(DEVICE_WAITING(minutes=max(1, int(args.timeout // 60))))
+
+    def show(url: str) -> None:
+        if mode == "paste":
+            print(url, flush=True)
+        elif args.no_browser:
+            _err(OPEN_THIS(redirect_uri=started.get("redirect_uri", "")))
+            print(url, flush=True)
+        else:
+            _err(BROWSER_OPENED(url=url))
 
     ini = args.ini or str(paths.default_ini())
-    path = save_result(ini, result, make_default=args.default, email=args.email, smtp_host=args.smtp_host,
-                       smtp_port=args.smtp_port, smtp_security=args.smtp_security)
+    common: dict[str, Any] = {
+        "email": args.email, "mode": mode, "open_browser": not args.no_browser and mode == "loopback",
+        "redirect_uri": args.redirect_uri, "transport": args.transport, "timeout": args.timeout,
+        "make_default": args.default, "smtp_host": args.smtp_host, "smtp_port": args.smtp_port,
+        "smtp_security": args.smtp_security, "on_url": show if mode != "device_code" else None, "on_flow": on_flow,
+    }
+    if args.provider == "google":
+        result = consent.google(args.client_secrets, ini, **common)
+    else:
+        secret = args.client_secret or os.environ.get("OAUTHMAIL_CLIENT_SECRET") or None
+        result = consent.microsoft(args.client_id, ini, client_secret=secret, tenant=args.tenant or "common",
+                                   authority=args.authority, **common)
     for warning in result.warnings:
         _err(warning)
-    print(SAVED_LINE(email=result.email, provider=result.provider, path=str(path)), flush=True)
+    print(SAVED_LINE(email=result.email, provider=result.provider, path=str(Path(ini).expanduser())), flush=True)
     return 0

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from ..errors import ConfigError
-    from ..explain import decode_challenges, describe, explain
+    from ..explain import decode_challenges, explain_text
     from ..i18n import current_language
     from ..secrets import redact
 
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if not text.strip():
         raise ConfigError(EMPTY_INPUT, EMPTY_INPUT_HINT, code="explain_empty")
     lang = args.explain_lang or getattr(args, "lang", None) or current_language()
-    d = describe(explain(text), lang, text)
+    d = explain_text(text, lang)  # what oauthmail.explain(text) gives
     d["decoded"] = decode_challenges(text)
     if args.json:
         d["lang"] = lang

@@ -55,10 +55,5 @@ def run(args: argparse.Namespace) -> int:
 
     for warning in tok.warnings:
         warn(warning)
-    if args.xoauth2:
-        from ..sasl import xoauth2_string
-
-        print(xoauth2_string(tok.email, tok.token))
-    else:
-        print(tok.token)
+    print(tok.xoauth2() if args.xoauth2 else tok.token)
     return 0

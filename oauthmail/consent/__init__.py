@@ -1,5 +1,16 @@
 """The consent step: from an OAuth client to a refresh token in the token INI.
 
+One call each, as ``oauthmail consent google|microsoft`` runs them (:mod:`oauthmail.consent.calls`)::
+
+    import oauthmail
+
+    oauthmail.consent.google("client_secret.json", "oauthmail.ini")             # browser, loopback
+    oauthmail.consent.google("client_secret.json", "oauthmail.ini", mode="paste")  # remote machine
+    oauthmail.consent.microsoft("11111111-2222-3333-4444-555555555555", "oauthmail.ini",
+                                tenant="contoso.com", mode="device_code")       # public client
+
+The rest of this page is the two-step form for notebooks.
+
 Google goes through ``google_auth_oauthlib.flow.Flow`` and Microsoft through MSAL's auth code
 flow, in the MSAL style: a *flow* is a plain JSON-serialisable dict passed between two calls, so a
 notebook can start in one cell and finish in another, or after a kernel restart
@@ -55,6 +66,17 @@ from .microsoft import DEFAULT_MS_REDIRECT, finish_device_code, start_device_cod
 from .paste import parse_redirect
 from .result import ConsentResult, save_result
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .calls import google, microsoft
+else:
+    # ``oauthmail.consent.google`` is the module google.py, called: it runs calls.google (see _callable.py).
+    from .._callable import make_callable
+    from . import calls
+
+    make_callable(__name__ + ".google", calls.google)
+    make_callable(__name__ + ".microsoft", calls.microsoft)
+
 __all__ = [
     "DEFAULT_MS_REDIRECT",
     "DEFAULT_WEB_REDIRECT",
@@ -67,9 +89,11 @@ __all__ = [
     "discard_flow",
     "finish",
     "finish_device_code",
+    "google",
     "google_client_from_values",
     "load_flow",
     "load_google_client",
+    "microsoft",
     "microsoft_client",
     "parse_redirect",
     "run_consent",

@@ -199,6 +199,11 @@ def sign_in(
     cancel: threading.Event | None = None,
     make_default: bool = False,
     on_flow: Callable[[dict[str, Any]], object] | None = None,
+    paste: bool = False,
+    read_answer: Callable[[dict[str, Any]], str] | None = None,
+    smtp_host: str | None = None,
+    smtp_port: int | None = None,
+    smtp_security: str | None = None,
     **start_kwargs: Any,
 ) -> ConsentResult:
     """The one-line version: start, wait for the browser (or the device code), check, save to ``ini``.
@@ -206,7 +211,9 @@ def sign_in(
     ``client`` is a Google client JSON path/dict or a :class:`ClientConfig` (Google or Microsoft);
     ``ini`` defaults to ``OAUTHMAIL_HOME/oauthmail.ini``. Other keywords go to the start function
     (``redirect_uri``, ``tenant``, ``authority``, ``transport``…). ``on_flow`` sees the started flow
-    (e.g. to show a device code's ``flow["message"]``).
+    (e.g. to show a device code's ``flow["message"]``). ``paste=True`` (a remote machine): nothing
+    listens; ``on_url`` gets the address to open and ``read_answer(flow)`` returns the address the
+    browser ended on (or the bare code), which :func:`finish` redeems.
     """
     from ..clients import load_google_client
     from .google import start_google
@@ -221,6 +228,16 @@ def sign_in(
         flow = start_microsoft(cfg, email=email, **start_kwargs)
     if on_flow is not None:
         on_flow(flow)
-    result = run_consent(flow, open_browser=open_browser, timeout=timeout, on_url=on_url, cancel=cancel)
-    save_result(ini if ini is not None else paths.default_ini(), result, make_default=make_default, email=email)
+    if paste and not device_code:
+        if on_url is not None:
+            on_url(flow["auth_uri"])
+        if read_answer is None:
+            from .calls import read_pasted
+
+            read_answer = read_pasted
+        result = finish(flow, read_answer(flow))
+    else:
+        result = run_consent(flow, open_browser=open_browser, timeout=timeout, on_url=on_url, cancel=cancel)
+    save_result(ini if ini is not None else paths.default_ini(), result, make_default=make_default, email=email,
+                smtp_host=smtp_host, smtp_port=smtp_port, smtp_security=smtp_security)
     return result

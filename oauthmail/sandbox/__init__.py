@@ -13,6 +13,10 @@ folder). ::
         ...
         sb.mailbox.messages()
 
+For another project's tests, :func:`start` (``oauthmail.sandbox.start()``) gives a sandbox in a
+throw-away folder that also signs users in (``sb.sign_in("alice@example.com")`` returns a ready
+token INI); :mod:`oauthmail.testing` has it as pytest fixtures.
+
 Importing this package is cheap; aiosmtpd and cryptography load when a sandbox starts.
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 from .config import SandboxConfig, SandboxUser
 from .mailbox import Mailbox
 from .server import Sandbox, SandboxHandle, ensure_running, load_info
+from .session import SandboxSession, start
 from .user import approve, approve_device_code
 
 __all__ = [
@@ -28,9 +33,11 @@ __all__ = [
     "Sandbox",
     "SandboxConfig",
     "SandboxHandle",
+    "SandboxSession",
     "SandboxUser",
     "approve",
     "approve_device_code",
     "ensure_running",
     "load_info",
+    "start",
 ]

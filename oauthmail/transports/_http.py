@@ -187,7 +187,7 @@ def error_text(status: int, body: bytes | str) -> tuple[str, str, str]:
 def api_error(status: int, body: bytes | str, *, service: str, url: str, secrets: Iterable[str | None] = (),
               retry_after: float | None = None, attempts: int = 1, waited: float = 0.0) -> OAuthMailError:
     """An HTTP error reply as the kit's exception: the catalog's what/fix, else a generic one (no secret in it)."""
-    from .. import explain
+    from ..explain import error_for
 
     code, _message, text = error_text(status, body)
     clean = redact(text, secrets)[:600]
@@ -196,7 +196,7 @@ def api_error(status: int, body: bytes | str, *, service: str, url: str, secrets
                               "attempts": attempts, "waited": f"{waited:g}"}
     if status in RETRY_STATUSES:
         return DeliveryError(THROTTLED, THROTTLED_HINT, code=f"HTTP {status}", details=clean, **params)
-    found = explain.error_for(clean, DeliveryError, **params)
+    found = error_for(clean, DeliveryError, **params)
     if found is not None and found.code:
         return found
     cls: type[OAuthMailError] = AuthenticationError if status in (401, 403) else DeliveryError

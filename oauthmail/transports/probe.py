@@ -51,15 +51,14 @@ def graph_claims_problem(claims: dict[str, Any] | None) -> str | None:
 
 def probe(transport: str, base_url: str, token: str, *, timeout: float = 10) -> float:
     """Seconds the check took; raises the kit's error (catalog-translated) when the API would refuse the token."""
-    from .. import explain
+    from ..explain import NOT_RECOGNISED, NOT_RECOGNISED_FIX, error_for
 
     t0 = time.perf_counter()
     base = base_url.rstrip("/")
     if transport == "graph":
         text = graph_claims_problem(token_claims(token))
         if text is not None:
-            raise explain.error_for(text, AuthenticationError) or AuthenticationError(
-                explain.NOT_RECOGNISED, explain.NOT_RECOGNISED_FIX)
+            raise error_for(text, AuthenticationError) or AuthenticationError(NOT_RECOGNISED, NOT_RECOGNISED_FIX)
         url = f"{base}/v1.0/me/sendMail"
     else:
         url = f"{base}/gmail/v1/users/me/messages/send"
