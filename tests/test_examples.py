@@ -111,3 +111,17 @@ def test_scripts_type_check_strictly_and_misuse_does_not(tmp_path: Path) -> None
     # (mypy's cache may name an earlier run's folder: compare file names)
     assert [e for e in errors if Path(e[0]).name != bad.name] == [], p.stdout  # the examples are clean
     assert [e[1] for e in errors] == ["4", "5", "6", "7", "9"], p.stdout  # each misuse is caught
+
+
+def test_the_readmes_show_the_examples_as_they_run() -> None:
+    import re
+
+    sources = {p.name: p.read_text(encoding="utf-8") for p in EXAMPLES.glob("*.py")}
+    for readme, heading in (("README.md", "## From Python"), ("README.ja.md", "## Python から")):
+        text = (ROOT / readme).read_text(encoding="utf-8")
+        section = text[text.index(heading):]
+        shown = re.findall(r"^```python\n(.*?)^```", section, re.M | re.S)
+        assert len(shown) == 3, readme
+        for code, name in zip(shown, ("send_report.py", "send_many.py", "test_mailing.py"), strict=True):
+            assert f"(examples/{name})" in section
+            assert code in sources[name], f"{readme} shows {name} differently from examples/{name}"
