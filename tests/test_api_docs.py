@@ -93,3 +93,12 @@ def test_both_languages_show_the_same_calls() -> None:
     assert len(en) == len(ja)
     for a, b in zip(en, ja, strict=True):
         assert re.findall(r"oauthmail\.[\w.]+", a) == re.findall(r"oauthmail\.[\w.]+", b)
+
+
+@pytest.mark.parametrize("doc", [*DOCS, "README.md", "README.ja.md", "CHANGELOG.md"])
+def test_relative_links_lead_somewhere(doc: str) -> None:
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    links = [t for t in re.findall(r"\]\(([^)\s]+)\)", text) if "://" not in t and not t.startswith("#")]
+    assert links or doc == "CHANGELOG.md"
+    for target in links:
+        assert ((ROOT / doc).parent / target.split("#")[0]).exists(), f"{doc}: broken link {target}"
