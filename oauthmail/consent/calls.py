@@ -28,7 +28,7 @@ BAD_MODE = Msg(en="The sign-in mode {mode!r} does not exist.", ja="サインイ�
 BAD_MODE_HINT = Msg(en="Use mode=\"loopback\" (the browser comes back to this computer), \"paste\" (a remote machine) "
                     "or, for a Microsoft public client, \"device_code\".",
                     ja="mode=\"loopback\"（ブラウザーがこのコンピューターに戻ってくる）、\"paste\"（リモートのマシン）、"
-                    "Microsoft のパブリッククライアントなら \"device_code\" のどれかを指定してください。")
+                    "Microsoft のパブリック クライアントなら \"device_code\" のどれかを指定してください。")
 PASTE_PROMPT = Msg(
     en="Open the address above in a browser, approve, then paste here the full address your browser ended on "
     "(it starts with {redirect_uri}) and press Enter:",
