@@ -177,6 +177,37 @@ def is_known_microsoft_host(authority: str) -> bool:
     return (urlsplit(authority).hostname or "").lower() in MICROSOFT_KNOWN_LOGIN_HOSTS
 
 
+#: The base-URL forms each HTTPS mail API accepts (the origin, or the versioned root the service prints).
+API_URL_FORMS = {
+    "graph": "https://graph.microsoft.com, https://graph.microsoft.com/v1.0 or https://graph.microsoft.com/beta",
+    "gmail-api": "https://gmail.googleapis.com or https://gmail.googleapis.com/gmail/v1",
+}
+
+
+def split_api_url(transport: str, url: str) -> tuple[str, str] | None:
+    """``(origin, version)`` of a Graph or Gmail API base URL given in either form, else None.
+
+    Graph: ``https://graph.microsoft.com`` (→ ``v1.0``), ``…/v1.0`` or ``…/beta`` (as Graph Explorer
+    and the SDKs' ``base_url`` print it); the Gmail API: ``https://gmail.googleapis.com`` or
+    ``…/gmail/v1`` (the discovery document's ``rootUrl`` + ``servicePath``). A trailing ``/`` is fine;
+    any other path, a query or a fragment is not. Plain string work: the send path imports this.
+    """
+    text = url.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep or "?" in rest or "#" in rest:
+        return None
+    host, slash, path = rest.partition("/")
+    if not host:
+        return None
+    path = ("/" + path).rstrip("/").lower() if slash else ""
+    origin = f"{scheme.lower()}://{host}"
+    if transport == "graph":
+        if not path:
+            return origin, "v1.0"
+        return (origin, path[1:]) if path in ("/v1.0", "/beta") else None
+    return (origin, "v1") if path in ("", "/gmail/v1") else None
+
+
 def default_port(security: str) -> int:
     """587 for STARTTLS, 465 for implicit TLS."""
     return 465 if security == "ssl" else 587

@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from ._plain import Plain
 from .errors import ConfigError
 from .i18n import Msg
-from .providers import PROVIDERS, SASL_MECHANISMS, SECURITIES, TRANSPORTS
+from .providers import API_URL_FORMS, PROVIDERS, SASL_MECHANISMS, SECURITIES, TRANSPORTS, split_api_url
 from .secrets import mask
 
 # Start-up time: a send reads the INI, so reading imports neither ``typing`` nor ``dataclasses`` nor
@@ -120,6 +120,10 @@ P_BAD_DEFAULT = Msg(en="default_account = {value} names no [section] in this fil
                     ja="default_account = {value} に当たるセクションがこのファイルにありません")
 P_BAD_ADDRESS = Msg(en="section [{section}] is not an e-mail address", ja="セクション名 [{section}] がメールアドレスではありません")
 P_BAD_URL = Msg(en="`{key} = {value}` is not an https:// address", ja="`{key} = {value}` は https:// のアドレスではありません")
+P_BAD_API_PATH = Msg(
+    en="`{key} = {value}` has a path the kit does not expect: give {expected}",
+    ja="`{key} = {value}` のパスは想定外です。次の形で指定してください: {expected}",
+)
 P_CONTROL = Msg(en="the value of `{key}` contains a control character", ja="`{key}` の値に制御文字が含まれています")
 
 NO_ACCOUNTS = Msg(en="{path} holds no account.", ja="{path} にアカウントがありません。")
@@ -501,6 +505,10 @@ def _account(name: str, header_line: int, items: dict[str, tuple[str, int]], fai
         value = get(key)
         if value and not value.lower().startswith(("https://", "http://127.0.0.1", "http://localhost")):
             raise fail(items[key][1], P_BAD_URL, key=key, value=value)
+    for key, api in (("graph_url", "graph"), ("gmail_api_url", "gmail-api")):
+        value = get(key)
+        if value and split_api_url(api, value) is None:
+            raise fail(items[key][1], P_BAD_API_PATH, key=key, value=value, expected=API_URL_FORMS[api])
     known = set(KNOWN_KEYS)
     return Account(
         email=name,

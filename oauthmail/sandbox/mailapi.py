@@ -49,7 +49,8 @@ GMAIL_SEND_SCOPES = frozenset({
 GRAPH_SEND_SCOPES = frozenset({"Mail.Send", "Mail.Send.Shared"})
 MAX_BODY = 60 * 1024 * 1024
 MAX_GRAPH_REQUEST = 4 * 1024 * 1024
-API_PREFIXES = ("/v1.0/", "/gmail/v1/", "/upload/gmail/v1/", "/_upload/")
+API_PREFIXES = ("/v1.0/", "/beta/", "/gmail/v1/", "/upload/gmail/v1/", "/_upload/")
+GRAPH_PREFIXES = ("/v1.0/", "/beta/")
 
 GRAPH_ERRORS = {
     "empty": "Access token is empty.",
@@ -208,7 +209,7 @@ class MailApi:
                body: bytes) -> tuple[int, Any, dict[str, str]]:
         if path.startswith("/_upload/"):
             return self._upload(headers, method, path.rsplit("/", 1)[-1], body, query.get("authtoken", ""))
-        graph = path.startswith("/v1.0/")
+        graph = path.startswith(GRAPH_PREFIXES)
         fault = self._fault(graph)
         if fault is not None:
             return fault
@@ -241,9 +242,10 @@ class MailApi:
         if err is not None:
             return err[0], err[1], {}
         assert grant is not None
-        m = re.fullmatch(r"/v1\.0/(me|users/([^/]+))(/.*)", path)
-        if not m:
-            return (*graph_error(400, "BadRequest", f"Resource not found for the segment '{path}'."), {})
+        m = re.fullmatch(r"/(?:v1\.0|beta)/(me|users/([^/]+))(/.*)", path)
+        if not m:  # as Graph answers e.g. /v1.0/v1.0/me/sendMail: the first segment it cannot resolve
+            segment = [*path.split("/"), ""][2]
+            return (*graph_error(400, "BadRequest", f"Resource not found for the segment '{segment}'."), {})
         mailbox = unquote(m.group(2)) if m.group(2) else grant.user
         rest = m.group(3)
         if not self._may_send_as(grant.user, mailbox):
@@ -369,8 +371,8 @@ class MailApi:
             return (*gmail_error(403, "Request had insufficient authentication scopes.", "insufficientPermissions",
                                  "PERMISSION_DENIED", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"), {})
         m = re.fullmatch(r"(/upload)?/gmail/v1/users/([^/]+)/messages/send", path)
-        if method != "POST" or not m:
-            return (*gmail_error(404, "Not Found", "notFound", "NOT_FOUND"), {})
+        if method != "POST" or not m:  # e.g. /gmail/v1/gmail/v1/users/me/messages/send, as Google answers it
+            return (*gmail_error(404, "Method not found.", "notFound", "NOT_FOUND"), {})
         user_id = unquote(m.group(2))
         if user_id != "me" and user_id.lower() != grant.user.lower():
             return (*gmail_error(403, f"Delegation denied for {grant.user}", "forbidden", "PERMISSION_DENIED"), {})

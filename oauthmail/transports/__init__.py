@@ -63,6 +63,16 @@ BAD_API_URL_HINT = Msg(
     "INI の graph_url／gmail_api_url、または --api-url）。",
 )
 
+BAD_API_PATH = Msg(
+    en="The API address {url!r} has a path the kit does not expect.",
+    ja="API のアドレス {url!r} のパスは想定外です。",
+)
+BAD_API_PATH_HINT = Msg(
+    en="Give {expected} (graph_url / gmail_api_url in the INI, or --api-url); the kit adds the rest of the path.",
+    ja="次の形で指定してください: {expected}（INI の graph_url／gmail_api_url、または --api-url）。"
+    "残りのパスはキットが付け足します。",
+)
+
 HTTPS_TRANSPORTS = ("graph", "gmail-api")
 _NEEDS = {"graph": "microsoft", "gmail-api": "google"}
 _PROVIDER_LABEL = {"microsoft": "Microsoft", "google": "Google"}
@@ -103,7 +113,32 @@ def api_base_url(acc: tokenfile.Account, transport: str, override: str | None = 
     url = url.strip().rstrip("/")
     if not url.lower().startswith("https://") or len(url) <= len("https://"):
         raise ConfigError(BAD_API_URL, BAD_API_URL_HINT, url=url[:100], code="bad_api_url")
-    return url
+    return normalize_api_url(transport, url)
+
+
+def normalize_api_url(transport: str, url: str) -> str:
+    """The one form the transports use: the origin (``/beta`` kept for Graph beta), from either form.
+
+    ``https://graph.microsoft.com/v1.0`` → ``https://graph.microsoft.com``; ``…/beta`` stays;
+    ``https://gmail.googleapis.com/gmail/v1`` → ``https://gmail.googleapis.com``. A path that is
+    neither form raises :class:`ConfigError` naming the forms expected.
+    """
+    split = providers.split_api_url(transport, url)
+    if split is None:
+        raise ConfigError(BAD_API_PATH, BAD_API_PATH_HINT, url=url[:100], expected=providers.API_URL_FORMS.get(
+            transport, providers.API_URL_FORMS["graph"]), code="bad_api_url")
+    origin, version = split
+    return f"{origin}/beta" if version == "beta" else origin
+
+
+def api_root(transport: str, base_url: str) -> str:
+    """Where the API's paths start: ``{origin}/v1.0`` or ``{origin}/beta`` (Graph), ``{origin}`` (Gmail)."""
+    split = providers.split_api_url(transport, base_url.rstrip("/"))
+    if split is None:  # a transport built by hand with an odd base: say what was expected
+        normalize_api_url(transport, base_url)
+        raise AssertionError("unreachable")
+    origin, version = split
+    return f"{origin}/{version}" if transport == "graph" else origin
 
 
 def make_transport(transport: str, base_url: str, *, timeout: float = 30, retry: RetryPolicy | None = None,

@@ -42,8 +42,10 @@ TOO_LARGE_HINT = Msg(
 
 
 def send_url(base_url: str, *, upload: bool = False) -> str:
-    """The ``users.messages.send`` address (the media-upload one when ``upload``)."""
-    base = base_url.rstrip("/")
+    """The ``users.messages.send`` address (the media-upload one when ``upload``); ``base_url`` in either form."""
+    from . import api_root
+
+    base = api_root("gmail-api", base_url)
     if upload:
         return f"{base}/upload/gmail/v1/users/me/messages/send?uploadType=multipart"
     return f"{base}/gmail/v1/users/me/messages/send"

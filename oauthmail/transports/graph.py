@@ -81,8 +81,10 @@ def mailbox_path(sender: str, signed_in: str) -> str:
 
 
 def send_mail_url(base_url: str, sender: str, signed_in: str) -> str:
-    """``{graph}/v1.0/me/sendMail`` or ``{graph}/v1.0/users/{address}/sendMail``."""
-    return f"{base_url.rstrip('/')}/v1.0/{mailbox_path(sender, signed_in)}/sendMail"
+    """``{graph}/v1.0/me/sendMail`` or ``{graph}/v1.0/users/{address}/sendMail`` (``base_url`` in either form)."""
+    from . import api_root
+
+    return f"{api_root('graph', base_url)}/{mailbox_path(sender, signed_in)}/sendMail"
 
 
 def needs_upload_session(mime: bytes, limit: int = INLINE_LIMIT) -> bool:
@@ -138,7 +140,9 @@ class GraphTransport:
         return ApiReply(mid, "", origin(url), resp.status_code, self.client.requests, self.client.waited)
 
     def _send_large(self, msg: Message, token: str, sender: str, signed_in: str, mid: str) -> ApiReply:
-        box = f"{self.base_url}/v1.0/{mailbox_path(sender, signed_in)}"
+        from . import api_root
+
+        box = f"{api_root('graph', self.base_url)}/{mailbox_path(sender, signed_in)}"
         form: JsonMessage = graph_json_message(msg)
         for part in form.attachments:
             if len(part.data) > MAX_ATTACHMENT:

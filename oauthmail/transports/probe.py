@@ -59,9 +59,13 @@ def probe(transport: str, base_url: str, token: str, *, timeout: float = 10) -> 
         text = graph_claims_problem(token_claims(token))
         if text is not None:
             raise error_for(text, AuthenticationError) or AuthenticationError(NOT_RECOGNISED, NOT_RECOGNISED_FIX)
-        url = f"{base}/v1.0/me/sendMail"
+        from .graph import send_mail_url
+
+        url = send_mail_url(base, "", "")
     else:
-        url = f"{base}/gmail/v1/users/me/messages/send"
+        from .gmail_api import send_url
+
+        url = send_url(base)
     service = "Microsoft Graph" if transport == "graph" else "Gmail API"
     client = ApiClient(service, timeout=timeout, retry=RetryPolicy(max_retries=1, max_wait=5))
     try:
