@@ -146,6 +146,11 @@ def test_notebooks_run_in_fresh_kernels_with_the_sandbox_stopped_between(lang: s
 
         accounts = list(read(ini).accounts)
         assert len(accounts) >= 2  # a Google and a Microsoft account
+        # 02 took path A: the kit created the Microsoft app through the sandbox's Graph, and consent used it.
+        made = {acc.client_id for acc in read(ini).accounts.values()
+                if acc.extra.get("app_registered_by") == "oauthmail register microsoft"}
+        listed = {json.loads(p.read_text())["app_id"] for p in (home / "registrations").glob("microsoft-*.json")}
+        assert made and made <= listed
         for i, account in enumerate(accounts):
             assert not lifecycle.is_running(state) or i > 0
             proc = subprocess.run(

@@ -937,6 +937,48 @@ kit = Kit.start("microsoft")
 kit.mode()
 """
     ),
+    # -- the choice: the kit creates the app through Graph (issue 13), or the portal steps below --------
+    md(
+        """
+## Two ways to get the app registration
+
+- **A — let the kit create it (one sign-in).** The next cell signs you in once (with the Azure CLI's
+  Microsoft client, which can act before you have an app), then creates through Microsoft Graph what
+  steps 2–9 click through: the app with its supported account types, the redirect URI on the right
+  platform, the API permissions, *Allow public client flows* for a public client, a secret with an
+  expiry for a web app, and — if you are an administrator — admin consent for everyone (otherwise it
+  shows the address to send to an admin). Each step ticks off with its result. Then continue at
+  **step 10**; the client step already has the new app.
+- **B — create it yourself in the portal.** Skip the next cell and follow steps 1–9 as before.
+
+Path A needs a work or school account whose organisation lets members register apps (the default),
+or an admin. If you get *Authorization_RequestDenied*, use path B or ask an admin. The same from a
+terminal: `oauthmail register microsoft --ini FILE --email ADDR` (`oauthmail unregister microsoft
+--client-id ID` removes it again).
+
+**In the sandbox:** press **Let the kit create the app**; the practice sign-in plays Microsoft's.
+""",
+        """
+## アプリの登録を用意する 2 つの方法
+
+- **A — キットに作成させる（サインインは 1 回）。** 次のセルで 1 回サインインすると（まだアプリがなくても使える
+  Microsoft の Azure CLI のクライアントを使います）、手順 2〜9 で行う操作を Microsoft Graph で実行します。
+  サポートされているアカウントの種類を指定したアプリ、正しいプラットフォームのリダイレクト URI、API の
+  アクセス許可、パブリック クライアントなら「パブリック クライアント フローを許可する」、Web アプリなら
+  有効期限付きのシークレット、そしてあなたが管理者なら組織全体への管理者の同意（管理者でなければ、管理者に
+  送るアドレスを表示します）。手順ごとに結果が表示されます。終わったら **手順 10** に進んでください。
+  クライアントの手順には新しいアプリが設定済みです。
+- **B — ポータルで自分で作成する。** 次のセルは飛ばし、これまでどおり手順 1〜9 を行います。
+
+A には、メンバーがアプリを登録できる組織（既定の設定）の職場または学校アカウント、または管理者が必要です。
+*Authorization_RequestDenied* と表示されたら、B を使うか管理者に依頼してください。ターミナルでも同じことが
+できます: `oauthmail register microsoft --ini ファイル --email アドレス`（削除は
+`oauthmail unregister microsoft --client-id ID`）。
+
+**サンドボックスでは:** **「キットにアプリを作成させる」** を押します。練習用のサインイン画面が Microsoft の役をします。
+""",
+    ),
+    code("kit.register_app()"),
     md(
         f"""
 ## Step 1 — Check the mailbox
@@ -1440,6 +1482,23 @@ atomically — the file you loaded is left as it is), and the setup record lists
 """,
     ),
     code("kit.export(reexport=True)"),
+    md(
+        """
+## Apps the kit made
+
+Apps created by `oauthmail register microsoft` (or path A of notebook 02) are listed here with their
+client ID, tenant and date. **Remove this app** deletes the chosen one through Microsoft Graph after you
+sign in (the same as `oauthmail unregister microsoft --client-id ID`); its tokens stop working.
+""",
+        """
+## キットが作成したアプリ
+
+`oauthmail register microsoft`（またはノートブック 02 の方法 A）で作成したアプリを、クライアント ID・テナント・
+日時とともに一覧します。**「このアプリを削除」** を押してサインインすると、選んだアプリを Microsoft Graph で
+削除します（`oauthmail unregister microsoft --client-id ID` と同じ）。そのアプリのトークンは使えなくなります。
+""",
+    ),
+    code("kit.registrations()"),
     BINDER,
 ]
 
@@ -1536,6 +1595,39 @@ token masked; paste the failing line above.
 見られます。失敗した行を上の欄に貼り付けてください。
 """,
     ),
+    md(
+        """
+## An app the kit made does not work, or is half made
+
+`oauthmail register microsoft` stops at the step that failed and says why; what it made so far is listed
+below (and in `OAUTHMAIL_HOME/registrations/`). Common cases:
+
+| what you see | what to do |
+|---|---|
+| `Authorization_RequestDenied` at "Create the app registration" | members may not register apps here: ask an admin, or create the app in the portal (02, path B) |
+| `AADSTS700016` for a minute after creation | expected: Microsoft is still publishing the new app; the kit waits (`--wait` seconds) |
+| the admin-consent address was shown, then *Need admin approval* | send that address to an admin; once approved, run the consent again |
+| `535 5.7.139` at the test message | SMTP AUTH is off for the mailbox: the admin path and the PowerShell line are in the message, or use `--transport graph` |
+
+Remove an app you no longer need with **Remove this app** (or `oauthmail unregister microsoft --client-id ID`).
+""",
+        """
+## キットが作成したアプリが動かない・作りかけになった
+
+`oauthmail register microsoft` は失敗した手順で止まり、理由を表示します。それまでに作ったものは下の一覧
+（と `OAUTHMAIL_HOME/registrations/`）にあります。よくある例:
+
+| 表示 | 対処 |
+|---|---|
+| 「アプリの登録を作成」で `Authorization_RequestDenied` | この組織ではメンバーがアプリを登録できません。管理者に依頼するか、ポータルで作成します（02 の方法 B） |
+| 作成直後の 1 分ほど `AADSTS700016` | 想定どおりです。Microsoft が新しいアプリを反映中で、キットは待ちます（`--wait` 秒） |
+| 管理者の同意用アドレスが表示され、そのあと「管理者の承認が必要」 | そのアドレスを管理者に送り、同意してもらったら同意の手順をやり直します |
+| テストメールで `535 5.7.139` | メールボックスの SMTP 認証がオフです。管理センターの場所と PowerShell の 1 行がメッセージにあります。`--transport graph` も使えます |
+
+不要になったアプリは **「このアプリを削除」**（または `oauthmail unregister microsoft --client-id ID`）で削除します。
+""",
+    ),
+    code("kit.registrations()"),
     TRANSPORTS,
     BINDER,
 ]

@@ -41,6 +41,8 @@ from .microsoft_graph import Graph, RegistrationError
 from .microsoft_signin import BootstrapSignIn, GraphToken, bootstrap_name
 
 MODES = ("browser", "no_browser", "paste", "device")
+#: Steps a notebook does with its own widgets after the app exists (``app_only``).
+APP_ONLY_SKIPS = ("consent", "test_send", "record")
 #: Graph answers while a fresh object is not yet readable everywhere (retried within the wait budget).
 NOT_YET = ("Request_ResourceNotFound", "Request_BadRequest")
 
@@ -161,6 +163,9 @@ class RegistrationOptions:
     redirect_uri: str | None = None
     timeout: float = 300.0
     lang: str | None = None
+    #: Stop once the app is known to sign-in and hand its client over (:attr:`MicrosoftRegistration.client`):
+    #: the notebook's own consent, send and export steps follow.
+    app_only: bool = False
 
 
 class MicrosoftRegistration:
@@ -194,7 +199,8 @@ class MicrosoftRegistration:
         self.steps: list[StepResult] = [
             StepResult(sid, STEP_TITLES[sid].format(lang, bootstrap=bootstrap_name(options.bootstrap_client),
                                                     expires=f"{options.secret_days} d"))
-            for sid in STEP_TITLES if sid != "secret" or options.client_type == "web"
+            for sid in STEP_TITLES if (sid != "secret" or options.client_type == "web")
+            and not (options.app_only and sid in APP_ONLY_SKIPS)
         ]
         # What was made (all public values).
         self.user = ""
@@ -214,6 +220,8 @@ class MicrosoftRegistration:
         self.record_paths: list[str] = []
         self.send_result: Any = None
         self.error: OAuthMailError | None = None
+        #: ``app_only``: the new app as a ClientConfig (a web app's secret inside, never shown).
+        self.client: Any = None
         self._secret: str = ""  # only between addPassword and the INI; cleared after
         self._token: GraphToken | None = None
 
@@ -278,7 +286,7 @@ class MicrosoftRegistration:
         """All steps in order; a failure marks its step ``failed``, is kept on ``error`` and raised."""
         current = "sign_in"
         try:
-            if self.o.client_type == "web" and not self.o.ini:
+            if self.o.client_type == "web" and not self.o.ini and not self.o.app_only:
                 raise RegistrationError(m.WEB_NEEDS_INI, m.WEB_NEEDS_INI_HINT, code="web_needs_ini")
             if self.o.client_type == "web" and self.o.mode == "device":
                 raise RegistrationError(m.DEVICE_NEEDS_PUBLIC, m.DEVICE_NEEDS_PUBLIC_HINT, code="device_needs_public")
@@ -287,12 +295,14 @@ class MicrosoftRegistration:
                                     ("secret", self._add_secret), ("tenant_consent", self._tenant_consent),
                                     ("propagation", self._propagation), ("consent", self._consent),
                                     ("test_send", self._test_send), ("record", self._record)):
-                if current == "secret" and self.o.client_type != "web":
+                if not any(st.id == current for st in self.steps):
                     continue
                 self._check_cancel()
                 self._mark(current, "running")
                 action()
                 self._write_registry()
+            if self.o.app_only:
+                self.client = self.client_config()
             return self
         except OAuthMailError as exc:
             self.error = exc

@@ -127,9 +127,31 @@ class Kit:
 
         ctrl = ClientController(self.session)
         view = self._show("client", ClientView(ctrl), ctrl)
-        if self.auto:
+        if getattr(self.session, "app_extras", None) and self.session.client is not None:
+            ctrl._accept(self.session.client, "oauthmail register microsoft")  # made by register_app() above
+        elif self.auto:
             view.sandbox_button.click()
             self._check(ctrl)
+
+    def register_app(self, timeout: float = 300.0) -> None:
+        """02: let the kit create the Microsoft app through Graph (steps tick off; the client step gets it)."""
+        from .register import RegisterController, RegisterView
+
+        ctrl = RegisterController(self.session, timeout=timeout)
+        view = self._show("register", RegisterView(ctrl), ctrl)
+        if self.auto:
+            view.button.click()
+            ctrl.approve_in_sandbox()
+            ctrl.wait_task(timeout)
+            self._check(ctrl)
+
+    def registrations(self) -> None:
+        """03/04: the apps the kit made, and removing one (in autorun: only listed, nothing removed)."""
+        from .register import RegistrationsController, RegistrationsView
+
+        ctrl = RegistrationsController(self.session)
+        view = self._show("registrations", RegistrationsView(ctrl), ctrl)
+        view.refresh_button.click()
 
     def consent(self, timeout: float = 300.0) -> None:
         from .views import ConsentView

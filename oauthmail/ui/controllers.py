@@ -494,13 +494,16 @@ class ConsentController(Controller):
             api = {"graph_url": str(getattr(sb, "graph_url", "") or ""),
                    "gmail_api_url": str(getattr(sb, "gmail_api_url", "") or "")}
             update_account(ini, result.email, **{k: v for k, v in api.items() if v})
-        if self.session.secret_expires is not None:
+        extras = dict(getattr(self.session, "app_extras", None) or {})  # an app made by `register microsoft`
+        if self.session.secret_expires is not None or extras:
             from ..tokenfile import locked, read
 
             with locked(ini):
                 tf = read(ini)
                 acc = tf.account(result.email)
-                acc.extra["client_secret_expires_at"] = self.session.secret_expires.isoformat() + "T00:00:00Z"
+                if self.session.secret_expires is not None:
+                    acc.extra["client_secret_expires_at"] = self.session.secret_expires.isoformat() + "T00:00:00Z"
+                acc.extra.update(extras)
                 tf.save()
         with contextlib.suppress(Exception):
             consent.discard_flow()  # it holds the PKCE verifier: not needed once finished
