@@ -27,7 +27,7 @@ class RegistrationError(OAuthMailError):
                  **kwargs: Any) -> None:
         self.graph_code = graph_code
         self.status = status
-        super().__init__(what, hint, **kwargs)
+        super().__init__(what, hint, status=status or "-", **kwargs)
 
 
 class Graph:
