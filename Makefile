@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# The main job: JupyterLab at the start notebook. Widget-state saving is pinned off
+# The main job: JupyterLab at the start notebook (in Japanese when OAUTHMAIL_START is under ja/,
+# see oauthmail/labsetup.py). Widget-state saving is pinned off
 # (binder/overrides.json) so no secret typed into a widget is written into a notebook.
 lab: $(STAMP)
 	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.venv/lab-user-settings $(PY) -m oauthmail.labsetup

@@ -288,7 +288,7 @@ register(
         "smtp-500-5.5.6", "500 5.5.6",
         (r"(?<![\d.])5\.5\.6\b", r"(?:exchange )?line is too long", r"\b500\b.{0,20}line too long"),
         AuthenticationError,
-        ("The server found a command line too long", "コマンド行が長すぎるとサーバーに言われました"),
+        ("The server found a command line too long", "コマンド行が長すぎるとしてサーバーに拒否されました"),
         ("The token was sent on the same line as AUTH XOAUTH2 and the server's line limit is shorter than that "
          "line (Exchange: 'Authentication Exchange line is too long').",
          "トークンを AUTH XOAUTH2 と同じ行で送ったため、サーバーの 1 行の上限を超えました"
@@ -386,7 +386,7 @@ register(
         (r"(?<![\d.])421[ -]", r"(?<![\d.])45[0-4][ -]4\.\d", r"(?<![\d.])432[ -]4\.", r"Too many login attempts",
          r"temporary system problem"),
         DeliveryError,
-        ("The mail server asked to try again later", "メールサーバーから「後で再試行して」と言われました"),
+        ("The mail server asked to try again later", "メールサーバーから、後で再試行するよう求められました"),
         ("A temporary failure (4xx): the server is busy, rate-limiting, or closed the connection. Nothing is "
          "wrong with the setup as such.",
          "一時的な失敗（4xx）です。サーバーが混雑している、回数制限をかけている、または接続を閉じました。"
@@ -1167,8 +1167,8 @@ register(
         NetworkError,
         ("The connection timed out", "接続がタイムアウトしました"),
         ("No answer came within the time limit: packets are being dropped on the way.",
-         "制限時間内に応答がありませんでした。途中で通信が捨てられています。"),
-        (("A firewall silently drops outbound 587/465 or 443.", "ファイアウォールが外向きの 587/465 や 443 を黙って捨てている。"),
+         "制限時間内に応答がありませんでした。途中で通信が遮断されています。"),
+        (("A firewall silently drops outbound 587/465 or 443.", "ファイアウォールが、外向きの 587／465 番や 443 番ポートへの通信を知らせずに遮断している。"),
          ("A proxy is required but not set (HTTPS_PROXY).", "プロキシが必要なのに設定されていない（HTTPS_PROXY）。"),
          ("The network is very slow or down.", "回線が非常に遅い、または切れている。")),
         ("Check that outbound 587/465 (SMTP) and 443 (token endpoint) are allowed; set HTTPS_PROXY if your network "

@@ -627,7 +627,9 @@ class Doctor:
         # Last line of defence: no secret of this account in any text of the verdict.
         if check.raw:
             check.raw = redact(check.raw, self.secrets)
-        check.params = {k: redact(v, self.secrets) if isinstance(v, str) else v for k, v in check.params.items()}
+        check.params = {k: redact(v, self.secrets) if isinstance(v, str)
+                        else Msg(en=redact(v.en, self.secrets), ja=redact(v.ja, self.secrets)) if isinstance(v, Msg)
+                        else v for k, v in check.params.items()}
         return check
 
 

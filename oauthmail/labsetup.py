@@ -10,6 +10,12 @@ fetch (no outgoing request a class did not ask for):
 - user-settings files in ``JUPYTERLAB_SETTINGS_DIR`` (or ``--settings-dir``) when given, because
   user settings win over overrides;
 - and ``OAUTHMAIL_HOME`` is created (mode 0700) so the notebooks' files have a home.
+
+JupyterLab itself speaks the notebook's language: when the start notebook is a Japanese one
+(``OAUTHMAIL_START=ja/00_start.ipynb make lab``) or ``--locale ja_JP`` is given, the user settings
+select the Japanese language pack (``jupyterlab-language-pack-ja-JP``, in the notebook extra), so the
+menus the Japanese notebooks quote (「設定」「実行」) are the ones on the screen. A person can still
+switch with Settings → Language (「設定」→「言語」).
 """
 
 from __future__ import annotations
@@ -29,6 +35,17 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": False},
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
 }
+
+#: JupyterLab's own language setting (the language packs' plugin).
+TRANSLATION_PLUGIN = "@jupyterlab/translation-extension:plugin"
+
+
+def locale_for_start(start: str | None, lang: str | None = None) -> str:
+    """``ja_JP`` when the start notebook is under ``ja/`` (or no start is given and OAUTHMAIL_LANG is ja)."""
+    if start:
+        return "ja_JP" if start.replace("\\", "/").lstrip("/").split("/")[0] == "ja" else "en"
+    return "ja_JP" if (lang or "").lower().startswith("ja") else "en"
+
 
 DONE = Msg(en="JupyterLab prepared: widget-state saving off, news off ({where}). Kit folder: {home}",
            ja="JupyterLab の準備ができました: ウィジェット状態の保存オフ、ニュース取得オフ（{where}）。キットのフォルダー: {home}")
@@ -101,7 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings-dir", type=Path, default=None,
                         help="JupyterLab user-settings folder (default: $JUPYTERLAB_SETTINGS_DIR, if set)")
     parser.add_argument("--prefix", default=None, help="environment prefix for overrides.json (default: sys.prefix)")
+    parser.add_argument("--locale", default=None, choices=("en", "ja_JP"),
+                        help="JupyterLab's language (default: ja_JP when $OAUTHMAIL_START is under ja/)")
     args = parser.parse_args(argv)
+    locale = args.locale or locale_for_start(os.environ.get("OAUTHMAIL_START"), os.environ.get("OAUTHMAIL_LANG"))
     places = []
     try:
         places.append(str(write_overrides(app_settings_dir(args.prefix))))
@@ -110,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = args.settings_dir or (Path(os.environ["JUPYTERLAB_SETTINGS_DIR"])
                                      if os.environ.get("JUPYTERLAB_SETTINGS_DIR") else None)
     if settings is not None:
-        write_user_settings(settings.expanduser())
+        write_user_settings(settings.expanduser(), {**OVERRIDES, TRANSLATION_PLUGIN: {"locale": locale}})
         places.append(str(settings))
     print(DONE(where=", ".join(places) or "-", home=str(paths.home())))
     return 0

@@ -29,7 +29,7 @@ from typing import Any
 
 from . import __version__, tokenfile
 from .errors import ConfigError
-from .i18n import Msg
+from .i18n import Msg, current_language
 from .secrets import redact, shorten_id
 
 FORMATS = ("md", "json", "html")
@@ -365,14 +365,45 @@ def build_record(
 # --- rendering --------------------------------------------------------------------------------------
 
 
+T_YES = Msg(en="yes", ja="はい")
+T_SECONDS = Msg(en="{n} s", ja="{n} 秒")
+T_NO = Msg(en="no", ja="いいえ")
+
+
+def _value_names() -> dict[str, dict[str, Msg]]:
+    """Raw INI values shown to people by their names in the widgets (the raw value follows in brackets)."""
+    from .i18n.labels import L_CONFIDENTIAL, L_KIND_DESKTOP, L_KIND_WEB, L_PUBLIC
+
+    return {
+        "provider": {"google": Msg(en="Google", ja="Google"), "microsoft": Msg(en="Microsoft", ja="Microsoft")},
+        "client_type": {"web": L_KIND_WEB, "installed": L_KIND_DESKTOP, "confidential": L_CONFIDENTIAL,
+                        "confidential (web)": L_CONFIDENTIAL, "public": L_PUBLIC,
+                        "with secret (web or installed)": Msg(en="with a client secret (web or desktop)",
+                                                              ja="クライアント シークレットあり（ウェブまたはデスクトップ）"),
+                        "public (installed)": Msg(en="public client (desktop)", ja="パブリック クライアント（デスクトップ）")},
+        "smtp_security": {"starttls": Msg(en="STARTTLS", ja="STARTTLS（平文で接続してから暗号化）"),
+                          "ssl": Msg(en="SSL/TLS", ja="SSL/TLS（最初から暗号化）")},
+        "security": {"starttls": Msg(en="STARTTLS", ja="STARTTLS"), "ssl": Msg(en="SSL/TLS", ja="SSL/TLS")},
+        "transport": {"smtp": Msg(en="SMTP", ja="SMTP"), "graph": Msg(en="Microsoft Graph (HTTPS)",
+                                                                      ja="Microsoft Graph（HTTPS）"),
+                      "gmail-api": Msg(en="Gmail API (HTTPS)", ja="Gmail API（HTTPS）")},
+    }
+
+
 def _value(key: str, value: Any, lang: str | None) -> str:
     if key == "scopes":
         return " ".join(value) if value else T_NONE.format(lang)
     if isinstance(value, bool):
-        return "yes／はい" if value else "no／いいえ"
+        return (T_YES if value else T_NO).format(lang)
     if value in ("", None, []):
         return T_NONE.format(lang)
-    return str(value)
+    name = _value_names().get(key, {}).get(str(value))
+    if name is None:
+        return str(value)
+    shown = name.format(lang)
+    if shown.lower() == str(value).lower():
+        return shown
+    return f"{shown}（{value}）" if (lang or current_language()) == "ja" else f"{shown} ({value})"
 
 
 _MARK = {"pass": "✔", "warn": "⚠", "fail": "✖", "skip": "-"}
@@ -415,8 +446,8 @@ def render_markdown(rec: SetupRecord, lang: str | None = None) -> str:
         status = T_SENT_OK.format(lang) if s.get("ok") else T_SENT_FAIL.format(lang)
         out.append(f"- {status}: {_md_cell(str(s.get('message_id', '')))} → "
                    f"{_md_cell(', '.join(s.get('recipients') or []))}")
-        out.append(f"- {s.get('host', '')}:{s.get('port', '')} ({s.get('security', '')}, "
-                   f"{s.get('transport', 'smtp')}), {s.get('elapsed', '')} s")
+        out.append(f"- {s.get('host', '')}:{s.get('port', '')} ({_value('security', s.get('security', ''), lang)}, "
+                   f"{_value('transport', s.get('transport', 'smtp'), lang)}), {T_SECONDS.format(lang, n=s.get('elapsed', ''))}")
         if s.get("transcript"):
             out += ["", f"### {T_TRANSCRIPT.format(lang)}", "", "```", str(s["transcript"]).replace("```", "'''"),
                     "```"]
@@ -477,8 +508,10 @@ def render_html(rec: SetupRecord, lang: str | None = None) -> str:
         status = T_SENT_OK.format(lang) if s.get("ok") else T_SENT_FAIL.format(lang)
         parts.append(f"<p class=\"{'pass' if s.get('ok') else 'fail'}\">{e(status)}: "
                      f"{e(str(s.get('message_id', '')))} → {e(', '.join(s.get('recipients') or []))}<br>"
-                     f"{e(str(s.get('host', '')))}:{e(str(s.get('port', '')))} ({e(str(s.get('security', '')))}, "
-                     f"{e(str(s.get('transport', 'smtp')))}), {e(str(s.get('elapsed', '')))} s</p>")
+                     f"{e(str(s.get('host', '')))}:{e(str(s.get('port', '')))} "
+                     f"({e(_value('security', s.get('security', ''), lang))}, "
+                     f"{e(_value('transport', s.get('transport', 'smtp'), lang))}), "
+                     f"{e(T_SECONDS.format(lang, n=s.get('elapsed', '')))}</p>")
         if s.get("transcript"):
             parts.append(f"<h3>{e(T_TRANSCRIPT.format(lang))}</h3><pre>{e(str(s['transcript']))}</pre>")
     else:

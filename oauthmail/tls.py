@@ -146,5 +146,6 @@ def network_error(exc: BaseException, where: str, host: str = "", timeout: float
     if isinstance(exc, (TimeoutError, socket.timeout)):
         return NetworkError(TIMED_OUT, TIMED_OUT_HINT, where=where, timeout=f"{timeout:g}" if timeout else "?",
                             code="timeout")
-    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return NetworkError(NET_OTHER, NET_OTHER_HINT, where=where, reason=reason, code="network")
+    from .i18n.oserrors import os_reason
+
+    return NetworkError(NET_OTHER, NET_OTHER_HINT, where=where, reason=os_reason(exc), code="network")

@@ -219,7 +219,9 @@ def _network_error(exc: BaseException, url: str, acc: tokenfile.Account, timeout
     for item in chain:
         if isinstance(item, OAuthMailError):
             return item
-    reason = redact(str(chain[-1]), _secrets(acc))[:200] or type(chain[-1]).__name__
+    from .i18n.oserrors import os_reason
+
+    reason = os_reason(redact(str(chain[-1]), _secrets(acc))[:200] or type(chain[-1]).__name__)
     text = " ".join(str(x) for x in chain)
     if any(isinstance(x, requests.exceptions.SSLError) for x in chain) or "CERTIFICATE_VERIFY_FAILED" in text:
         return NetworkError(CERT_UNTRUSTED, CERT_UNTRUSTED_HINT, where=url, reason="certificate verify failed",

@@ -57,6 +57,22 @@ def test_command_line(tmp_path: Path, oauthmail_home: Path) -> None:
     assert labsetup.user_settings_file(tmp_path / "lab", "@jupyter-widgets/jupyterlab-manager:plugin").exists()
 
 
+@pytest.mark.parametrize(("start", "locale"), [("ja/00_start.ipynb", "ja_JP"), ("en/00_start.ipynb", "en"), ("", "en")])
+def test_lab_speaks_the_start_notebooks_language(tmp_path: Path, oauthmail_home: Path, start: str, locale: str) -> None:
+    """``OAUTHMAIL_START=ja/… make lab`` starts JupyterLab in Japanese (the language pack is in the extra)."""
+    env = {**os.environ, "OAUTHMAIL_HOME": str(tmp_path / "h"), "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "lab"),
+           "OAUTHMAIL_START": start, "OAUTHMAIL_LANG": ""}
+    proc = subprocess.run([sys.executable, "-m", "oauthmail.labsetup", "--prefix", str(tmp_path / "prefix")],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    target = labsetup.user_settings_file(tmp_path / "lab", labsetup.TRANSLATION_PLUGIN)
+    assert json.loads(target.read_text(encoding="utf-8")) == {"locale": locale}
+    if locale == "ja_JP":
+        from importlib.util import find_spec
+
+        assert find_spec("jupyterlab_language_pack_ja_JP"), "pip install -e '.[notebook]' installs the language pack"
+
+
 @pytest.mark.parametrize("name", ["requirements.txt", "runtime.txt", "postBuild", "overrides.json", "apt.txt"])
 def test_binder_files(name: str) -> None:
     text = (ROOT / "binder" / name).read_text()

@@ -32,14 +32,35 @@ class Cell:
     ja: str = ""
 
     def text(self, lang: str) -> str:
-        if self.kind == "code" or lang == "en":
+        if self.kind == "code":
             return self.en
-        return join_wrapped_japanese(self.ja)
+        if lang == "en":
+            return with_labels(self.en, "en")
+        return join_wrapped_japanese(with_labels(self.ja, "ja"))
+
+
+_LABEL_TOKEN = re.compile(r"⟦(?:([a-z_.]+):)?(L_[A-Z_]+)⟧")
+
+
+def with_labels(text: str, lang: str) -> str:
+    """``⟦L_START⟧`` → the widget's own label, bold: ⟦L_START⟧ / ⟦L_START⟧.
+
+    The labels are the constants the widgets show (``oauthmail/i18n/labels.py``), so a notebook can
+    never name a button or a choice differently from the screen.
+    """
+    import importlib
+
+    def one(m: re.Match[str]) -> str:  # ⟦L_START⟧ (oauthmail.i18n.labels) or ⟦ui.register:L_REMOVE_APP⟧
+        module = importlib.import_module("oauthmail." + (m.group(1) or "i18n.labels"))
+        label = getattr(module, m.group(2))
+        return f"**{label.en}**" if lang == "en" else f"**「{label.ja}」**"
+
+    return _LABEL_TOKEN.sub(one, text)
 
 
 _CJK = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]$")
 _BLOCK_START = re.compile(r"^\s*(?:[-*+] |#|>|\||```|\d+[.)] |$)")
-#: Kana and kanji that are not punctuation (「、」「。」「」」「）」 etc. are U+3000–U+303F and U+FF00–U+FF65).
+#: Kana and kanji that are not punctuation (「、」「。」「」」「）」 etc. are U+3000 to U+303F and U+FF00 to U+FF65).
 _WORD_CHAR = re.compile(r"[\u3041-\u30fa\u30fc-\u30ff\u4e00-\u9fff]")
 _JA = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
 
@@ -161,8 +182,20 @@ curl、swaks）を選ぶと、そのプログラムのマニュアルどおり�
 ]
 
 
-TRANSPORTS = md(
-    """
+HTTPS_HOW_EN = ("**In this notebook:** in the sign-in step above, choose ⟦L_VIA_GRAPH⟧ or ⟦L_VIA_GMAIL_API⟧ "
+                "under ⟦L_TRANSPORT⟧, sign in again and send the test again.")
+HTTPS_HOW_ELSEWHERE_EN = ("**In the notebooks:** in the sign-in step of 01_gmail or 02_microsoft365, choose "
+                          "⟦L_VIA_GRAPH⟧ or ⟦L_VIA_GMAIL_API⟧ under ⟦L_TRANSPORT⟧, sign in again and send the test again.")
+HTTPS_HOW_JA = ("**このノートブックでは:** 上のサインインの手順で、⟦L_TRANSPORT⟧ から ⟦L_VIA_GRAPH⟧ または "
+                "⟦L_VIA_GMAIL_API⟧ を選び、サインインし直してからテスト送信をもう一度行います。")
+HTTPS_HOW_ELSEWHERE_JA = ("**ノートブックでは:** 01_gmail または 02_microsoft365 のサインインの手順で、⟦L_TRANSPORT⟧ から "
+                          "⟦L_VIA_GRAPH⟧ または ⟦L_VIA_GMAIL_API⟧ を選び、サインインし直してからテスト送信をもう一度行います。")
+
+
+def transports(panel_above: bool) -> Cell:
+    """When to send over HTTPS instead of SMTP; ``panel_above``: this notebook has the sign-in panel."""
+    return md(
+        f"""
 ## SMTP or HTTPS? Choosing a transport
 
 The kit can send the same message three ways; the sign-in is the same, only the permission differs:
@@ -173,10 +206,15 @@ The kit can send the same message three ways; the sign-in is the same, only the 
 | `graph` | Microsoft Graph `Mail.Send` | 443 (HTTPS) | Microsoft 365 with SMTP AUTH switched off, or mail ports blocked |
 | `gmail-api` | Gmail `gmail.send` (cannot read mail) | 443 (HTTPS) | Gmail with mail ports blocked, or you want the narrowest permission |
 
-**Switch to HTTPS** when the test above fails with `535 5.7.139` (the tenant or the mailbox has SMTP AUTH
-off and the admin will not turn it on), or when connecting to port 587/465 times out or is refused (the
-network blocks mail ports; public Binder always does). **In this notebook:** in the sign-in panel above,
-choose *Microsoft Graph* or *Gmail API* under **Send through**, sign in again and send the test again.
+**Switch to HTTPS** when:
+
+- the test message fails with `535 5.7.139` (SMTP AUTH is off for the tenant or the mailbox, and the admin
+  will not turn it on), or
+- connecting to port 587 / 465 times out or is refused (the network blocks mail ports; public Binder always
+  does).
+
+{HTTPS_HOW_EN if panel_above else HTTPS_HOW_ELSEWHERE_EN}
+
 From the command line, sign in again with the transport and send:
 
 ```
@@ -188,7 +226,7 @@ From Python: `oauthmail.transports.send_via("graph", ini, message)`. Large attac
 upload session (or Gmail's upload endpoint) by themselves; `oauthmail doctor` checks the HTTPS path without
 sending anything.
 """,
-    """
+        f"""
 ## SMTP か HTTPS か — 送信方法の選び方
 
 キットは同じメッセージを 3 通りの方法で送れます。サインインの手順は同じで、求める許可だけが違います。
@@ -199,11 +237,16 @@ sending anything.
 | `graph` | Microsoft Graph の `Mail.Send` | 443（HTTPS） | Microsoft 365 で SMTP 認証が無効、またはメール用ポートが塞がれている |
 | `gmail-api` | Gmail の `gmail.send`（メールは読めません） | 443（HTTPS） | Gmail でメール用ポートが塞がれている、または許可を最小にしたい |
 
-上のテスト送信が `535 5.7.139` で失敗した（テナントやメールボックスで SMTP 認証がオフで、管理者も
-オンにしない）場合や、587／465 番ポートへの接続がタイムアウト・拒否される（ネットワークがメール用ポートを
-塞いでいる。公開の Binder は常に塞いでいます）場合は、**HTTPS に切り替えてください**。
-**このノートブックでは:** 上のサインイン欄の **「送信方法」** で「Microsoft Graph」または「Gmail API」を選び、
-サインインし直してからテスト送信をもう一度行います。コマンドラインでは、送信方法を指定してサインインし直し、送信します。
+次のような場合は **HTTPS に切り替えてください**。
+
+- テスト送信が `535 5.7.139` で失敗する（テナントかメールボックスで SMTP 認証がオフになっていて、管理者も
+  オンにしない）。
+- 587／465 番ポートへの接続がタイムアウトするか、拒否される（ネットワークがメール用ポートを塞いでいる。
+  公開 Binder では常に塞がれています）。
+
+{HTTPS_HOW_JA if panel_above else HTTPS_HOW_ELSEWHERE_JA}
+
+コマンドラインでは、送信方法を指定してサインインし直し、送信します。
 
 ```
 oauthmail consent microsoft … --transport graph      # Mail.Send を求め、transport = graph を書き込む
@@ -214,7 +257,8 @@ Python からは `oauthmail.transports.send_via("graph", ini, message)` で送�
 Graph のアップロード セッション（Gmail はアップロード用エンドポイント）で自動的に送られます。
 `oauthmail doctor` は何も送らずに HTTPS の経路を確認します。
 """,
-)
+    )
+
 
 START = [
     header("00_start.ipynb", "oauthmail: send mail with OAuth2 — start here", "oauthmail: OAuth2 でメールを送る — はじめに"),
@@ -505,16 +549,18 @@ Go to **APIs & Services → Library**, search for **Gmail API**, open it and pre
     checklist("google.gmail_api"),
     md(
         f"""
-## Step 3 — Configure the OAuth consent screen: External
+## Step 3 — Set up the consent screen (Google Auth Platform): External
 
-Open **APIs & Services → OAuth consent screen** (newer consoles call it **Google Auth Platform →
-Branding / Audience**; [direct link](https://console.cloud.google.com/auth/overview)) and press **Get
-started** (or **Create**).
+Open **Google Auth Platform** from the console's menu ([direct link](https://console.cloud.google.com/auth/overview);
+it replaced **APIs & Services → OAuth consent screen**). A project without a consent screen shows
+**Get started**: press it and fill in the parts in order.
 
-- **App name**: any name people will recognise on the consent page, e.g. *mailer*.
-- **User support email** and **Developer contact**: your address.
-- **Audience / User type**: choose **External**. *Internal* appears only for Google Workspace
-  organisations and is fine if only people of your organisation will use it.
+- **App information** (later shown under **Branding**): an ⟦ui.register:L_APP_NAME⟧ people will recognise on the
+  consent page, e.g. *mailer*, and your address as **User support email**.
+- **Audience**: choose **External**. *Internal* appears only for Google Workspace organisations and is
+  fine if only people of your organisation will use it.
+- **Contact information**: your address.
+- Agree to the Google API Services User Data Policy and press **Create**.
 
 *Why:* the consent screen is the page you will see when signing in; *External* is what a free Gmail
 account needs.
@@ -522,16 +568,18 @@ account needs.
 {SANDBOX_EN}
 """,
         f"""
-## 手順 3 — OAuth 同意画面を「外部」で作る
+## 手順 3 — 同意画面（Google Auth Platform）を「外部」で作る
 
-**「API とサービス」→「OAuth 同意画面」** を開きます（新しいコンソールでは **「Google Auth Platform」→
-「ブランディング」「対象」** という名前です。[直接開く](https://console.cloud.google.com/auth/overview)）。
-**「開始」**（または **「作成」**）を押します。
+コンソールのメニューから **「Google Auth Platform」** を開きます（[直接開く](https://console.cloud.google.com/auth/overview)。
+以前の **「API とサービス」→「OAuth 同意画面」** に当たります）。同意画面がまだないプロジェクトでは
+**「開始」** が表示されるので、押してから次の項目を順に入力します。
 
-- **アプリ名**: 同意画面に表示される名前です。分かりやすい名前にします（例: *mailer*）。
-- **ユーザー サポートメール** と **デベロッパーの連絡先情報**: ご自分のアドレスを入れます。
-- **対象／ユーザーの種類**: **「外部」** を選びます。「内部」は Google Workspace の組織にだけ表示され、
-  組織内の人だけが使うならそれでもかまいません。
+- **アプリ情報**（作成後は **「ブランディング」** に表示されます）: **アプリ名** には、同意画面で見て分かる名前を
+  付けます（例: *mailer*）。**ユーザー サポートメール** にはご自分のアドレスを選びます。
+- **対象**: **「外部」** を選びます。「内部」は Google Workspace の組織でだけ選べます。組織内の人だけが使う場合は
+  「内部」でもかまいません。
+- **連絡先情報**: ご自分のアドレスを入力します。
+- Google API サービスのユーザーデータに関するポリシーに同意して、**「作成」** を押します。
 
 *理由:* 同意画面はサインインのときに表示されるページです。無料の Gmail アカウントでは「外部」が必要です。
 
@@ -543,7 +591,8 @@ account needs.
         f"""
 ## Step 4 — Add the Gmail scope
 
-Under **Data access** (older consoles: **Scopes → Add or remove scopes**), add
+Under **Google Auth Platform → Data Access → Add or remove scopes** (formerly **OAuth consent screen →
+Scopes**), add
 **`https://mail.google.com/`** — shown as *"Read, compose, send and permanently delete all your email
 from Gmail"*. If it is not in the list, paste the address into **Manually add scopes**. Press **Update**,
 then **Save**.
@@ -557,8 +606,8 @@ scope works only for the Gmail **API**, not for SMTP. Google marks `https://mail
         f"""
 ## 手順 4 — Gmail のスコープを追加する
 
-**「データアクセス」**（古いコンソールでは **「スコープ」→「スコープを追加または削除」**）で
-**`https://mail.google.com/`** を追加します。一覧では「Gmail のすべてのメールの閲覧、作成、送信、
+**「Google Auth Platform」→「データアクセス」→「スコープを追加または削除」**（旧「OAuth 同意画面」→
+「スコープ」）で **`https://mail.google.com/`** を追加します。一覧では「Gmail のすべてのメールの閲覧、作成、送信、
 完全な削除」と表示されます。見つからない場合は **「スコープの手動追加」** 欄にこのアドレスを貼り付けます。
 **「更新」** を押し、最後に **「保存」** を押します。
 
@@ -574,8 +623,8 @@ scope works only for the Gmail **API**, not for SMTP. Google marks `https://mail
         f"""
 ## Step 5 — Add test users
 
-Under **Audience → Test users** (older: **Test users → + Add users**), add the Gmail address that will
-**send** the mail, and save.
+Under **Google Auth Platform → Audience → Test users**, press **+ Add users** (formerly **OAuth consent
+screen → Test users**), add the Gmail address that will **send** the mail, and save.
 
 *Why:* while the app is in *Testing*, only listed test users may sign in. Anyone else gets
 *"Access blocked: … has not completed the Google verification process"* (`Error 403: access_denied`).
@@ -585,8 +634,8 @@ Under **Audience → Test users** (older: **Test users → + Add users**), add t
         f"""
 ## 手順 5 — テストユーザーを追加する
 
-**「対象」→「テストユーザー」**（古いコンソールでは **「テストユーザー」→「+ ADD USERS」**）で、
-メールを **送信する** Gmail アドレスを追加して保存します。
+**「Google Auth Platform」→「対象」→「テストユーザー」** で **「+ ユーザーを追加」** を押し（旧「OAuth 同意画面」→
+「テストユーザー」）、メールを **送信する** Gmail アドレスを追加して保存します。
 
 *理由:* アプリが「テスト中」の間は、登録したテストユーザーしかサインインできません。それ以外の人は
 「アクセスをブロック: … は Google の審査プロセスを完了していません」（`エラー 403: access_denied`）になります。
@@ -605,7 +654,8 @@ The consent screen starts with the publishing status **Testing**. Two things fol
 - **the refresh token stops working 7 days after consent.** A mailer that runs unattended will then
   fail with `invalid_grant: Token has been expired or revoked`.
 
-For a token that lasts, press **Publish app** (Audience → *Publishing status* → **In production**).
+For a token that lasts, press **Publish app** (Google Auth Platform → **Audience** → *Publishing status*
+→ **In production**).
 For personal use (fewer than 100 users) Google does not require a review, but the sign-in will show the
 *unverified app* warning — that is expected. If you publish after signing in, sign in again: tokens
 issued while in Testing keep their 7-day limit.
@@ -615,13 +665,13 @@ issued while in Testing keep their 7-day limit.
         f"""
 ## 手順 6 — 公開ステータスを理解する（「テスト中」は 7 日間）
 
-同意画面の公開ステータスは、最初は **「テスト中」** です。これには 2 つの意味があります。
+同意画面の公開ステータスは、最初は **「テスト中」** です。この間は次の 2 つの制限があります。
 
-- サインインできるのは手順 5 の **テストユーザー** だけ（最大 100 人）
-- **リフレッシュ トークンは同意から 7 日で使えなくなる。** 無人で動くメール送信は、その後
+- サインインできるのは、手順 5 で追加した **テストユーザー** だけです（最大 100 人）。
+- **リフレッシュ トークンは、同意から 7 日で使えなくなります。** 無人で動くメール送信は、その時点から
   `invalid_grant: Token has been expired or revoked` で失敗します。
 
-長く使えるトークンにするには **「アプリを公開」**（「対象」→「公開ステータス」→ **「本番環境」**）を押します。
+長く使えるトークンにするには、**「対象」→「公開ステータス」** で **「アプリを公開」** を押し、**「本番環境」** にします。
 個人利用（100 ユーザー未満）なら Google の審査は不要ですが、サインイン時に「このアプリは Google で確認されていません」の
 警告が出ます。これは想定どおりです。サインインしたあとで公開した場合は、もう一度サインインしてください。
 「テスト中」に発行されたトークンは 7 日の期限のままです。
@@ -634,18 +684,24 @@ issued while in Testing keep their 7-day limit.
         f"""
 ## Step 7 — Check the summary
 
-Look over the consent screen's overview once more: user type **External**, the scope
-`https://mail.google.com/`, your address under test users, and the publishing status you chose.
+Open **Audience** and **Data Access** once more and check that the user type is **External**, that the
+scope `https://mail.google.com/` is listed, that your address is a test user, and that the publishing
+status is the one you chose.
 Fix anything that is off now — mistakes here show up later as sign-in errors that are harder to read.
 
 {SANDBOX_EN}
 """,
         f"""
-## 手順 7 — 概要を確認する
+## 手順 7 — 設定内容を見直す
 
-同意画面の概要をもう一度見直します。ユーザーの種類が **「外部」**、スコープに `https://mail.google.com/`、
-テストユーザーにご自分のアドレス、そして選んだ公開ステータス。ここでの誤りは、あとで分かりにくい
-サインインのエラーとして現れるので、今のうちに直してください。
+**「対象」** と **「データアクセス」** をもう一度開き、次の点を確かめます。
+
+- ユーザーの種類が **「外部」** になっている。
+- スコープに `https://mail.google.com/` が入っている。
+- テストユーザーにご自分のアドレスが入っている。
+- 公開ステータスが、手順 6 で選んだとおりになっている。
+
+ここで誤りがあると、あとで原因の分かりにくいサインインのエラーになります。今のうちに直してください。
 
 {SANDBOX_JA}
 """,
@@ -655,9 +711,9 @@ Fix anything that is off now — mistakes here show up later as sign-in errors t
         f"""
 ## Step 8 — Create the OAuth client ID
 
-Go to **APIs & Services → Credentials → + Create credentials → OAuth client ID**
-([direct link](https://console.cloud.google.com/apis/credentials); newer consoles: **Google Auth
-Platform → Clients → + Create client**).
+Go to **Google Auth Platform → Clients → + Create client**
+([direct link](https://console.cloud.google.com/auth/clients/create); formerly **APIs & Services →
+Credentials → + Create credentials → OAuth client ID**).
 
 - **Application type**: **Desktop app** — or **Web application** if your product's guide asks for it.
 - **Name**: anything, e.g. *mailer client*.
@@ -673,9 +729,9 @@ Press **Create**.
         f"""
 ## 手順 8 — OAuth クライアント ID を作る
 
-**「API とサービス」→「認証情報」→「+ 認証情報を作成」→「OAuth クライアント ID」** を開きます
-（[直接開く](https://console.cloud.google.com/apis/credentials)。新しいコンソールでは
-**「Google Auth Platform」→「クライアント」→「+ クライアントを作成」**）。
+**「Google Auth Platform」→「クライアント」→「+ クライアントを作成」** を開きます
+（[直接開く](https://console.cloud.google.com/auth/clients/create)。以前の **「API とサービス」→「認証情報」→
+「+ 認証情報を作成」→「OAuth クライアント ID」** に当たります）。
 
 - **アプリケーションの種類**: **「デスクトップ アプリ」**。製品の手順書で指定があれば **「ウェブ アプリケーション」**。
 - **名前**: 何でもかまいません（例: *mailer client*）。
@@ -710,7 +766,7 @@ characters. If you lose it, open the client and **Add secret** to make a new one
 出ます。**「JSON をダウンロード」** を押してファイル（`client_secret_….apps.googleusercontent.com.json`）を
 保存するか、両方の値を安全な場所に控えてください。
 
-*今すぐの理由:* Google がシークレット全体を見せるのは **作成したときだけ** です。あとからは末尾の数文字しか
+*理由:* シークレット全体が表示されるのは **作成したときだけ** です。あとからコンソールで見ても、末尾の数文字しか
 表示されません。なくした場合は、クライアントを開いて **「シークレットを追加」** で新しく作ります。
 
 {SANDBOX_JA}
@@ -726,17 +782,17 @@ values**. The secret box is emptied as soon as it has been read, and the secret 
 The kit checks the file right away: a service-account key, a file without a secret, or a Web client
 without the exact redirect URI are reported here rather than at sign-in.
 
-**In the sandbox:** press **Use the sandbox client** — it plays the part of the JSON you would download.
+**In the sandbox:** press ⟦L_USE_SANDBOX⟧ — it plays the part of the JSON you would download.
 """,
         """
 ## 手順 10 — クライアントをキットに渡す
 
 ダウンロードした JSON を **アップロード** するか、**クライアント ID** と **クライアント シークレット** を
-入力して **「この値を使う」** を押します。シークレットの入力欄は読み取った直後に空になり、二度と
+入力して ⟦L_USE_VALUES⟧ を押します。シークレットの入力欄は読み取った直後に空になり、二度と
 表示されません。キットはその場でファイルを確認します。サービス アカウントの鍵、シークレットのない
 ファイル、正しいリダイレクト URI のないウェブ クライアントなどは、サインインの前にここで知らせます。
 
-**サンドボックスでは:** **「サンドボックスのクライアントを使う」** を押します。ダウンロードする JSON の代わりになります。
+**サンドボックスでは:** ⟦L_USE_SANDBOX⟧ を押します。ダウンロードする JSON の代わりになります。
 """,
     ),
     code("kit.client()"),
@@ -744,7 +800,7 @@ without the exact redirect URI are reported here rather than at sign-in.
         """
 ## Step 11 — Sign in and allow access
 
-Press **Start sign-in** and open the link.
+Press ⟦L_START⟧ and open the link.
 
 1. **Choose the right account** — the Gmail address you added as a test user. If several accounts are
    signed in, pick that one.
@@ -755,14 +811,14 @@ Press **Start sign-in** and open the link.
 The browser then returns to `http://127.0.0.1:…` and the kit receives the answer by itself.
 **On a remote kernel** (JupyterHub, Binder, a server over SSH) the browser cannot reach this machine:
 the page shows *"This site can't be reached"* — copy the whole address from the address bar and paste
-it into the box that appears. **Cancel** stops waiting at any time.
+it into the box that appears. ⟦L_CANCEL⟧ stops waiting at any time.
 
 **In the sandbox:** the practice sign-in page asks which test user you are; choose one and allow.
 """,
         """
 ## 手順 11 — サインインしてアクセスを許可する
 
-**「サインインを開始」** を押し、表示されたリンクを開きます。
+⟦L_START⟧ を押し、表示されたリンクを開きます。
 
 1. **正しいアカウントを選ぶ** — テストユーザーに登録した Gmail アドレスです。複数のアカウントで
    ログインしている場合は、そのアカウントを選んでください。
@@ -774,7 +830,7 @@ it into the box that appears. **Cancel** stops waiting at any time.
 そのあとブラウザーは `http://127.0.0.1:…` に戻り、キットが自動で結果を受け取ります。
 **リモートのカーネル**（JupyterHub、Binder、SSH 先のサーバーなど）では、ブラウザーはこのマシンに届かず
 「このサイトにアクセスできません」と表示されます。アドレスバーのアドレスを丸ごとコピーし、表示される
-貼り付け欄に貼り付けてください。**「中止」** でいつでも待機をやめられます。
+貼り付け欄に貼り付けてください。⟦L_CANCEL⟧ でいつでも待機をやめられます。
 
 **サンドボックスでは:** 練習用のサインイン画面でテストユーザーを選び、許可します。
 """,
@@ -820,27 +876,28 @@ mailer's debug output: `EHLO`, `STARTTLS`, `AUTH XOAUTH2 *****` — the token is
 something fails, the status line says what happened and what to do.
 
 Gmail replaces the *From* address with the signed-in address unless it is a verified *Send mail as*
-alias in Gmail's settings.
+alias: in Gmail, the gear icon → **See all settings → Accounts and Import → Add another email address**.
 """,
         """
 ## 手順 13 — テストメールを送る
 
-メールを 1 通送ります（既定の宛先はご自分です）。結果の下に、メーラーのデバッグ出力のような **SMTP の
-やり取り** が表示されます: `EHLO`、`STARTTLS`、`AUTH XOAUTH2 *****`（トークンは必ず伏せ字）、続いて
-`235 2.7.0 Accepted`、`MAIL FROM`、`RCPT TO`、`DATA`、そしてメッセージ ID 付きのサーバーの `250`。
-失敗した場合は、何が起きたか・どうすればよいかが状態欄に表示されます。
+メールを 1 通送ります（既定の宛先はご自分です）。結果の下に、メーラーのデバッグ出力と同じような **SMTP の
+やり取り** が表示されます。`EHLO`、`STARTTLS`、`AUTH XOAUTH2 *****`（トークンは必ず伏せ字になります）のあとに
+`235 2.7.0 Accepted`、`MAIL FROM`、`RCPT TO`、`DATA` と続き、最後にサーバーがメッセージ ID 付きの `250` を返します。
+失敗した場合は、何が起きたかと、どうすればよいかが状態欄に表示されます。
 
-Gmail では、送信者（From）のアドレスは、Gmail の設定で確認済みの「他のメールアドレスから送信」でない限り、
-サインインしたアドレスに置き換えられます。
+Gmail は、送信者（From）のアドレスを、サインインしたアドレスに置き換えます。別のアドレスから送るには、Gmail の
+設定（歯車アイコン）→ **「すべての設定を表示」→「アカウントとインポート」→「他のメール アドレスを追加」** で、
+そのアドレスを追加して確認を済ませておきます。
 """,
     ),
     code("kit.send_test()"),
-    TRANSPORTS,
+    transports(True),
     md(
         """
 ## Step 14 — Export the INI and the setup record
 
-**Export** shows where the token INI is (and makes sure only you can read it) and writes the **setup
+⟦L_EXPORT⟧ shows where the token INI is (and makes sure only you can read it) and writes the **setup
 record** — steps ticked with their times, the client (ID shortened, secret left out), the consent, the
 test message's result — as Markdown, JSON and HTML in the kit's `records` folder. The record has a
 download link; the INI deliberately does not, because it holds your refresh token.
@@ -854,7 +911,7 @@ oauthmail send --ini PATH/TO/FILE.ini --to someone@example.com --subject "Hello"
         """
 ## 手順 14 — INI とセットアップ記録を書き出す
 
-**書き出し** を押すと、トークン INI の場所を表示し（本人だけが読めることも確認します）、
+⟦L_EXPORT⟧ を押すと、トークン INI の場所を表示し（本人だけが読めることも確認します）、
 **セットアップ記録**（チェックした手順とその時刻、クライアント（ID は短縮し、シークレットは含めません）、
 同意、テスト送信の結果）を Markdown・JSON・HTML 形式でキットの `records` フォルダーに保存します。
 記録にはダウンロードリンクが付きますが、INI にはリフレッシュ トークンが入っているため、あえて付けていません。
@@ -956,7 +1013,7 @@ or an admin. If you get *Authorization_RequestDenied*, use path B or ask an admi
 terminal: `oauthmail register microsoft --ini FILE --email ADDR` (`oauthmail unregister microsoft
 --client-id ID` removes it again).
 
-**In the sandbox:** press **Let the kit create the app**; the practice sign-in plays Microsoft's.
+**In the sandbox:** press ⟦ui.register:L_REGISTER⟧; the practice sign-in plays Microsoft's.
 """,
         """
 ## アプリの登録を用意する 2 つの方法
@@ -975,7 +1032,7 @@ A には、メンバーがアプリを登録できる組織（既定の設定）
 できます: `oauthmail register microsoft --ini ファイル --email アドレス`（削除は
 `oauthmail unregister microsoft --client-id ID`）。
 
-**サンドボックスでは:** **「キットにアプリを作成させる」** を押します。練習用のサインイン画面が Microsoft の役をします。
+**サンドボックスでは:** ⟦ui.register:L_REGISTER⟧ を押します。練習用のサインイン画面が Microsoft の役をします。
 """,
     ),
     code("kit.register_app()"),
@@ -1204,28 +1261,38 @@ pasting it gives `AADSTS7000215`.
 ## Step 9 — Give the app's values to the kit
 
 Enter the **client ID**, the **secret Value** (the box is emptied once read; the secret is never shown),
-the **account type** (work or school → *organizations*; your tenant only → *My tenant only* and the
-Directory (tenant) ID; personal accounts → *consumers*; both → *common*), and the secret's **expiry**
-date. Press **Use these values**.
+the secret's **expiry** date and, under ⟦L_ACCOUNT_TYPE⟧, who may sign in:
 
-A **public client** (no secret) can sign in with a **device code** instead: choose *Public client* under
-**App type** only if the app's *Authentication* page has *Allow public client flows* = **Yes**.
+- work or school accounts → ⟦L_ACC_ORG⟧
+- your tenant only → ⟦L_ACC_TENANT⟧, then the Directory (tenant) ID in ⟦L_TENANT⟧
+- personal accounts only → ⟦L_ACC_PERSONAL⟧
+- both → ⟦L_ACC_ANY⟧
 
-**In the sandbox:** press **Use the sandbox client**.
+Press ⟦L_USE_VALUES⟧.
+
+A **public client** (no secret) can sign in with a **device code** instead: choose ⟦L_PUBLIC⟧ under
+⟦L_APP_KIND⟧, but only if the app's *Authentication* page has *Allow public client flows* = **Yes**.
+
+**In the sandbox:** press ⟦L_USE_SANDBOX⟧.
 """,
         """
 ## 手順 9 — アプリの値をキットに渡す
 
-**クライアント ID**、**シークレットの「値」**（入力欄は読み取り後に空になり、シークレットは表示されません）、
-**アカウントの種類**（職場または学校 →「organizations」、自分のテナントのみ →「自分のテナントのみ」と
-ディレクトリ (テナント) ID、個人用 →「consumers」、両方 →「common」）、シークレットの **有効期限** を入力し、
-**「この値を使う」** を押します。
+**クライアント ID**、**シークレットの「値」**（入力欄は読み取ったあと空になり、シークレットは表示されません）、
+シークレットの **有効期限** を入力し、⟦L_ACCOUNT_TYPE⟧ でサインインできるアカウントを選びます。
 
-**パブリック クライアント**（シークレットなし）は、代わりに **デバイス コード** でサインインできます。
-アプリの「認証」ページで「パブリック クライアント フローを許可する」が **「はい」** の場合だけ、
-**「アプリの種類」** で「パブリック クライアント」を選んでください。
+- 職場または学校のアカウント → ⟦L_ACC_ORG⟧
+- 自分のテナントだけ → ⟦L_ACC_TENANT⟧ を選び、⟦L_TENANT⟧ にディレクトリ (テナント) ID を入力
+- 個人用アカウントだけ → ⟦L_ACC_PERSONAL⟧
+- 両方 → ⟦L_ACC_ANY⟧
 
-**サンドボックスでは:** **「サンドボックスのクライアントを使う」** を押します。
+最後に ⟦L_USE_VALUES⟧ を押します。
+
+**パブリック クライアント**（シークレットなし）の場合は、代わりに **デバイス コード** でサインインできます。
+アプリの「認証」ページで「パブリック クライアント フローを許可する」が **「はい」** になっている場合に限り、
+⟦L_APP_KIND⟧ で ⟦L_PUBLIC⟧ を選んでください。
+
+**サンドボックスでは:** ⟦L_USE_SANDBOX⟧ を押します。
 """,
     ),
     code("kit.client()"),
@@ -1270,23 +1337,23 @@ Microsoft 365 は既定で SMTP へのサインインを無効にしています
         """
 ## Step 11 — Sign in
 
-Press **Start sign-in**, open the link and sign in **as the user of the sending mailbox**. Approve the
+Press ⟦L_START⟧, open the link and sign in **as the user of the sending mailbox**. Approve the
 permissions (including *Send email via SMTP*). The browser returns to `http://localhost:48888/callback`
 and the kit picks up the answer. On a remote kernel, paste the address the browser ends on into the box
-that appears. With a public client, **Sign in with a device code** shows a code to enter at
-`microsoft.com/devicelogin` on any device. **Cancel** stops waiting.
+that appears. With a public client, ⟦L_DEVICE⟧ shows a code to enter at
+`microsoft.com/devicelogin` on any device. ⟦L_CANCEL⟧ stops waiting.
 
 **In the sandbox:** the practice sign-in page plays Microsoft's; choose a user and accept.
 """,
         """
 ## 手順 11 — サインインする
 
-**「サインインを開始」** を押してリンクを開き、**送信元メールボックスのユーザーで** サインインします。
+⟦L_START⟧ を押してリンクを開き、**送信元メールボックスのユーザーで** サインインします。
 要求されたアクセス許可（「SMTP でメールを送信する」を含む）を確認して **「承諾」** を押します。ブラウザーは
 `http://localhost:48888/callback` に戻り、キットが結果を受け取ります。リモートのカーネルでは、ブラウザーが
 最後に表示したアドレスを、表示される貼り付け欄に貼り付けてください。パブリック クライアントなら
-**「デバイス コードでサインイン」** でコードが表示されるので、どの端末でも `microsoft.com/devicelogin` で
-入力できます。**「中止」** で待機をやめられます。
+⟦L_DEVICE⟧ でコードが表示されるので、どの端末でも `microsoft.com/devicelogin` で
+入力できます。⟦L_CANCEL⟧ で待機をやめられます。
 
 **サンドボックスでは:** 練習用のサインイン画面が Microsoft の役をします。ユーザーを選んで **「承諾」** を押します。
 """,
@@ -1332,7 +1399,7 @@ mailbox.
 """,
     ),
     code("kit.send_test()"),
-    TRANSPORTS,
+    transports(True),
     md(
         """
 ## Step 14 — Export the INI and the setup record
@@ -1426,7 +1493,7 @@ kit.mode()
         """
 ## Load the file
 
-Enter the INI's path (and, if it holds several accounts, which one) and press **Load**. Nothing secret is
+Enter the INI's path (and, if it holds several accounts, which one) and press ⟦L_LOAD⟧. Nothing secret is
 shown: only the accounts' addresses. A warning appears if other users can read the file.
 
 **In the sandbox:** a practice INI is made for you in the kit's folder (the simulated user signs in).
@@ -1434,7 +1501,7 @@ shown: only the accounts' addresses. A warning appears if other users can read t
         """
 ## ファイルを読み込む
 
-INI のパス（複数のアカウントがあればどれを使うか）を入れて **「読み込む」** を押します。秘密の値は
+INI のパス（複数のアカウントがあればどれを使うか）を入れて ⟦L_LOAD⟧ を押します。秘密の値は
 表示されず、アカウントのアドレスだけが表示されます。他のユーザーも読める状態なら警告が出ます。
 
 **サンドボックスでは:** 練習用の INI をキットのフォルダーに用意します（練習用ユーザーがサインインします）。
@@ -1487,14 +1554,14 @@ atomically — the file you loaded is left as it is), and the setup record lists
 ## Apps the kit made
 
 Apps created by `oauthmail register microsoft` (or path A of notebook 02) are listed here with their
-client ID, tenant and date. **Remove this app** deletes the chosen one through Microsoft Graph after you
+client ID, tenant and date. ⟦ui.register:L_REMOVE_APP⟧ deletes the chosen one through Microsoft Graph after you
 sign in (the same as `oauthmail unregister microsoft --client-id ID`); its tokens stop working.
 """,
         """
 ## キットが作成したアプリ
 
 `oauthmail register microsoft`（またはノートブック 02 の方法 A）で作成したアプリを、クライアント ID・テナント・
-日時とともに一覧します。**「このアプリを削除」** を押してサインインすると、選んだアプリを Microsoft Graph で
+日時とともに一覧します。⟦ui.register:L_REMOVE_APP⟧ を押してサインインすると、選んだアプリを Microsoft Graph で
 削除します（`oauthmail unregister microsoft --client-id ID` と同じ）。そのアプリのトークンは使えなくなります。
 """,
     ),
@@ -1551,13 +1618,13 @@ kit.doctor()
 ## Explain an error message
 
 Paste the message exactly as you got it (a line from a log, a browser page, a mailer's output) and press
-**Explain**. An example is filled in.
+⟦L_EXPLAIN⟧. An example is filled in.
 """,
         """
 ## エラーメッセージの説明
 
 受け取ったメッセージ（ログの 1 行、ブラウザーのページ、メーラーの出力など）をそのまま貼り付け、
-**「説明を見る」** を押します。例があらかじめ入っています。
+⟦L_EXPLAIN⟧ を押します。例があらかじめ入っています。
 """,
     ),
     code('kit.explain("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.")'),
@@ -1586,7 +1653,7 @@ token masked; paste the failing line above.
 
 | 表示 | 原因 | 対処 |
 |---|---|---|
-| 「セキュリティ チャネル」のエラー、`SSL: UNSUPPORTED_PROTOCOL`、ハンドシェイクの失敗 | TLS 1.2 を話せないシステム（非常に古い Windows、古い OpenSSL） | システムを更新する（Windows Server 2008 SP2 では TLS 1.2 の更新プログラムが必要）か、別の環境で動かす |
+| 「セキュリティ チャネル」のエラー、`SSL: UNSUPPORTED_PROTOCOL`、ハンドシェイクの失敗 | TLS 1.2 に対応していないシステム（非常に古い Windows、古い OpenSSL） | システムを更新する（Windows Server 2008 SP2 では TLS 1.2 の更新プログラムが必要）か、別の環境で動かす |
 | `CERTIFICATE_VERIFY_FAILED`、「無効な認証局」 | 社内プロキシが HTTPS を再署名している、または CA の一覧が古い | 社内の CA 証明書を入手し、`SSL_CERT_FILE`（と `REQUESTS_CA_BUNDLE`）で指定する |
 | 接続できない、拒否された、タイムアウト | プロキシが必要、または誤ったプロキシが設定されている | `HTTPS_PROXY=http://プロキシ:ポート` を正しく設定する。古い設定なら外す |
 | 「不正な URL」「token_uri がない」 | INI の `token_uri` がない・誤っている、または INI が見つからない | INI を書き出し直す（01/02）。手で編集しない |
@@ -1609,7 +1676,7 @@ below (and in `OAUTHMAIL_HOME/registrations/`). Common cases:
 | the admin-consent address was shown, then *Need admin approval* | send that address to an admin; once approved, run the consent again |
 | `535 5.7.139` at the test message | SMTP AUTH is off for the mailbox: the admin path and the PowerShell line are in the message, or use `--transport graph` |
 
-Remove an app you no longer need with **Remove this app** (or `oauthmail unregister microsoft --client-id ID`).
+Remove an app you no longer need with ⟦ui.register:L_REMOVE_APP⟧ (or `oauthmail unregister microsoft --client-id ID`).
 """,
         """
 ## キットが作成したアプリが動かない・作りかけになった
@@ -1624,11 +1691,11 @@ Remove an app you no longer need with **Remove this app** (or `oauthmail unregis
 | 管理者の同意用アドレスが表示され、そのあと「管理者の承認が必要」 | そのアドレスを管理者に送り、同意してもらったら同意の手順をやり直します |
 | テストメールで `535 5.7.139` | メールボックスの SMTP 認証がオフです。管理センターの場所と PowerShell の 1 行がメッセージにあります。`--transport graph` も使えます |
 
-不要になったアプリは **「このアプリを削除」**（または `oauthmail unregister microsoft --client-id ID`）で削除します。
+不要になったアプリは ⟦ui.register:L_REMOVE_APP⟧（または `oauthmail unregister microsoft --client-id ID`）で削除します。
 """,
     ),
     code("kit.registrations()"),
-    TRANSPORTS,
+    transports(False),
     BINDER,
 ]
 

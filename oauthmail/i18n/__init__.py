@@ -76,8 +76,15 @@ class Msg(Frozen):
         return self.ja if chosen == "ja" else self.en
 
     def format(self, lang: str | None = None, /, **params: object) -> str:
-        """The text in ``lang`` with placeholders filled; unknown placeholders stay visible."""
+        """The text in ``lang`` with placeholders filled; unknown placeholders stay visible.
+
+        A parameter that is itself a :class:`Msg` (an OS error's wording, a value shown to people) is
+        filled in the same language.
+        """
         template = self.text(lang)
+        for key, value in params.items():
+            if isinstance(value, Msg):
+                params[key] = value.format(lang or current_language())
         try:
             return template.format_map(_KeepMissing(params))
         except (ValueError, IndexError, KeyError, AttributeError, TypeError):

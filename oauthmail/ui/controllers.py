@@ -29,7 +29,15 @@ from urllib.parse import urlsplit
 from ..clients import ClientConfig
 from ..errors import ConfigError, ConsentError, OAuthMailError
 from ..i18n import Msg
-from ..i18n.labels import L_USE_SANDBOX, L_USE_VALUES, quote
+from ..i18n.labels import (
+    L_CONFIDENTIAL,
+    L_KIND_DESKTOP,
+    L_KIND_WEB,
+    L_PUBLIC,
+    L_USE_SANDBOX,
+    L_USE_VALUES,
+    quote,
+)
 from ..providers import LOOPBACK_HOSTS
 from ..secrets import redact, shorten_id
 from .clientvalues import (
@@ -59,7 +67,13 @@ UNEXPECTED_HINT = Msg(
     ja="セルをもう一度実行してください。繰り返す場合は 04_troubleshooting を開いて診断（doctor）を実行してください。",
 )
 CLIENT_READY = Msg(en="Client ready: {kind}, ID {client_id}, secret {secret} (from {source}).",
-                   ja="クライアントの準備ができました: {kind}、ID {client_id}、シークレット {secret}（{source} から）。")
+                   ja="クライアントの準備ができました: {kind}、ID {client_id}、シークレット {secret}（{source}）。")
+#: The client kinds and sources CLIENT_READY names, as the widgets name them.
+CLIENT_KINDS = {"web": L_KIND_WEB, "installed": L_KIND_DESKTOP, "confidential": L_CONFIDENTIAL, "public": L_PUBLIC}
+SOURCE_TYPED = Msg(en="typed values", ja="入力した値")
+SOURCE_SANDBOX = Msg(en="the sandbox", ja="サンドボックスから取り込み")
+SOURCE_FILE = Msg(en="{name}", ja="{name} から読み込み")
+NO_SECRET = Msg(en="none", ja="なし")
 CLIENT_SANDBOX = Msg(
     en="Sandbox: the values come from the practice server (in the real console you would copy or download them).",
     ja="サンドボックス: 値は練習用サーバーから取り込みました（本番ではコンソールからコピーまたはダウンロードします）。",
@@ -291,9 +305,11 @@ class ClientController(Controller):
         self.session.client = values
         self.session.client_from_sandbox = source == "sandbox"
         self.warnings = list(values.warnings)
-        secret = "*****" if values.client_secret else "-"
-        text = CLIENT_READY.format(self.session.lang, kind=values.client_type,
-                                   client_id=shorten_id(values.client_id, 12, 6), secret=secret, source=source)
+        secret: Msg | str = "*****" if values.client_secret else NO_SECRET
+        named = {"typed": SOURCE_TYPED, "sandbox": SOURCE_SANDBOX}.get(source)
+        origin = named or Msg(en=SOURCE_FILE.en.format(name=source), ja=SOURCE_FILE.ja.format(name=source))
+        text = CLIENT_READY.format(self.session.lang, kind=CLIENT_KINDS.get(values.client_type, values.client_type),
+                                   client_id=shorten_id(values.client_id, 12, 6), secret=secret, source=origin)
         if source == "sandbox":
             text += " " + CLIENT_SANDBOX.format(self.session.lang)
         self._set("done", text)
@@ -892,14 +908,16 @@ class Reach:
     text: str
 
 
-def probe(host: str, port: int, timeout: float = 3.0) -> tuple[bool, str, float]:
-    """TCP connect to host:port: (ok, reason, seconds)."""
+def probe(host: str, port: int, timeout: float = 3.0) -> tuple[bool, Msg | str, float]:
+    """TCP connect to host:port: (ok, reason in both languages, seconds)."""
     started = time.monotonic()
     try:
         with socket.create_connection((host, port), timeout=timeout):
             return True, "", time.monotonic() - started
     except OSError as exc:
-        return False, exc.strerror or type(exc).__name__, time.monotonic() - started
+        from ..i18n.oserrors import os_reason
+
+        return False, os_reason(exc), time.monotonic() - started
 
 
 REAL_HOSTS: dict[str, list[tuple[str, int]]] = {

@@ -97,9 +97,10 @@ W_STATE_ON = Msg(
     en="Heads-up: JupyterLab is set to save widget state, which would write what you type into widgets into this "
     ".ipynb. The kit clears the secret box after use; to be safe, turn off Settings → \"Save Widget State "
     "Automatically\" (make lab and Binder turn it off for you).",
-    ja="注意: JupyterLab がウィジェットの状態を保存する設定になっています。このままだとウィジェットに入力した内容が"
-    " .ipynb に書き込まれます。キットはシークレットの入力欄を使用後に空にしますが、念のため「設定」→"
-    "「Save Widget State Automatically」をオフにしてください（make lab と Binder では自動でオフになります）。",
+    ja="注意: JupyterLab がウィジェットの状態を保存する設定になっています。このままでは、ウィジェットに入力した内容が"
+    "この .ipynb に書き込まれます。キットはシークレットの入力欄を使用後に空にしますが、念のため「設定」メニューの"
+    "「Save Widget State Automatically」のチェックを外してください（日本語版の JupyterLab でもこの項目は英語のまま"
+    "表示されます。make lab と Binder では最初からオフです）。",
 )
 
 

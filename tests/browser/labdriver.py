@@ -113,6 +113,14 @@ def launch_chromium(pw: Any, executable: Path = CHROMIUM) -> Any:
     return pw.chromium.launch(executable_path=str(executable), headless=True, args=list(CHROMIUM_ARGS))
 
 
+TRANSLATION_PLUGIN = "@jupyterlab/translation-extension:plugin"
+
+
+def locale_for(notebook: str) -> str:
+    """``ja/…`` notebooks are walked with JupyterLab in Japanese."""
+    return "ja_JP" if notebook.replace("\\", "/").split("/")[0] == "ja" else "en"
+
+
 def write_lab_settings(folder: Path, settings: dict[str, dict[str, Any]] = LAB_SETTINGS) -> None:
     """Write ``<plugin>.jupyterlab-settings`` files the way JupyterLab's user settings folder holds them."""
     for plugin, values in settings.items():
@@ -183,12 +191,18 @@ class LabServer:
             return ""
         return "\n".join(text.splitlines()[-lines:]).replace(self.token, "<token>")
 
-    def api(self, method: str, path: str) -> Any:
-        req = urllib.request.Request(self.base + path, method=method,
-                                     headers={"Authorization": f"token {self.token}"})
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, method=method, data=data,
+                                     headers={"Authorization": f"token {self.token}",
+                                              **({"Content-Type": "application/json"} if data else {})})
         with urllib.request.urlopen(req, timeout=10) as resp:
             body = resp.read()
         return json.loads(body) if body else None
+
+    def set_locale(self, locale: str) -> None:
+        """JupyterLab's own language (Settings → Language), read by the next page load."""
+        self.api("PUT", f"/lab/api/settings/{TRANSLATION_PLUGIN}", {"raw": json.dumps({"locale": locale})})
 
     def shutdown_kernels(self) -> None:
         """End every session and kernel so the next test starts clean (and port 48888 is free)."""
@@ -268,8 +282,13 @@ class LabPage:
     # --- a person's actions -----------------------------------------------------------------------
 
     def open(self, notebook: str) -> None:
-        """Open a notebook fresh (no restored workspace) and wait for its kernel to be idle."""
+        """Open a notebook fresh (no restored workspace) and wait for its kernel to be idle.
+
+        JupyterLab is in Japanese for a notebook under ``ja/`` (the language pack, as ``make lab`` starts
+        it with ``OAUTHMAIL_START=ja/…``), in English otherwise.
+        """
         self.notebook = notebook
+        self.server.set_locale(locale_for(notebook))
         self.page.goto(self.server.url(notebook), wait_until="domcontentloaded")
         self.panel.wait_for(state="visible", timeout=LONG)
         self._accept_kernel_dialog()
@@ -303,23 +322,22 @@ class LabPage:
         tracebacks = [t for t in texts if "Traceback" in t or "Error" in t]
         assert not tracebacks, "a cell failed:\n" + "\n---\n".join(t[-1500:] for t in tracebacks)
 
-    def menu(self, *path: str) -> None:
-        """Click through the menu bar, e.g. ``menu("Run", "Run All Cells")``."""
-        first, *rest = path
-        self.page.locator(".lm-MenuBar-item", has_text=re.compile(rf"^{re.escape(first)}$")).click()
-        for label in rest:
-            self.page.locator(".lm-Menu:visible .lm-Menu-item",
-                              has=self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(rf"^{re.escape(label)}$"))
-                              ).first.click()
+    def command(self, command_id: str) -> None:
+        """Run a JupyterLab command by its id (the same whatever language the menus are in)."""
+        self.page.evaluate("(id) => window.jupyterapp.commands.execute(id)", command_id)
+
+    def menu_labels(self) -> list[str]:
+        """The menu bar as a person reads it (to check the UI language, never to find a command)."""
+        return [t.strip() for t in self.page.locator(".lm-MenuBar-item").all_inner_texts()]
 
     def run_all(self, timeout: int = LONG) -> None:
-        """Run → Run All Cells, then wait until every code cell has run (a number in its prompt).
+        """Run every cell by the command (Run → Run All Cells), then wait until each code cell has run.
 
         A menu click while JupyterLab is still connecting the kernel can be dropped; a person
         would click again, and so do we, once, if no cell has started after a while.
         """
         for attempt in range(2):
-            self.menu("Run", "Run All Cells")
+            self.command("notebook:run-all-cells")  # Run → Run All Cells / 実行 → すべてのセルを実行
             try:
                 self.page.wait_for_function(
                     """(sel) => [...document.querySelectorAll(sel + ' .jp-CodeCell .jp-InputArea-prompt')]

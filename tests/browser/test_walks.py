@@ -99,6 +99,7 @@ class Walk:
 
     def open_and_run(self, *, one_by_one: bool = False) -> None:
         self.lab.open(self.notebook)
+        assert_lab_language(self.lab, self.lang)
         self.lab.shot("opened", doc=self.doc("01-opened"))
         if one_by_one:
             self.lab.run_cells_one_by_one()
@@ -232,12 +233,24 @@ def subject_of(eml: Path) -> str:
 
 # --- the walks --------------------------------------------------------------------------------------
 
+#: The first menus of JupyterLab's menu bar in each language (the Japanese language pack's words).
+MENU_START = {"en": ["File", "Edit", "View"], "ja": ["ファイル", "編集", "表示"]}
+
+
+def assert_lab_language(lab: LabPage, lang: str) -> None:
+    """A ja notebook is walked with JupyterLab itself in Japanese (the menus are only read, never clicked)."""
+    lab.page.locator(".lm-MenuBar-item").first.wait_for(state="visible", timeout=LONG)
+    labels = lab.menu_labels()
+    assert labels[:3] == MENU_START[lang], f"JupyterLab's menus are {labels}, not in {lang}"
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_start_notebook_checks_the_environment(walk_lab: LabPage, sandbox_facts: SandboxFacts,
                                               browser_home: Path, lang: str) -> None:
     """00_start: runs clean, and the environment check answers (local kernel, versions, reach)."""
     walk = Walk(walk_lab, sandbox_facts, browser_home, lang, "google")
     walk.lab.open(f"{lang}/00_start.ipynb")
+    assert_lab_language(walk.lab, lang)
     walk.lab.run_all()
     walk.lab.assert_no_tracebacks()
     walk.lab.click(walk.s("check_env"))
