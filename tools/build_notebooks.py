@@ -555,7 +555,7 @@ Open **Google Auth Platform** from the console's menu ([direct link](https://con
 it replaced **APIs & Services → OAuth consent screen**). A project without a consent screen shows
 **Get started**: press it and fill in the parts in order.
 
-- **App information** (later shown under **Branding**): an ⟦ui.register:L_APP_NAME⟧ people will recognise on the
+- **App information** (later shown under **Branding**): an **App name** people will recognise on the
   consent page, e.g. *mailer*, and your address as **User support email**.
 - **Audience**: choose **External**. *Internal* appears only for Google Workspace organisations and is
   fine if only people of your organisation will use it.
