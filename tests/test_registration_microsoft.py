@@ -152,6 +152,7 @@ def test_user_consent_blocked_for_non_admin(sandbox: Any, tmp_path: Path) -> Non
     rc, _out, err = register(sandbox, home, "--ini", str(home / "x.ini"), "--email", ERIN, user=ERIN)
     assert rc == 1
     assert "adminconsent?client_id=" in err  # the address for an admin was shown before consent failed
+    assert "cannot consent to apps themselves" in err  # read from the tenant's authorizationPolicy
     lines = err.strip().splitlines()
     assert lines[-2].startswith("error: ") and "admin" in lines[-2].lower()
     assert "[✗] Sign in with the new app (consent)" in err
@@ -281,3 +282,46 @@ def test_smtp_auth_off_names_the_exchange_fix_and_offers_graph(sandbox: Any, tmp
     # the route that needs no admin: consent again for Graph with the same app, then send
     client_id = tokenfile.read(ini).account(DAVE).client_id
     assert f"--client-id {client_id}" in hint
+
+
+def _interactive(sb: Any, home: Path, how: str, *args: str) -> tuple[int, str, str]:
+    """--paste (the address the browser ended on goes to stdin) or --device-code (the code entered elsewhere)."""
+    proc = subprocess.Popen([sys.executable, "-m", "oauthmail", "register", "microsoft", "--authority",
+                             sb.microsoft_authority, how, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=_env(sb, home))
+    assert proc.stdout is not None and proc.stdin is not None
+    out: list[str] = []
+    for line in proc.stdout:
+        out.append(line)
+        if how == "--paste" and line.startswith("https://"):
+            proc.stdin.write(sb.approve(line.strip(), DAVE, follow=False) + "\n")
+            proc.stdin.flush()
+        code = re.search(r"enter the code\s+([A-Z0-9]{6,})", line)
+        if how == "--device-code" and code:
+            threading.Thread(target=sb.approve_device_code, args=(code.group(1), DAVE), daemon=True).start()
+    err = proc.stderr.read() if proc.stderr else ""
+    proc.wait(timeout=120)
+    return proc.returncode, "".join(out), err
+
+
+@pytest.mark.parametrize("how", ["--paste", "--device-code"])
+def test_remote_kernels_paste_or_device_code(sandbox: Any, tmp_path: Path, how: str) -> None:
+    home = tmp_path / "home"
+    ini = home / "remote.ini"
+    rc, out, err = _interactive(sandbox, home, how, "--ini", str(ini), "--email", DAVE, "--no-test")
+    assert rc == 0, err
+    acc = tokenfile.read(ini).account(DAVE)
+    assert acc.refresh_token and acc.extra["app_registered_by"] == "oauthmail register microsoft"
+    if how == "--device-code":
+        assert out.count("enter the code") == 2  # the bootstrap sign-in, then the new app's consent
+    else:
+        assert "paste here the full address" in err
+    for secret in acc.secrets():
+        assert secret not in out + err
+
+
+def test_user_consent_notes() -> None:
+    assert bodies.user_consent_note(None) == ""
+    assert bodies.user_consent_note(["ManagePermissionGrantsForSelf.microsoft-user-default-legacy"]) == ""
+    assert bodies.user_consent_note(["ManagePermissionGrantsForSelf.microsoft-user-default-low"]) == "verified_only"
+    assert bodies.user_consent_note([]) == "none"

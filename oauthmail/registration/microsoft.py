@@ -452,7 +452,16 @@ class MicrosoftRegistration:
         self.admin_consent_url = bodies.admin_consent_url(self.authority, self.tenant_id or "organizations",
                                                           self.app_id)
         if not self.is_admin:
-            self._mark("tenant_consent", "info", self._t(m.ADMIN_URL, url=self.admin_consent_url))
+            text = self._t(m.ADMIN_URL, url=self.admin_consent_url)
+            graph = self._graph()
+            try:
+                policies = graph.consent_policies()
+            finally:
+                graph.close()
+            note = bodies.user_consent_note(policies)
+            if note:
+                text += " " + self._t(m.VERIFIED_ONLY if note == "verified_only" else m.NO_USER_CONSENT)
+            self._mark("tenant_consent", "info", text)
             return
         if not self.o.admin_consent:
             self._mark("tenant_consent", "skipped", self._t(m.GRANT_SKIPPED))

@@ -143,6 +143,19 @@ def grant_body(client_sp_id: str, graph_sp_id: str, transport: str) -> dict[str,
             "scope": grant_scope(transport)}
 
 
+def user_consent_note(policies: list[str] | None) -> str:
+    """What the tenant's consent policies mean for a member: ``""`` (may consent, or unknown),
+    ``"verified_only"`` (only apps of verified publishers) or ``"none"`` (no user consent at all)."""
+    if policies is None:
+        return ""
+    own = [p for p in policies if p.startswith("ManagePermissionGrantsForSelf.")]
+    if not own:
+        return "none"
+    if all(p.endswith(".microsoft-user-default-low") for p in own):
+        return "verified_only"
+    return ""
+
+
 def filter_query(field: str, value: str) -> str:
     """``?$filter=appId eq '…'`` (quotes doubled, URL-encoded)."""
     return "?" + urlencode({"$filter": f"{field} eq '{value.replace(chr(39), chr(39) * 2)}'"}, quote_via=quote)

@@ -83,6 +83,17 @@ class Graph:
         value = self.call("GET", "/me/memberOf", step="GET /me/memberOf").get("value") or []
         return [v for v in value if str(v.get("@odata.type", "")).endswith("directoryRole")]
 
+    def consent_policies(self) -> list[str] | None:
+        """``authorizationPolicy``'s ``permissionGrantPoliciesAssigned`` (who may consent to what), or None
+        when this account may not read it."""
+        try:
+            policy = self.call("GET", "/policies/authorizationPolicy", step="GET /policies/authorizationPolicy")
+        except RegistrationError:
+            return None
+        perms = (policy or {}).get("defaultUserRolePermissions") or {}
+        value = perms.get("permissionGrantPoliciesAssigned")
+        return [str(v) for v in value] if isinstance(value, list) else None
+
     # -- applications ---------------------------------------------------------------------------
 
     def create_application(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -47,6 +47,18 @@ ADMIN_URL = Msg(
     "admin: {url}",
     ja="あなたは管理者ではありません。組織で管理者の承認が必要な場合は、次のアドレスを管理者に送ってください: {url}",
 )
+NO_USER_CONSENT = Msg(
+    en="In this organisation people cannot consent to apps themselves: the sign-in with the new app will stop at "
+    "\"Need admin approval\" until an admin opens the address above.",
+    ja="この組織ではユーザーが自分でアプリに同意できません。管理者が上のアドレスを開くまで、新しいアプリでのサインインは"
+    "「管理者の承認が必要」で止まります。",
+)
+VERIFIED_ONLY = Msg(
+    en="This organisation lets people consent only to apps from verified publishers; the new app has none, so an "
+    "admin must open the address above.",
+    ja="この組織では、確認済み発行元のアプリにしかユーザーが同意できません。新しいアプリには確認済み発行元がないため、"
+    "管理者が上のアドレスを開く必要があります。",
+)
 WAITING = Msg(en="Microsoft is still publishing the new app (AADSTS700016 right after creation is expected). "
               "{left} s left…",
               ja="Microsoft が新しいアプリをまだ反映中です（作成直後の AADSTS700016 は想定どおりです）。残り {left} 秒…")
