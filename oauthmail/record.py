@@ -97,7 +97,7 @@ FIELD_LABELS: dict[str, Msg] = {
     "redirect_uri": Msg(en="Redirect URI", ja="リダイレクト URI"),
     "scopes": Msg(en="Scopes", ja="スコープ"),
     "tenant": Msg(en="Tenant", ja="テナント"),
-    "authority": Msg(en="Authority", ja="機関（authority）"),
+    "authority": Msg(en="Authority", ja="認証機関（authority）"),
     "token_uri": Msg(en="Token URL", ja="トークン URL"),
     "smtp_host": Msg(en="SMTP host", ja="SMTP ホスト"),
     "smtp_port": Msg(en="SMTP port", ja="SMTP ポート"),
@@ -401,7 +401,7 @@ def _value(key: str, value: Any, lang: str | None) -> str:
     if name is None:
         return str(value)
     shown = name.format(lang)
-    if shown.lower() == str(value).lower():
+    if shown.lower().startswith(str(value).lower()):  # 「STARTTLS（…）」 already names it
         return shown
     return f"{shown}（{value}）" if (lang or current_language()) == "ja" else f"{shown} ({value})"
 

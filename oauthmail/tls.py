@@ -28,7 +28,7 @@ CERT_UNTRUSTED_HINT = Msg(
     "with the sandbox use the ca_file from sandbox.json. Also check the host name and the computer's clock.",
     ja="信頼されていない認証局の場合、会社の TLS 検査（通信を再署名するプロキシ）が原因であることが多いです。"
     "情報システム部門に社内 CA 証明書（PEM 形式）をもらい、環境変数 SSL_CERT_FILE（と REQUESTS_CA_BUNDLE）にそのパスを設定してください。"
-    "サンドボックスなら sandbox.json の ca_file を指定します。ホスト名とパソコンの時計も確認してください。",
+    "サンドボックスなら sandbox.json の ca_file を指定します。ホスト名とコンピューターの時計も確認してください。",
 )
 CA_FILE_MISSING = Msg(
     en="The CA file named by {var} ({path}) cannot be used ({reason}).",

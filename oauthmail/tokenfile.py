@@ -144,7 +144,7 @@ WHICH_ACCOUNT_HINT = Msg(
 )
 WORLD_READABLE = Msg(
     en="warning: {path} can be read by other users (mode {mode}); it holds a refresh token. Run: chmod 600 {path}",
-    ja="警告: {path} は他のユーザーも読めます（モード {mode}）。リフレッシュ トークンが入っています。"
+    ja="警告: {path} は他のユーザーも読めます（パーミッション {mode}）。リフレッシュ トークンが入っています。"
     "chmod 600 {path} を実行してください。",
 )
 INI_WRITE_FAILED = Msg(en="Could not write {path} ({reason}).", ja="{path} に書き込めませんでした（{reason}）。")

@@ -854,7 +854,7 @@ and every 7 days while the app is in *Testing*.
         """
 ## 手順 12 — トークンファイル
 
-サインインに成功すると、キットは **トークン INI** を書き出します（モード 600: 本人だけが読めます）。
+サインインに成功すると、キットは **トークン INI** を書き出します（パーミッション 600。本人だけが読めます）。
 アカウントごとのセクションに `client_id`、`client_secret`、`auth_uri`、**`token_uri`**、スコープ、
 **リフレッシュ トークン**、SMTP サーバーが入ります。送信のたびに、リフレッシュ トークンを `token_uri` で
 短時間有効なアクセス トークンに交換します。そのため `token_uri` が無い・間違っていると送信できません。
@@ -1064,7 +1064,7 @@ Microsoft 365 経由で OAuth2 送信をするには、送信元メールボッ�
         f"""
 ## Step 2 — Register an app
 
-Open [Microsoft Entra admin center → Applications → App registrations](https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade)
+Open [Microsoft Entra admin center → Entra ID → App registrations](https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade)
 (or in the Azure portal: **Microsoft Entra ID → App registrations**) and press **+ New registration**.
 
 - **Name**: any name, e.g. *mailer*.
@@ -1081,7 +1081,7 @@ Press **Register**.
         f"""
 ## 手順 2 — アプリを登録する
 
-[Microsoft Entra 管理センター →「アプリケーション」→「アプリの登録」](https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade)
+[Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」](https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade)
 を開き（Azure portal なら **「Microsoft Entra ID」→「アプリの登録」**）、**「+ 新規登録」** を押します。
 
 - **名前**: 何でもかまいません（例: *mailer*）。
@@ -1112,7 +1112,7 @@ After registering you land on the app's **Overview**. Two values matter:
 {SANDBOX_EN}
 """,
         f"""
-## 手順 3 — 概要ページ
+## 手順 3 — 概要ページを確認する
 
 登録するとアプリの **「概要」** ページが開きます。大事な値は 2 つです。
 
@@ -1229,7 +1229,7 @@ before then.
 **「証明書とシークレット」→「クライアント シークレット」→「+ 新しいクライアント シークレット」** を開き、
 説明を入れて **有効期限** を選び（最長 24 か月）、**「追加」** を押します。
 
-*有効期限が大事な理由:* シークレットの期限が切れると更新が `AADSTS7000222` で失敗し、メールが止まります。
+*理由:* シークレットの期限が切れると更新が `AADSTS7000222` で失敗し、メールが止まります。
 日付を控えてください（下で入力するとセットアップ記録に残ります）。期限の前に新しいシークレットを作る予定を立てておきましょう。
 
 {SANDBOX_JA}
@@ -1349,7 +1349,7 @@ that appears. With a public client, ⟦L_DEVICE⟧ shows a code to enter at
 ## 手順 11 — サインインする
 
 ⟦L_START⟧ を押してリンクを開き、**送信元メールボックスのユーザーで** サインインします。
-要求されたアクセス許可（「SMTP でメールを送信する」を含む）を確認して **「承諾」** を押します。ブラウザーは
+要求されたアクセス許可（「SMTP AUTH を使用してメールボックスからメールを送信する」を含む）を確認して **「承諾」** を押します。ブラウザーは
 `http://localhost:48888/callback` に戻り、キットが結果を受け取ります。リモートのカーネルでは、ブラウザーが
 最後に表示したアドレスを、表示される貼り付け欄に貼り付けてください。パブリック クライアントなら
 ⟦L_DEVICE⟧ でコードが表示されるので、どの端末でも `microsoft.com/devicelogin` で
@@ -1372,7 +1372,7 @@ stores it each time. A refresh token unused for 90 days expires — then sign in
         """
 ## 手順 12 — トークンファイル
 
-キットは **トークン INI**（モード 600）に、クライアント ID とシークレット、**機関（authority）**
+キットは **トークン INI**（パーミッション 600）に、クライアント ID とシークレット、**認証機関（authority）**
 （`https://login.microsoftonline.com/<テナント>`）、スコープ `https://outlook.office.com/SMTP.Send`、
 **リフレッシュ トークン**、SMTP サーバーを書き込みます。Microsoft は更新のたびに新しいリフレッシュ トークンを
 発行するので、キットはその都度保存します。90 日使わなかったリフレッシュ トークンは失効するので、その場合は
@@ -1518,7 +1518,7 @@ token, the SMTP server, the login — and gives each a verdict and a fix.
         """
 ## 診断（doctor）で確認する
 
-診断は、ファイルの形式と権限、トークンのエンドポイント、トークンの更新、SMTP サーバー、ログインを
+診断は、ファイルの形式とパーミッション、トークン エンドポイント、トークンの更新、SMTP サーバー、SMTP へのログイン（認証）を
 順に確認し、それぞれに判定と対処を示します。
 """,
     ),
@@ -1543,7 +1543,7 @@ atomically — the file you loaded is left as it is), and the setup record lists
         """
 ## 記録と一緒に書き出し直す
 
-アカウントだけを、キットのフォルダーの `exports/<アドレス>.ini` に新しく書き出します（モード 600、
+アカウントだけを、キットのフォルダーの `exports/<アドレス>.ini` に新しく書き出します（パーミッション 600、
 途中で壊れない書き方。読み込んだ元のファイルはそのままです）。セットアップ記録にはアカウント、
 クライアント（ID は短縮）、診断の判定、テスト送信の結果が入ります。秘密の値は含みません。
 """,
@@ -1582,7 +1582,7 @@ from Google, Microsoft, a mail server or the network means and what to do. Both 
 `oauthmail doctor --ini FILE` and `oauthmail explain "MESSAGE"`.
 """,
         """
-2 つの道具があります。**診断（doctor）** はトークン INI を段階ごとに確認し、**説明（explain）** は Google・
+ここでは 2 つの機能を使います。**診断（doctor）** はトークン INI を段階ごとに確認し、**説明（explain）** は Google・
 Microsoft・メールサーバー・ネットワークからのエラーメッセージの意味と対処を示します。どちらもコマンドでも
 使えます: `oauthmail doctor --ini ファイル`、`oauthmail explain "メッセージ"`。
 """,
@@ -1646,9 +1646,9 @@ Run the mailer with its debug option (`oauthmail send … --debug`) to see the S
 token masked; paste the failing line above.
 """,
         """
-## トークンサーバーに届くまでのよくある失敗
+## トークン サーバーに届くまでのよくある失敗
 
-アクセス トークンの取得は、`token_uri`（Google）または機関（Microsoft）への HTTPS 通信です。プロバイダーからの
+アクセス トークンの取得は、`token_uri`（Google）または認証機関（Microsoft の `authority`）への HTTPS 通信です。プロバイダーからの
 応答が返る前に失敗する場合、原因はほぼ手元の環境にあります。
 
 | 表示 | 原因 | 対処 |
@@ -1656,7 +1656,7 @@ token masked; paste the failing line above.
 | 「セキュリティ チャネル」のエラー、`SSL: UNSUPPORTED_PROTOCOL`、ハンドシェイクの失敗 | TLS 1.2 に対応していないシステム（非常に古い Windows、古い OpenSSL） | システムを更新する（Windows Server 2008 SP2 では TLS 1.2 の更新プログラムが必要）か、別の環境で動かす |
 | `CERTIFICATE_VERIFY_FAILED`、「無効な認証局」 | 社内プロキシが HTTPS を再署名している、または CA の一覧が古い | 社内の CA 証明書を入手し、`SSL_CERT_FILE`（と `REQUESTS_CA_BUNDLE`）で指定する |
 | 接続できない、拒否された、タイムアウト | プロキシが必要、または誤ったプロキシが設定されている | `HTTPS_PROXY=http://プロキシ:ポート` を正しく設定する。古い設定なら外す |
-| 「不正な URL」「token_uri がない」 | INI の `token_uri` がない・誤っている、または INI が見つからない | INI を書き出し直す（01/02）。手で編集しない |
+| 「不正な URL」「token_uri がない」 | INI の `token_uri` がない・誤っている、または INI が見つからない | INI を書き出し直す（01／02）。手で編集しない |
 
 メーラーをデバッグ付きで実行（`oauthmail send … --debug`）すると、トークンを伏せた SMTP のやり取りが
 見られます。失敗した行を上の欄に貼り付けてください。

@@ -26,12 +26,12 @@ from ..i18n import Msg
 
 TIGHTENED = Msg(
     en="{path} was readable by other users (mode {old}); it is now {new}.",
-    ja="{path} は他のユーザーから読める状態でした（モード {old}）。{new} に変更しました。",
+    ja="{path} は他のユーザーから読める状態でした（パーミッション {old}）。{new} に変更しました。",
 )
 NOT_OURS = Msg(
     en="{path} belongs to another user and is readable by others (mode {old}); ask its owner or the hub's "
     "administrator to run `chmod go= {path}`.",
-    ja="{path} は別のユーザーの所有で、他のユーザーから読める状態です（モード {old}）。所有者かハブの管理者に "
+    ja="{path} は別のユーザーの所有で、他のユーザーから読める状態です（パーミッション {old}）。所有者かハブの管理者に "
     "`chmod go= {path}` を実行してもらってください。",
 )
 

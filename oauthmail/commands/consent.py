@@ -30,7 +30,7 @@ DEVICE_WAITING = Msg(
 )
 SAVED_LINE = Msg(
     en="Saved {email} ({provider}) to {path}",
-    ja="{email}（{provider}）を {path} に保存しました",
+    ja="{email}（{provider}）のトークンを {path} に保存しました",
 )
 
 

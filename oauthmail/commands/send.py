@@ -18,7 +18,7 @@ BODY_TWICE = Msg(en="--body and --body-file were both given.", ja="--body と --
 BODY_TWICE_HINT = Msg(en="Give only one of them (or pipe the body on stdin).",
                       ja="どちらか一方だけを指定してください（標準入力から本文を渡すこともできます）。")
 SENT = Msg(en="sent {message_id} from {account} to {count} recipient(s) via {host}:{port} ({security}) in {elapsed:.2f}s",
-           ja="送信しました {message_id}（{account} から {count} 件の宛先へ、{host}:{port}（{security}）経由、{elapsed:.2f} 秒）")
+           ja="{message_id} を送信しました（{account} から {count} 件の宛先へ、{host}:{port}・{security} 経由、{elapsed:.2f} 秒）")
 REFUSED_SOME = Msg(en="warning: the server refused these recipients: {refused}",
                    ja="警告: サーバーが次の宛先を拒否しました: {refused}")
 

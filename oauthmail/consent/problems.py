@@ -101,9 +101,9 @@ SCOPE_NOT_GRANTED = Msg(
 )
 SCOPE_NOT_GRANTED_HINT = Msg(
     en="Run the consent again and leave 'Read, compose, send and permanently delete all your email from Gmail' "
-    "ticked (Microsoft: accept the 'Send email with SMTP' permission, or ask an admin to grant it).",
+    "ticked (Microsoft: accept 'Send emails from mailboxes using SMTP AUTH', or ask an admin to grant it).",
     ja="もう一度同意を行い、「Gmail のすべてのメールの閲覧、作成、送信、完全な削除」にチェックを入れたままにしてください"
-    "（Microsoft の場合は「SMTP を使用してメールを送信する」に同意して「承諾」を押すか、管理者に同意を依頼してください）。",
+    "（Microsoft の場合は「SMTP AUTH を使用してメールボックスからメールを送信する」を確認して「承諾」を押すか、管理者に同意を依頼してください）。",
 )
 STATE_MISMATCH = Msg(
     en="The answer does not belong to this sign-in (its 'state' differs): it may be from an older attempt, or from "

@@ -64,7 +64,7 @@ WAITING = Msg(en="Microsoft is still publishing the new app (AADSTS700016 right 
               ja="Microsoft が新しいアプリをまだ反映中です（作成直後の AADSTS700016 は想定どおりです）。残り {left} 秒…")
 READY = Msg(en="The new app is known to sign-in (after {seconds} s).", ja="新しいアプリがサインインで使えるようになりました（{seconds} 秒後）。")
 CONSENTED = Msg(en="Signed in as {email}; the token is saved in {ini} (mode 600).",
-                ja="{email} としてサインインし、トークンを {ini} に保存しました（モード 600）。")
+                ja="{email} としてサインインし、トークンを {ini} に保存しました（パーミッション 600）。")
 TEST_SENT = Msg(en="Test message delivered to {to} through {via}.", ja="テストメールを {to} に送りました（経由: {via}）。")
 RECORD_WRITTEN = Msg(en="Written: {paths}", ja="書き出しました: {paths}")
 SKIPPED_NO_INI = Msg(en="Skipped (no --ini).", ja="スキップしました（--ini なし）。")

@@ -109,7 +109,7 @@ SCOPE_TEXTS: dict[str, Msg] = {
         en="See your personal info, including any personal info you've made publicly available",
         ja="公開しているものを含む、あなたの個人情報の表示"),
     "openid": Msg(en="Associate you with your personal info on Google", ja="Google 上の個人情報とあなたを関連付ける"),
-    "SMTP.Send": Msg(en="Send emails from mailboxes using SMTP AUTH.", ja="SMTP AUTH を使ってメールボックスからメールを送信する"),
+    "SMTP.Send": Msg(en="Send emails from mailboxes using SMTP AUTH.", ja="SMTP AUTH を使用してメールボックスからメールを送信する"),
     "IMAP.AccessAsUser.All": Msg(en="Read and write access to mailboxes via IMAP.",
                                  ja="IMAP によるメールボックスの読み取りと書き込み"),
     "POP.AccessAsUser.All": Msg(en="Read and write access to mailboxes via POP.", ja="POP によるメールボックスの読み取りと書き込み"),

@@ -125,7 +125,7 @@ CONSENT_REMOTE = Msg(
     "許可し、ブラウザーに「このサイトにアクセスできません」と出たら、アドレスバーのアドレスを丸ごとコピーして下に貼り付けてください。",
 )
 CONSENT_DONE = Msg(en="Signed in as {account}. The token is saved in {ini} (mode 600).",
-                   ja="{account} としてサインインしました。トークンは {ini} に保存しました（モード 600）。")
+                   ja="{account} としてサインインしました。トークンは {ini} に保存しました（パーミッション 600）。")
 CONSENT_CANCELLED = Msg(en="Sign-in cancelled. Press the button to start again.",
                         ja="サインインを中止しました。やり直すにはボタンを押してください。")
 CONSENT_BUSY = Msg(en="A sign-in is already waiting. Finish it or press Cancel first.",

@@ -168,7 +168,9 @@ class LabServer:
                f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
                f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={self.root}",
                f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={self.state / 'workspaces'}",
-               "--ServerApp.allow_root=True", "--LabApp.news_url=", "--ServerApp.terminals_enabled=False"]
+               "--ServerApp.allow_root=True", "--LabApp.news_url=", "--ServerApp.terminals_enabled=False",
+               # window.jupyterapp: the tests run JupyterLab commands by id, never through (translated) menus
+               "--LabApp.expose_app_in_browser=True"]
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, cwd=self.root)

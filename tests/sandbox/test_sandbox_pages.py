@@ -49,7 +49,7 @@ def test_microsoft_consent_and_device_pages(sandbox: Any) -> None:
     flow = app.initiate_auth_code_flow(["https://outlook.office.com/SMTP.Send"], redirect_uri="http://localhost",
                                        response_mode="query")
     page = requests.get(flow["auth_uri"] + "&hl=ja", timeout=5).text
-    assert "SMTP AUTH を使ってメールボックスからメールを送信する" in page and "承諾" in page
+    assert "SMTP AUTH を使用してメールボックスからメールを送信する" in page and "承諾" in page
     assert "dave@contoso.example" in page and "alice@example.com" not in page
     assert "サインインする" in page and "Google" not in page  # Microsoft's own wording, not Google's
     device = requests.get(sandbox.microsoft_device_verification_uri, timeout=5).text
