@@ -325,3 +325,13 @@ def test_user_consent_notes() -> None:
     assert bodies.user_consent_note(["ManagePermissionGrantsForSelf.microsoft-user-default-legacy"]) == ""
     assert bodies.user_consent_note(["ManagePermissionGrantsForSelf.microsoft-user-default-low"]) == "verified_only"
     assert bodies.user_consent_note([]) == "none"
+
+
+def test_graph_url_may_carry_its_version() -> None:
+    from oauthmail.registration.microsoft_graph import Graph
+
+    for given in ("https://graph.microsoft.com", "https://graph.microsoft.com/", "https://graph.microsoft.com/v1.0",
+                  "https://graph.microsoft.com/beta"):
+        g = Graph(given, "eyJ0eXAiOiJKV1Qi.secret-token")
+        assert g.base == "https://graph.microsoft.com/v1.0" and "secret-token" not in repr(g)
+        g.close()

@@ -36,7 +36,11 @@ class Graph:
     def __init__(self, base_url: str, token: str, *, session: Any = None, timeout: float = 30) -> None:
         from ..transports._http import ApiClient
 
-        self.base = base_url.rstrip("/") + "/v1.0"
+        base = base_url.rstrip("/")
+        for version in ("/v1.0", "/beta"):  # the address as Graph prints it, with or without its version
+            if base.endswith(version):
+                base = base[: -len(version)]
+        self.base = base + "/v1.0"
         self._token = token
         self.api = ApiClient("Microsoft Graph", timeout=timeout, session=session)
         self.api.secrets.append(token)
