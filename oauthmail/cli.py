@@ -128,8 +128,39 @@ def print_error(exc: OAuthMailError, stream: TextIO | None = None) -> None:
     print(f"hint: {exc.hint()}", file=out)
 
 
+def _argparse_without_catalog() -> None:
+    """Let argparse skip gettext when no catalogue for it exists (start-up time of every command).
+
+    argparse passes each of its words through ``gettext`` — dozens of look-ups per command, the first
+    importing :mod:`locale` — and the standard library ships no ``argparse.mo``; so when none is
+    installed for the person's languages either, the answer is always the word itself.
+    """
+    import gettext
+
+    if argparse._ is not gettext.gettext:  # type: ignore[attr-defined]  # someone chose otherwise: leave it
+        return
+    langs = {"en"}
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        for value in os.environ.get(var, "").split(":"):
+            code = value.split(".")[0].split("@")[0]
+            langs |= {code, code.split("_")[0]} - {""}
+    base = os.path.join(sys.base_prefix, "share", "locale")
+    if not any(os.path.exists(os.path.join(base, lang, "LC_MESSAGES", "argparse.mo")) for lang in langs):
+        argparse._ = _same_text  # type: ignore[attr-defined]
+        argparse.ngettext = _same_plural  # type: ignore[attr-defined]
+
+
+def _same_text(text: str) -> str:
+    return text
+
+
+def _same_plural(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
+    _argparse_without_catalog()
     parser = build_parser(_wanted_command(arguments))
     args = parser.parse_args(arguments)
     if args.lang:

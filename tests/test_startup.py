@@ -384,3 +384,24 @@ def test_update_account_refuses_names_that_are_not_fields(tmp_path: Path) -> Non
             tokenfile.update_account(ini, "a@example.com", **{bad: "x"})
     assert tokenfile.update_account(ini, "a@example.com", smtp_port=2525).smtp_port == 2525
     assert tokenfile.read(ini).account().smtp_port == 2525
+
+
+def test_argparse_skips_gettext_only_without_a_catalogue(tmp_path: Path) -> None:
+    """The command's words stay argparse's own; with an ``argparse.mo`` for the language, gettext is kept."""
+    code = ("import argparse, gettext, sys; from oauthmail.cli import _argparse_without_catalog; "
+            "_argparse_without_catalog(); print(argparse._ is gettext.gettext, argparse._('usage: '), "
+            "argparse.ngettext('a', 'b', 2))")
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**env, "LANG": "ja_JP.UTF-8"},
+                       timeout=60)
+    assert p.stdout.split() == ["False", "usage:", "b"], p.stderr
+    fake = tmp_path / "share" / "locale" / "ja" / "LC_MESSAGES"
+    fake.mkdir(parents=True)
+    (fake / "argparse.mo").write_bytes(b"")
+    probe = ("import sys; sys.base_prefix = sys.argv[1]; " + code)
+    p = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True,
+                       env={**env, "LANG": "ja_JP.UTF-8"}, timeout=60)
+    assert p.stdout.split()[0] == "True", p.stdout + p.stderr
+    p = subprocess.run([sys.executable, "-m", "oauthmail", "send", "--help"], capture_output=True, text=True,
+                       env={**env, "LANG": "ja_JP.UTF-8"}, timeout=60)
+    assert p.returncode == 0 and p.stdout.startswith("usage: oauthmail send")

@@ -80,7 +80,7 @@ def _body(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     from .. import tokenfile
     from ..errors import OAuthMailError
-    from ..mailer import send_message
+    from ..mailer import chosen_transport, send_message
     from ..message import build_message
     from ..smtp import Transcript
 
@@ -102,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
         result = send_message(ini, msg, account=acc.email, smtp_host=args.smtp_host, smtp_port=args.smtp_port,
                               smtp_security=args.smtp_security, mechanism=args.mechanism, debug=args.debug,
                               timeout=args.timeout, transcript=transcript,
-                              transport=getattr(args, "transport", None), api_url=getattr(args, "api_url", None))
+                              transport=chosen_transport(acc, getattr(args, "transport", None)),
+                              api_url=getattr(args, "api_url", None))
     except OAuthMailError as exc:
         if args.debug and exc.details:
             print(f"details: {exc.details}", file=sys.stderr)
