@@ -9,14 +9,49 @@ stderr, exit status 1 — never a traceback (``OAUTHMAIL_TRACEBACK=1`` adds one 
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
-from . import __version__
-from .errors import OAuthMailError
-from .i18n import Msg, set_language
-from .secrets import redact
+
+def _no_argparse_catalogue() -> bool:
+    """Whether no ``argparse.mo`` exists for the person's languages (the standard library ships none)."""
+    langs = {"en"}
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        for value in os.environ.get(var, "").split(":"):
+            code = value.split(".")[0].split("@")[0]
+            langs |= {code, code.split("_")[0]} - {""}
+    base = os.path.join(sys.base_prefix, "share", "locale")
+    return not any(os.path.exists(os.path.join(base, lang, "LC_MESSAGES", "argparse.mo")) for lang in langs)
+
+
+def _same_text(text: str) -> str:
+    return text
+
+
+def _same_plural(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
+
+
+# Start-up time of every command: argparse passes each of its words through gettext (importing it
+# compiles its plural-forms tokenizer; each look-up stats catalogue paths and the first imports
+# locale). With no catalogue for argparse the answer is always the word itself, so a process that
+# starts with the command imports argparse with those two functions as they would behave.
+if "argparse" not in sys.modules and "gettext" not in sys.modules and _no_argparse_catalogue():
+    _gettext_stand_in = type(sys)("gettext")
+    _gettext_stand_in.gettext = _same_text  # type: ignore[attr-defined]
+    _gettext_stand_in.ngettext = _same_plural  # type: ignore[attr-defined]
+    sys.modules["gettext"] = _gettext_stand_in
+    try:
+        import argparse
+    finally:
+        del sys.modules["gettext"]  # anyone importing gettext later gets the real module
+else:
+    import argparse
+
+from . import __version__  # noqa: E402
+from .errors import OAuthMailError  # noqa: E402
+from .i18n import Msg, set_language  # noqa: E402
+from .secrets import redact  # noqa: E402
 
 TYPE_CHECKING = False  # start-up time: no ``typing`` (nor ``importlib``, ``shutil``) on the way to a command
 if TYPE_CHECKING:
@@ -129,33 +164,12 @@ def print_error(exc: OAuthMailError, stream: TextIO | None = None) -> None:
 
 
 def _argparse_without_catalog() -> None:
-    """Let argparse skip gettext when no catalogue for it exists (start-up time of every command).
-
-    argparse passes each of its words through ``gettext`` — dozens of look-ups per command, the first
-    importing :mod:`locale` — and the standard library ships no ``argparse.mo``; so when none is
-    installed for the person's languages either, the answer is always the word itself.
-    """
-    import gettext
-
-    if argparse._ is not gettext.gettext:  # type: ignore[attr-defined]  # someone chose otherwise: leave it
-        return
-    langs = {"en"}
-    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        for value in os.environ.get(var, "").split(":"):
-            code = value.split(".")[0].split("@")[0]
-            langs |= {code, code.split("_")[0]} - {""}
-    base = os.path.join(sys.base_prefix, "share", "locale")
-    if not any(os.path.exists(os.path.join(base, lang, "LC_MESSAGES", "argparse.mo")) for lang in langs):
+    """The same for a process that imported argparse before (a kernel, a test): its look-ups are skipped."""
+    gettext = sys.modules.get("gettext")
+    if gettext is not None and getattr(argparse, "_", None) is getattr(gettext, "gettext", None) \
+            and _no_argparse_catalogue():
         argparse._ = _same_text  # type: ignore[attr-defined]
         argparse.ngettext = _same_plural  # type: ignore[attr-defined]
-
-
-def _same_text(text: str) -> str:
-    return text
-
-
-def _same_plural(singular: str, plural: str, n: int) -> str:
-    return singular if n == 1 else plural
 
 
 def main(argv: Sequence[str] | None = None) -> int:
