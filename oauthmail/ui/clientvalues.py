@@ -21,10 +21,10 @@ MICROSOFT_WEB_REDIRECT = "http://localhost:48888/callback"
 
 FILE_EMPTY = Msg(en="The uploaded file {path} is empty.", ja="アップロードしたファイル {path} は空です。")
 FILE_EMPTY_HINT = Msg(
-    en="Download the client JSON again: Google Cloud console → APIs & Services → Credentials → your OAuth "
-    "client → Download JSON (⬇).",
-    ja="クライアントの JSON をもう一度ダウンロードしてください: Google Cloud コンソール →「API とサービス」→"
-    "「認証情報」→ 作成した OAuth クライアント → ダウンロード（⬇）。",
+    en="Download the client JSON again: Google Cloud console → Google Auth Platform → Clients → your OAuth "
+    "client → Download JSON (⬇) (formerly APIs & Services → Credentials).",
+    ja="クライアントの JSON をもう一度ダウンロードしてください: Google Cloud コンソールの「Google Auth Platform」→"
+    "「クライアント」→ 作成した OAuth クライアント →「JSON をダウンロード」（⬇）。旧「API とサービス」→「認証情報」です。",
 )
 WARN_WEB_REDIRECT = Msg(
     en="This Web client does not list {uri} as a redirect URI, so Google would answer redirect_uri_mismatch. "

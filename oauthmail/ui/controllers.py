@@ -30,10 +30,12 @@ from ..clients import ClientConfig
 from ..errors import ConfigError, ConsentError, OAuthMailError
 from ..i18n import Msg
 from ..i18n.labels import (
+    L_CANCEL,
     L_CONFIDENTIAL,
     L_KIND_DESKTOP,
     L_KIND_WEB,
     L_PUBLIC,
+    L_START,
     L_USE_SANDBOX,
     L_USE_VALUES,
     quote,
@@ -126,10 +128,10 @@ CONSENT_REMOTE = Msg(
 )
 CONSENT_DONE = Msg(en="Signed in as {account}. The token is saved in {ini} (mode 600).",
                    ja="{account} としてサインインしました。トークンは {ini} に保存しました（パーミッション 600）。")
-CONSENT_CANCELLED = Msg(en="Sign-in cancelled. Press the button to start again.",
-                        ja="サインインを中止しました。やり直すにはボタンを押してください。")
-CONSENT_BUSY = Msg(en="A sign-in is already waiting. Finish it or press Cancel first.",
-                   ja="サインインがすでに待機中です。終わらせるか、先に「中止」を押してください。")
+CONSENT_CANCELLED = Msg(en=f"Sign-in cancelled. Press {quote(L_START, 'en')} to start again.",
+                        ja=f"サインインを中止しました。やり直すには{quote(L_START, 'ja')}を押してください。")
+CONSENT_BUSY = Msg(en=f"A sign-in is already waiting. Finish it or press {quote(L_CANCEL, 'en')} first.",
+                   ja=f"サインインがすでに待機中です。最後まで進めるか、先に{quote(L_CANCEL, 'ja')}を押してください。")
 CONSENT_BUSY_HINT = Msg(en="Only one sign-in can listen on the return address at a time.",
                         ja="リダイレクト URI で待ち受けられるサインインは一度に 1 つだけです。")
 CONSENT_PORT_WAIT = Msg(
@@ -157,7 +159,7 @@ TEST_BODY = Msg(
 )
 EXPORTED = Msg(en="Exported: token INI {ini} ({mode}); setup record {record}.",
                ja="書き出しました: トークン INI {ini}（{mode}）、セットアップ記録 {record}。")
-INI_PRIVATE = Msg(en="private, chmod 600", ja="本人だけが読める設定・chmod 600")
+INI_PRIVATE = Msg(en="private, chmod 600", ja="本人だけが読める（chmod 600）")
 INI_NOT_PRIVATE = Msg(en="readable by others ({mode}) — run chmod 600", ja="他人も読める状態（{mode}）— chmod 600 を実行してください")
 INI_LOADED = Msg(en="{path}: {count} account(s): {accounts}. Default: {default}.",
                  ja="{path}: アカウント {count} 件: {accounts}。既定: {default}。")
@@ -175,7 +177,7 @@ REACH_OK = Msg(en="reachable ({ms} ms)", ja="接続できます（{ms} ミリ秒
 REACH_FAIL = Msg(en="not reachable: {reason}", ja="接続できません: {reason}")
 BINDER_NOTE = Msg(
     en="Public Binder blocks outgoing SMTP (ports 25/465/587): real sending will not work there; use the sandbox.",
-    ja="公開 Binder では外向きの SMTP（25/465/587 番ポート）が遮断されています。本番の送信はできないので、サンドボックスを使ってください。",
+    ja="公開 Binder では外向きの SMTP（25・465・587 番ポート）が遮断されています。本番の送信はできないので、サンドボックスを使ってください。",
 )
 
 Listener = Callable[[], None]
