@@ -440,15 +440,17 @@ GMAIL = [
         """
 This notebook walks through the Google Cloud console, signs you in, sends a test message through
 `smtp.gmail.com` with XOAUTH2 and exports the token INI and a setup record. Work through the cells
-from top to bottom (Shift+Enter). Each console step is one cell: read it, do it in the console, then
-tick the boxes under it — the ticks and their times go into the setup record.
+from top to bottom (Shift+Enter; **Run → Run All Cells** also works: the buttons and boxes then wait
+for you). Each console step is one cell: read it, do it in the console, then tick the boxes under it —
+the ticks and their times go into the setup record.
 
 Start in the sandbox; switch to **Real Google** when you are ready to do it for your own account.
 """,
         """
 このノートブックでは、Google Cloud コンソールでの設定、サインイン、`smtp.gmail.com` への XOAUTH2 での
 テスト送信、トークン INI とセットアップ記録の書き出しまでを順に行います。上から順にセルを実行して
-ください（Shift+Enter）。コンソールでの操作は 1 手順につき 1 セルです。読んでコンソールで操作したら、
+ください（Shift+Enter。メニューの **「実行」→「すべてのセルを実行」** でまとめて実行してもかまいません。
+ボタンやチェックボックスは、そのまま操作を待ちます）。コンソールでの操作は 1 手順につき 1 セルです。読んでコンソールで操作したら、
 その下のチェックボックスにチェックを入れてください。チェックとその時刻はセットアップ記録に残ります。
 
 まずはサンドボックスで練習し、準備ができたら **本番の Google** に切り替えてご自分のアカウントで行います。
