@@ -41,6 +41,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
     config: dict[str, Any] = {
         "google_web_redirect_uris": [f"http://127.0.0.1:{port}/callback"],
         "device_code_interval": 1,
+        # A kit that stops sending PKCE (S256) must fail every sign-in test, not pass silently.
+        "pkce": "required",
     }
     config.update(sandbox_config)
     state = tmp_path_factory.mktemp("sandbox-state")

@@ -16,7 +16,8 @@ from ..i18n import Msg
 
 S_RUNNING = Msg(en="oauthmail sandbox is running", ja="oauthmail サンドボックスを起動しました")
 S_STATE = Msg(en="State folder", ja="状態フォルダー")
-S_CA = Msg(en="CA certificate (trust it)", ja="CA 証明書（これを信頼させます）")
+S_CA = Msg(en="CA certificate (valid only for localhost, 127.0.0.1 and ::1: name-constrained)",
+           ja="CA 証明書（localhost・127.0.0.1・::1 にだけ有効な名前制約付き）")
 S_TRUST = Msg(en="For other programs", ja="他のプログラムから使うとき")
 S_GOOGLE = Msg(en="Google (like accounts.google.com)", ja="Google（accounts.google.com 相当）")
 S_AUTH = Msg(en="authorization", ja="認可")
@@ -75,6 +76,9 @@ def register(sub: Any) -> None:
                       help="run in the background (a process of its own) and return once it is ready")
     what.add_argument("--stop", action="store_true", help="stop the sandbox running for the state folder")
     what.add_argument("--status", action="store_true", help="say whether it runs, and where")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow a --config host other than loopback (the sandbox has no passwords: only on a "
+                        "machine and network you trust)")
     p.set_defaults(func=run)
 
 
@@ -161,6 +165,8 @@ def _lifecycle(args: argparse.Namespace) -> int:
                               host=info["smtp"]["host"], port=info["smtp"]["starttls_port"]))
         return 0
     extra = ["--port-base", str(args.port_base)] if args.port_base is not None else []
+    if getattr(args, "allow_remote", False):
+        extra.append("--allow-remote")
     handle = lifecycle.start_detached(state, args.config, extra_args=extra)
     print(S_DETACHED.format(dir=str(state), pid=handle.info.get("pid")))
     return 0
@@ -176,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
 
     if getattr(args, "detach", False) or getattr(args, "stop", False) or getattr(args, "status", False):
         return _lifecycle(args)
-    config = SandboxConfig.load(args.config)
+    config = SandboxConfig.load(args.config, allow_remote=bool(getattr(args, "allow_remote", False)))
     if args.port_base is not None:
         base = int(args.port_base)
         if not 1024 <= base <= 65530:

@@ -3,16 +3,24 @@
 Made once per state folder and reused, so a person who trusted ``ca.pem`` once (or exported
 ``SSL_CERT_FILE``) keeps that trust across restarts. EC P-256 keys: fast to make, accepted by
 OpenSSL, requests and smtplib.
+
+The CA is name-constrained (critical ``NameConstraints``) to the sandbox's own names: ``localhost``,
+127.0.0.0/8 and ::1 (plus the configured host when the sandbox listens elsewhere). Whoever gets
+``ca-key.pem`` cannot use a trusted ``ca.pem`` to impersonate accounts.google.com or any other site;
+a CA made before the constraint existed is replaced.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import ipaddress
-import os
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from cryptography import x509
 
 CA_NAME = "oauthmail sandbox CA"
 _VALID_DAYS = 825
@@ -34,16 +42,40 @@ def cert_paths(state_dir: Path) -> CertPaths:
                      state_dir / "server.pem", state_dir / "server-key.pem")
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+def _write(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """PEM text through a fresh ``mkstemp`` file and ``os.replace`` (no fixed temp name, no symlink followed)."""
+    from ..tokenfile import atomic_write
+
+    atomic_write(path, data.decode("ascii"), mode)
 
 
-def _still_good(paths: CertPaths) -> bool:
-    """True when all four files exist, parse, chain together and stay valid for a while."""
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def _general_names(names: tuple[str, ...]) -> tuple[list[x509.GeneralName], list[x509.GeneralName]]:
+    """(subject alternative names, permitted subtrees) for ``names`` (host names or IP addresses)."""
+    from cryptography import x509
+
+    san: list[x509.GeneralName] = []
+    permitted: list[x509.GeneralName] = []
+    for name in dict.fromkeys(n.strip("[]").lower() for n in names if n):
+        try:
+            ip = ipaddress.ip_address(name)
+        except ValueError:
+            san.append(x509.DNSName(name))
+            permitted.append(x509.DNSName(name))
+            continue
+        if ip.is_unspecified:  # 0.0.0.0 / :: is a bind address, not a name anyone connects to
+            continue
+        san.append(x509.IPAddress(ip))
+        net = ipaddress.ip_network("127.0.0.0/8") if ip.version == 4 and ip.is_loopback else ipaddress.ip_network(ip)
+        permitted.append(x509.IPAddress(net))
+    return san, list(dict.fromkeys(permitted))
+
+
+def _still_good(paths: CertPaths, names: tuple[str, ...] = LOOPBACK_NAMES) -> bool:
+    """True when all four files exist, parse, chain together, stay valid for a while, the CA is
+    name-constrained to exactly the sandbox's names and the server certificate covers them."""
     from cryptography import x509
 
     if not all(p.exists() for p in (paths.ca_cert, paths.ca_key, paths.server_cert, paths.server_key)):
@@ -56,19 +88,32 @@ def _still_good(paths: CertPaths) -> bool:
     limit = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=_RENEW_BEFORE_DAYS)
     if ca.not_valid_after_utc < limit or server.not_valid_after_utc < limit:
         return False
-    return server.issuer == ca.subject
+    san, permitted = _general_names(names)
+    try:
+        constraints = ca.extensions.get_extension_for_class(x509.NameConstraints)
+        covered = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    if not constraints.critical or set(constraints.value.permitted_subtrees or ()) != set(permitted):
+        return False
+    return server.issuer == ca.subject and set(covered) == set(san)
 
 
-def ensure_certificates(state_dir: Path) -> CertPaths:
-    """Reuse the CA and server certificate in ``state_dir``, or make new ones."""
+def ensure_certificates(state_dir: Path, extra_names: tuple[str, ...] = ()) -> CertPaths:
+    """Reuse the CA and server certificate in ``state_dir``, or make new ones.
+
+    ``extra_names``: host names or addresses besides loopback the sandbox is reached by (``allow_remote``).
+    """
     paths = cert_paths(state_dir)
-    if _still_good(paths):
+    names = LOOPBACK_NAMES + tuple(extra_names)
+    if _still_good(paths, names):
         return paths
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+    san, permitted = _general_names(names)
     now = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(minutes=5)
     until = now + _dt.timedelta(days=_VALID_DAYS)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -81,6 +126,7 @@ def ensure_certificates(state_dir: Path) -> CertPaths:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now).not_valid_after(until)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.NameConstraints(permitted_subtrees=permitted, excluded_subtrees=None), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
                                      content_commitment=False, key_encipherment=False,
                                      data_encipherment=False, key_agreement=False,
@@ -96,11 +142,7 @@ def ensure_certificates(state_dir: Path) -> CertPaths:
         .public_key(server_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now).not_valid_after(until)
-        .add_extension(x509.SubjectAlternativeName([
-            x509.DNSName("localhost"),
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-            x509.IPAddress(ipaddress.ip_address("::1")),
-        ]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(san), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
@@ -110,10 +152,10 @@ def ensure_certificates(state_dir: Path) -> CertPaths:
     pem = serialization.Encoding.PEM
     pkcs8 = serialization.PrivateFormat.PKCS8
     none = serialization.NoEncryption()
-    _write_private(paths.ca_key, ca_key.private_bytes(pem, pkcs8, none))
-    _write_private(paths.server_key, server_key.private_bytes(pem, pkcs8, none))
-    paths.server_cert.write_bytes(server_cert.public_bytes(pem))
-    paths.ca_cert.write_bytes(ca_cert.public_bytes(pem))
+    _write(paths.ca_key, ca_key.private_bytes(pem, pkcs8, none))
+    _write(paths.server_key, server_key.private_bytes(pem, pkcs8, none))
+    _write(paths.server_cert, server_cert.public_bytes(pem), 0o644)
+    _write(paths.ca_cert, ca_cert.public_bytes(pem), 0o644)
     return paths
 
 

@@ -17,6 +17,7 @@ so nothing secret-looking lives in the repository.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,19 @@ BAD_CONFIG_HINT = Msg(
 
 #: Faults a trainer or test can switch on (``None`` = off).
 FAULT_NAMES = ("token_status", "token_delay", "smtp_drop_after", "smtp_max_auth_line", "api_status")
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback IP address (127.0.0.0/8, ::1)."""
+    import ipaddress
+
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass
@@ -146,7 +160,15 @@ class SandboxConfig:
     users_can_register_apps: bool = True
     users_can_consent: bool = True
     app_propagation_delay: float = 0.0
+    #: ``"required"``: an authorization request without an S256 ``code_challenge`` is refused (the
+    #: tests switch it on, so a kit that stops sending PKCE fails loudly); ``"optional"`` follows
+    #: Google and Entra, which accept a confidential client's request without one. Default:
+    #: ``OAUTHMAIL_SANDBOX_PKCE`` (the test suite sets it to ``required``, so kernels started by tests inherit it).
+    pkce: str = field(default_factory=lambda: os.environ.get("OAUTHMAIL_SANDBOX_PKCE") or "optional")
     host: str = "127.0.0.1"
+    #: Listen on a host other than loopback (``host``: a LAN address, ``0.0.0.0``). Off: the sandbox has no
+    #: passwords, so on a shared machine or network anyone reaching it could sign in as its users.
+    allow_remote: bool = False
     http_port: int = 0
     ui_port: int = 0
     smtp_starttls_port: int = 0
@@ -155,11 +177,18 @@ class SandboxConfig:
     # -- construction -------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, source: SandboxConfig | dict[str, Any] | str | Path | None) -> SandboxConfig:
-        """Accept a config object, a dict in the JSON shape, a path to a JSON file, or None."""
+    def load(cls, source: SandboxConfig | dict[str, Any] | str | Path | None, *,
+             allow_remote: bool = False) -> SandboxConfig:
+        """Accept a config object, a dict in the JSON shape, a path to a JSON file, or None.
+
+        ``allow_remote`` (``oauthmail sandbox --allow-remote``) permits a non-loopback ``host``.
+        """
+        extra = {"allow_remote": True} if allow_remote else {}
         if source is None:
-            return cls()
+            return cls.from_dict(extra) if extra else cls()
         if isinstance(source, SandboxConfig):
+            if allow_remote:
+                source.allow_remote = True
             return source
         if isinstance(source, (str, Path)):
             path = Path(source)
@@ -174,8 +203,8 @@ class SandboxConfig:
             if not isinstance(data, dict):
                 raise ConfigError(BAD_CONFIG, BAD_CONFIG_HINT, source=str(path),
                                   problem="the top level must be a JSON object", code="sandbox_config")
-            return cls.from_dict(data, source=str(path))
-        return cls.from_dict(source)
+            return cls.from_dict({**data, **extra}, source=str(path))
+        return cls.from_dict({**source, **extra})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "(dict)") -> SandboxConfig:
@@ -235,6 +264,11 @@ class SandboxConfig:
                 raise bad(f"user {user.email!r} is not an e-mail address")
             if user.provider not in ("google", "microsoft"):
                 raise bad(f"user {user.email}: provider must be 'google' or 'microsoft'")
+        if not self.allow_remote and not is_loopback_host(self.host):
+            raise bad(f"host {self.host!r} is not a loopback address (127.0.0.1, localhost, ::1); the sandbox has "
+                      f"no passwords, so it listens on this machine only unless \"allow_remote\": true is set")
+        if self.pkce not in ("optional", "required"):
+            raise bad(f"pkce must be 'optional' or 'required', not {self.pkce!r}")
         for client in self.google_clients:
             if client.kind not in ("web", "installed"):
                 raise bad(f"Google client {client.key}: kind must be 'web' or 'installed'")

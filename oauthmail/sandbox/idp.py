@@ -508,6 +508,18 @@ class IdentityProvider:
                                              tenant=tenant)
         return token, life, res_scopes
 
+    def pkce_missing(self, params: dict[str, str]) -> str:
+        """With ``pkce: required``: why this authorization request is refused (``""`` when it is fine)."""
+        if self.config.pkce != "required":
+            return ""
+        if not params.get("code_challenge"):
+            return "Proof Key for Code Exchange is required: missing parameter code_challenge (this sandbox runs " \
+                   "with pkce: required)."
+        if params.get("code_challenge_method", "") != "S256":
+            return "Proof Key for Code Exchange is required with code_challenge_method=S256 (this sandbox runs " \
+                   "with pkce: required)."
+        return ""
+
     # == Google =================================================================================
 
     def google_authorize(self, params: dict[str, str]) -> Outcome:
@@ -541,6 +553,9 @@ class IdentityProvider:
         if params.get("code_challenge") and method and method.upper() not in ("S256", "PLAIN"):
             return Outcome("error", status=400, error="invalid_request",
                            detail="Invalid code_challenge_method value.")
+        missing = self.pkce_missing(params)
+        if missing:
+            return Outcome("error", status=400, error="invalid_request", detail=missing)
         offline = params.get("access_type", "online") == "offline"
         req = self.new_consent(provider="google", client_id=client.client_id, app_name=client.app_name,
                                scopes=full, redirect_uri=redirect_uri, state=state,
@@ -768,6 +783,10 @@ class IdentityProvider:
         problem = self.directory.authorize_problem(app, tenant, scopes) if self.directory is not None else None
         if problem is not None:
             return Outcome("error", status=400, error=f"AADSTS{problem[0]}", detail=f"AADSTS{problem[0]}: {problem[1]}")
+        missing = self.pkce_missing(params)
+        if missing:
+            return Outcome("redirect", status=302, url=with_query(redirect_uri, {
+                "error": "invalid_request", "error_description": f"AADSTS9002325: {missing}", "state": state}))
         req = self.new_consent(provider="microsoft", client_id=app.client_id, app_name=app.app_name,
                                scopes=scopes, redirect_uri=redirect_uri, state=state, response_mode=mode,
                                code_challenge=params.get("code_challenge", ""),

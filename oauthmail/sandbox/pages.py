@@ -37,6 +37,13 @@ input[type=text]{font-size:1.2rem;padding:.4rem;width:12em;letter-spacing:.1em}
 
 SANDBOX_BANNER = Msg(en="oauthmail sandbox — practice only, no real account is used",
                      ja="oauthmail サンドボックス — 練習用です。本物のアカウントは使いません")
+LOCKED_TITLE = Msg(en="This sandbox page needs its link", ja="このサンドボックスのページはリンクから開いてください")
+LOCKED_TEXT = Msg(
+    en="The mailbox and device sign-in pages open only through the link the kit shows (it carries this sandbox's "
+    "page token, kept in sandbox.json). Open the link from the notebook or from `oauthmail sandbox`.",
+    ja="メールボックスとデバイス サインインのページは、キットが表示するリンク（sandbox.json にあるこのサンドボックスの"
+    "ページ用トークンが付いています）からしか開けません。ノートブックか `oauthmail sandbox` の表示にあるリンクを開いてください。",
+)
 SWITCH_LANG = Msg(en="日本語", ja="English")
 GOOGLE_SIGN_IN = Msg(en="Sign in with Google", ja="Google でログイン")
 MS_SIGN_IN = Msg(en="Microsoft", ja="Microsoft")
@@ -224,11 +231,30 @@ def form_post_page(url: str, fields: dict[str, str], lang: str) -> str:
     return page(FORM_POST_NOTE.format(lang), body, lang, provider="microsoft", meta={"sandbox-page": "form_post"})
 
 
+def with_token(href: str, query: dict[str, str] | None) -> str:
+    """``href`` carrying the page token (``t``) the current page was opened with, so links work without cookies."""
+    token = (query or {}).get("t")
+    return f"{href}{'&' if '?' in href else '?'}{urlencode({'t': token})}" if token else href
+
+
+def token_field(query: dict[str, str] | None) -> str:
+    """A hidden form field with the page token the current page was opened with."""
+    token = (query or {}).get("t")
+    return f'<input type="hidden" name="t" value="{esc(token)}">' if token else ""
+
+
+def locked_page(lang: str) -> str:
+    """Answer to a page request without the sandbox's page token (another user of the machine, another site)."""
+    return page(LOCKED_TITLE.format(lang), f"<h1>{esc(LOCKED_TITLE.format(lang))}</h1><p>{esc(LOCKED_TEXT.format(lang))}"
+                "</p>", lang, meta={"sandbox-error": "page_token"})
+
+
 def device_entry_page(lang: str, *, bad_code: bool = False, query: dict[str, str] | None = None) -> str:
     err = f'<div class="err"><p>{esc(DEVICE_BAD_CODE.format(lang))}</p></div>' if bad_code else ""
     body = (f"<p><b>Microsoft</b></p><h1>{esc(DEVICE_TITLE.format(lang))}</h1>{err}"
             f"<p>{esc(DEVICE_PROMPT.format(lang))}</p>"
             f'<form id="device" method="post" action="devicelogin"><input type="hidden" name="hl" value="{esc(lang)}">'
+            f"{token_field(query)}"
             f'<input type="text" name="otc" autocomplete="off" autofocus>'
             f'<div class="buttons"><button class="primary" type="submit">{esc(DEVICE_NEXT.format(lang))}</button></div>'
             f"</form>")
@@ -254,9 +280,9 @@ def mailbox_list_page(messages: list[EmailMessage], lang: str, query: dict[str, 
         lines = []
         for i, msg in enumerate(messages, start=1):
             lines.append(
-                f'<tr><td><a href="mailbox/{i}">{i}</a></td><td>{esc(msg.get("Date", ""))}</td>'
+                f'<tr><td><a href="{esc(with_token(f"mailbox/{i}", query))}">{i}</a></td><td>{esc(msg.get("Date", ""))}</td>'
                 f'<td>{esc(msg.get("From", ""))}</td><td>{esc(msg.get("To", ""))}</td>'
-                f'<td><a href="mailbox/{i}">{esc(msg.get("Subject", "") or "-")}</a></td>'
+                f'<td><a href="{esc(with_token(f"mailbox/{i}", query))}">{esc(msg.get("Subject", "") or "-")}</a></td>'
                 f'<td>{esc(msg.get("X-Sandbox-Authenticated-User", ""))}</td></tr>')
         rows = f"<table><tr>{head}</tr>{''.join(lines)}</table>"
     title = MAILBOX_TITLE.format(lang)
@@ -278,7 +304,7 @@ def message_text(msg: EmailMessage) -> str:
 
 
 def mailbox_message_page(msg: EmailMessage | None, n: int, lang: str, query: dict[str, str]) -> str:
-    back = f'<p><a href="../mailbox">{esc(MAILBOX_BACK.format(lang))}</a></p>'
+    back = f'<p><a href="{esc(with_token("../mailbox", query))}">{esc(MAILBOX_BACK.format(lang))}</a></p>'
     if msg is None:
         return page(MAILBOX_TITLE.format(lang), f"<p>{esc(MAILBOX_NOT_FOUND.format(lang, n=n))}</p>{back}", lang,
                     meta={"sandbox-error": "not_found"})
@@ -292,7 +318,7 @@ def mailbox_message_page(msg: EmailMessage | None, n: int, lang: str, query: dic
 
 
 def index_page(lang: str, links: list[tuple[str, str]], query: dict[str, str]) -> str:
-    items = "".join(f'<li><a href="{esc(href)}">{esc(label)}</a></li>' for label, href in links)
+    items = "".join(f'<li><a href="{esc(with_token(href, query))}">{esc(label)}</a></li>' for label, href in links)
     title = INDEX_TITLE.format(lang)
     return page(title, f"<h1>{esc(title)}</h1><p>{esc(INDEX_TEXT.format(lang))}</p><ul>{items}</ul>", lang,
                 toggle=lang_toggle(query, lang))

@@ -32,13 +32,14 @@ INFO_FILE = "sandbox.json"
 
 
 def _write_json(path: Path, data: Any, mode: int = 0o600) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, ensure_ascii=False)
-        fh.write("\n")
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
+    """Secret-bearing JSON (admin and page tokens, client secrets): a fresh ``mkstemp`` file, then ``os.replace``.
+
+    Never a fixed temp name opened with ``O_TRUNC``: in a folder another user can write, that name could be
+    their symbolic link (or their file, read between our write and our chmod).
+    """
+    from ..tokenfile import atomic_write
+
+    atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", mode)
 
 
 def google_client_json(client: GoogleClient, auth_uri: str, token_uri: str, certs_uri: str) -> dict[str, Any]:
@@ -191,7 +192,20 @@ class SandboxHandle:
 
     @property
     def mailbox_url(self) -> str:
+        """The mailbox page's link, page token included (``…/mailbox?t=…``)."""
         return str(self._info["mailbox_url"])
+
+    @property
+    def page_token(self) -> str:
+        """What opens the mailbox and device sign-in pages (``t=`` in a link, or the ``X-Sandbox-Page-Token`` header)."""
+        return str(self._info.get("page_token") or "")
+
+    def page_url(self, path: str, *, ui: bool = False) -> str:
+        """``https://127.0.0.1:PORT{path}?t=TOKEN`` (``ui``: on the plain-HTTP page listener)."""
+        from .pagelinks import with_page_token
+
+        base = str(self._info["ui_url"]) if ui else self.base_url
+        return with_page_token(base + path, self.page_token)
 
     def env(self) -> dict[str, str]:
         """Environment variables that make requests, MSAL, google-auth and smtplib trust the sandbox."""
@@ -214,6 +228,11 @@ class SandboxHandle:
             return url
         if not prefix.endswith("/"):
             prefix += "/"
+        from .pagelinks import with_page_token
+
+        # Through the proxy the page listener sees the hub's name, not 127.0.0.1: it asks for the page token.
+        url = with_page_token(url, self.page_token)
+        parts = urlsplit(url)
         rest = parts.path + (f"?{parts.query}" if parts.query else "")
         path = f"{prefix}proxy/{ui.port or base.port}{rest}"
         public = os.environ.get("JUPYTERHUB_PUBLIC_URL")
@@ -378,9 +397,11 @@ class Sandbox(SandboxHandle):
         mail_log = logging.getLogger("mail.log")  # aiosmtpd: chatty at INFO; quiet unless asked
         if mail_log.level == logging.NOTSET and not os.environ.get("OAUTHMAIL_SANDBOX_LOG"):
             mail_log.setLevel(logging.WARNING)
-        certs = ensure_certificates(state)
-        tls = server_context(certs)
+        from .config import is_loopback_host
+
         cfg = self.config
+        certs = ensure_certificates(state, () if is_loopback_host(cfg.host) else (cfg.host,))
+        tls = server_context(certs)
         self._fill_secrets(state / "clients.json")
 
         # Ports kept per state folder (lifecycle): those recorded last time, when free, so INIs made
@@ -408,7 +429,11 @@ class Sandbox(SandboxHandle):
         mailbox_dir = state / "mailbox"
         mailbox_dir.mkdir(exist_ok=True, mode=0o700)
         self.admin_token = secrets.token_urlsafe(24)
-        app = web.SandboxApp(idp, Mailbox(mailbox_dir), self.admin_token, self._admin_local)
+        #: Opens the mailbox and device sign-in pages (in sandbox.json, 0600; the links the kit shows carry it).
+        page_token = secrets.token_urlsafe(24)
+        hosts = web.LOOPBACK_NAMES | {cfg.host.strip("[]").lower()}
+        app = web.SandboxApp(idp, Mailbox(mailbox_dir), self.admin_token, self._admin_local,
+                             page_token=page_token, hosts=hosts, check_host=not cfg.allow_remote)
         try:
             from .mailapi import MailApi
         except ModuleNotFoundError:  # the mail-API module may not be committed yet: serve without it
@@ -469,7 +494,7 @@ class Sandbox(SandboxHandle):
                 "web_redirect_uri": (web_app.web_redirect_uris or [""])[0],
                 "public_client_id": public_app.client_id,
                 "public_redirect_uri": (public_app.public_redirect_uris or [""])[0],
-                "device_verification_uri": f"{base}/devicelogin",
+                "device_verification_uri": f"{base}/devicelogin?t={page_token}",
                 "smtp_scope": "https://outlook.office.com/SMTP.Send",
                 "bootstrap_client_id": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
             },
@@ -479,15 +504,19 @@ class Sandbox(SandboxHandle):
             "graph_url": base,
             "gmail_api_url": base,
             "mailbox_dir": str(mailbox_dir),
-            "mailbox_url": f"{base}/mailbox",
+            "mailbox_url": f"{base}/mailbox?t={page_token}",
             "users": [u.email for u in cfg.users],
             "user_details": [{"email": u.email, "provider": u.provider, "name": u.display_name,
                               "test_user": u.test_user} for u in cfg.users],
             "admin_token": self.admin_token,
+            "page_token": page_token,
         }
         if moved:
             self._info["ports_moved"] = moved
         _write_json(state / INFO_FILE, self._info)
+        from .pagelinks import remember
+
+        remember(self._info)
 
     def _fill_secrets(self, path: Path) -> None:
         """Client secrets: from the config, else kept per state folder, else made now."""

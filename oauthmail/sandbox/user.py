@@ -254,8 +254,12 @@ def approve_device_code(verification_uri: str, user_code: str, user: str | None 
     page = _parse(text)
     if "device" not in page.forms:
         _raise_page_error(page, status, verification_uri)
-    target = urljoin(verification_uri, str(page.forms["device"]["action"]))
-    status, _, text = _request("POST", target, ca, {"otc": user_code})
+    form = page.forms["device"]
+    target = urljoin(verification_uri, str(form["action"]))
+    inputs = form["inputs"]
+    assert isinstance(inputs, list)
+    hidden = {i.get("name", ""): i.get("value", "") for i in inputs if i.get("type") == "hidden"}  # hl, page token
+    status, _, text = _request("POST", target, ca, {**hidden, "otc": user_code})
     page = _parse(text)
     if "consent" not in page.forms:
         _raise_page_error(page, status, target)

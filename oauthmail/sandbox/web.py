@@ -28,6 +28,12 @@ from .idp import IdentityProvider, OAuthError, Outcome
 from .mailbox import Mailbox
 
 GOOGLE_AUTH_PATHS = ("/o/oauth2/auth", "/o/oauth2/v2/auth")
+#: Pages behind the per-sandbox page token: practice mail, and the device sign-in (which needs no client secret).
+TOKEN_PATHS = ("/", "/index.html", "/mailbox", "/devicelogin", "/deviceconsent")
+PAGE_COOKIE = "oauthmail_sandbox_page"
+PAGE_HEADER = "X-Sandbox-Page-Token"
+#: Host names that mean this machine (the Host header must be one of them, or the configured host).
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 GOOGLE_CONSENT_PATHS = ("/o/oauth2/consent", "/o/oauth2/v2/consent")
 USERINFO_PATHS = ("/v1/userinfo", "/oauth2/v3/userinfo", "/oauth2/v2/userinfo", "/oidc/userinfo")
 
@@ -36,10 +42,16 @@ class SandboxApp:
     """What the request handler needs: the IdP, the mailbox, the admin secret and some hooks."""
 
     def __init__(self, idp: IdentityProvider, mailbox: Mailbox, admin_token: str,
-                 admin_hook: Any = None) -> None:
+                 admin_hook: Any = None, page_token: str = "", hosts: frozenset[str] = LOOPBACK_NAMES,
+                 check_host: bool = True) -> None:
         self.idp = idp
         self.mailbox = mailbox
         self.admin_token = admin_token
+        #: The mailbox and device pages need it (query ``t``, form field ``t``, cookie or header); "" = no check.
+        self.page_token = page_token
+        #: Host header names accepted (DNS rebinding: a web page whose name resolves to 127.0.0.1).
+        self.hosts = hosts
+        self.check_host = check_host
         self.admin_hook = admin_hook  # callable(op: str, body: dict) -> dict
         self.api: Any = None  # the HTTPS mail APIs (oauthmail.sandbox.mailapi.MailApi), mounted by the server
         self.directory: Any = None  # Graph's directory endpoints (oauthmail.sandbox.directory), mounted by the server
@@ -161,7 +173,8 @@ class _Handler(BaseHTTPRequestHandler):
         accept = self.headers.get("Accept-Language", "")
         return "ja" if accept.lower().startswith("ja") else "en"
 
-    def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
+    def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None,
+              cookies: list[str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -169,6 +182,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Pragma", "no-cache")
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        for cookie in cookies or ():
+            self.send_header("Set-Cookie", cookie)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -177,14 +192,67 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(obj).encode("utf-8"), "application/json; charset=utf-8")
 
     def _html(self, status: int, text: str, lang: str | None = None) -> None:
-        headers = {}
+        headers = {"X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
         q = self._query()
+        cookies = []
         if "hl" in q and lang:
-            headers["Set-Cookie"] = f"hl={lang}; Path=/; SameSite=Lax"
-        self._send(status, text.encode("utf-8"), "text/html; charset=utf-8", headers)
+            cookies.append(f"hl={lang}; Path=/; SameSite=Lax")
+        token = self.app.page_token
+        if token and q.get("t") and secrets.compare_digest(q["t"].encode(), token.encode()):
+            # Opened through the kit's link: later pages (links, forms) work without the token in the address.
+            cookies.append(f"{PAGE_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict")
+        self._send(status, text.encode("utf-8"), "text/html; charset=utf-8", headers, cookies)
 
     def _redirect(self, url: str) -> None:
         self._send(302, b"", "text/html; charset=utf-8", {"Location": url})
+
+    # -- who may ask -------------------------------------------------------------------------
+
+    def _page_token_given(self, form: dict[str, Any] | None = None) -> str:
+        for given in (self._query().get("t"), (form or {}).get("t"), self.headers.get(PAGE_HEADER),
+                      self._cookie(PAGE_COOKIE)):
+            if isinstance(given, str) and given:
+                return given
+        return ""
+
+    def _cookie(self, name: str) -> str:
+        for part in self.headers.get("Cookie", "").split(";"):
+            key, _, value = part.strip().partition("=")
+            if key == name:
+                return value
+        return ""
+
+    def _page_token_ok(self, form: dict[str, Any] | None = None) -> bool:
+        token = self.app.page_token
+        return not token or secrets.compare_digest(self._page_token_given(form).encode(), token.encode())
+
+    def _host_ok(self) -> bool:
+        """The Host header names this machine (or the configured host) and this listener's port.
+
+        A page on another site whose name was made to resolve to 127.0.0.1 (DNS rebinding) sends its own
+        name. The plain-HTTP page listener behind jupyter-server-proxy may see the hub's name: there a
+        valid page token is asked instead.
+        """
+        if not self.app.check_host:
+            return True
+        host = self.headers.get("Host", "")
+        if host.startswith("["):
+            name, _, rest = host[1:].partition("]")
+            port = rest[1:] if rest.startswith(":") else ""
+        else:
+            name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
+        name = name.lower().rstrip(".")
+        if name in self.app.hosts and (not port or port == str(self.server.server_address[1])):
+            return True
+        return self.server.tls is None and bool(self.app.page_token) and self._page_token_ok()
+
+    def _refuse(self) -> None:
+        self.close_connection = True
+        self._json(421, {"error": "misdirected_request",
+                         "error_description": "This sandbox answers only to 127.0.0.1, localhost and [::1]."})
+
+    def _locked(self, lang: str) -> None:
+        self._html(403, pages.locked_page(lang), lang)
 
     # -- dispatch ----------------------------------------------------------------------------
 
@@ -192,12 +260,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self) -> None:
+        if not self._host_ok():
+            return self._refuse()
         path = urlsplit(self.path).path
         if self._api("GET", path):
             return None
         q = self._query()
         lang = self._lang()
         idp = self.app.idp
+        if (path in TOKEN_PATHS or path.startswith("/mailbox/")) and not self._page_token_ok():
+            return self._locked(lang)
         if path in ("/", "/index.html"):
             links = [("Mailbox", "mailbox"), ("Device sign-in", "devicelogin"),
                      ("Microsoft OpenID configuration",
@@ -236,11 +308,15 @@ class _Handler(BaseHTTPRequestHandler):
         return self._json(404, {"error": "not_found", "path": path})
 
     def do_POST(self) -> None:
+        if not self._host_ok():
+            return self._refuse()
         path = urlsplit(self.path).path
         idp = self.app.idp
         if self._api("POST", path):
             return None
         form = self._form()
+        if path in TOKEN_PATHS and not self._page_token_ok(form):
+            return self._locked(self._lang(form))
         if self.server.tls is None and not (path == "/devicelogin" or path == "/deviceconsent"
                                             or path.endswith("/consent")):
             # The plain-HTTP listener exists for pages behind jupyter-server-proxy only.
@@ -262,9 +338,11 @@ class _Handler(BaseHTTPRequestHandler):
             lang = self._lang(form)
             found = idp.device_by_user_code(str(form.get("otc", "")))
             if found is None:
-                return self._html(400, pages.device_entry_page(lang, bad_code=True), lang)
+                return self._html(400, pages.device_entry_page(lang, bad_code=True,
+                                                               query={"t": self._page_token_given(form)}), lang)
             req = idp.device_consent_request(*found)
-            return self._consent_page(req, lang, {"hl": lang}, action_path="deviceconsent")
+            return self._consent_page(req, lang, {"hl": lang, "t": self._page_token_given(form)},
+                                      action_path="deviceconsent")
         parts = path.strip("/").split("/")
         if len(parts) == 4 and parts[1:3] == ["oauth2", "v2.0"]:
             if parts[3] == "token":
@@ -353,7 +431,7 @@ class _Handler(BaseHTTPRequestHandler):
                                   granular=req.provider == "google",
                                   unverified=testing and restricted)
         if action_path != "consent":
-            text = text.replace('action="consent"', f'action="{action_path}"')
+            text = text.replace('action="consent">', f'action="{action_path}">{pages.token_field(q)}')
         self._html(200, text, lang)
 
     def _consent(self, form: dict[str, Any]) -> None:

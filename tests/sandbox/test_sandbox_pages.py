@@ -72,13 +72,13 @@ def test_mailbox_page_lists_and_shows_messages(sandbox: Any) -> None:
         smtp.sendmail("alice@example.com", ["bob@example.com"],
                       b"From: alice@example.com\r\nTo: bob@example.com\r\nSubject: <b>hello</b>\r\n\r\nline\r\n")
     sandbox.mailbox.wait_for(1)
-    listing = requests.get(sandbox.mailbox_url, timeout=5).text
-    assert "&lt;b&gt;hello&lt;/b&gt;" in listing and 'href="mailbox/1"' in listing
-    one = requests.get(sandbox.mailbox_url + "/1", timeout=5)
+    listing = requests.get(sandbox.mailbox_url, timeout=5).text  # the link carries the page token
+    assert "&lt;b&gt;hello&lt;/b&gt;" in listing and f'href="mailbox/1?t={sandbox.page_token}"' in listing
+    one = requests.get(sandbox.page_url("/mailbox/1"), timeout=5)
     assert one.status_code == 200 and "line" in one.text and "alice@example.com" in one.text
-    assert requests.get(sandbox.mailbox_url + "/7", timeout=5).status_code == 404
+    assert requests.get(sandbox.page_url("/mailbox/7"), timeout=5).status_code == 404
     # The same pages over plain HTTP, for jupyter-server-proxy.
-    assert "hello" in requests.get(sandbox.info["ui_url"] + "/mailbox", timeout=5).text
+    assert "hello" in requests.get(sandbox.page_url("/mailbox", ui=True), timeout=5).text
 
 
 def test_public_url_through_jupyter_server_proxy(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,9 +86,12 @@ def test_public_url_through_jupyter_server_proxy(sandbox: Any, monkeypatch: pyte
     assert sandbox.public_url(url) == url
     ui_port = sandbox.info["ui_url"].rsplit(":", 1)[1]
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/alice/")
-    assert sandbox.public_url(url) == f"/user/alice/proxy/{ui_port}/o/oauth2/auth?client_id=x"
+    # Through the proxy the page listener sees the hub's name: the link carries the page token.
+    t = sandbox.page_token
+    assert sandbox.public_url(url) == f"/user/alice/proxy/{ui_port}/o/oauth2/auth?client_id=x&t={t}"
     monkeypatch.setenv("JUPYTERHUB_PUBLIC_URL", "https://hub.example.org/user/alice/")
-    assert sandbox.public_url(url) == f"https://hub.example.org/user/alice/proxy/{ui_port}/o/oauth2/auth?client_id=x"
+    assert sandbox.public_url(url) == (f"https://hub.example.org/user/alice/proxy/{ui_port}/o/oauth2/auth"
+                                       f"?client_id=x&t={t}")
     assert sandbox.public_url("http://127.0.0.1:48888/callback") == "http://127.0.0.1:48888/callback"
     from oauthmail.commands.sandbox import summary
 
