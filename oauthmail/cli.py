@@ -51,7 +51,7 @@ else:
 from . import __version__  # noqa: E402
 from .errors import OAuthMailError  # noqa: E402
 from .i18n import Msg, set_language  # noqa: E402
-from .secrets import redact  # noqa: E402
+from .secrets import printable, redact  # noqa: E402
 
 TYPE_CHECKING = False  # start-up time: no ``typing`` (nor ``importlib``, ``shutil``) on the way to a command
 if TYPE_CHECKING:
@@ -196,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     except Exception as exc:  # the last line of defence: no traceback, no secret
-        text = redact(str(exc))[:300]
+        text = printable(redact(str(exc)))[:300]
         print(f"error: {UNEXPECTED(name=type(exc).__name__, text=text)}", file=sys.stderr)
         from .explain import hint_for  # a known error text we failed to wrap still gets its real fix
 

@@ -29,10 +29,11 @@ from .providers import (
     GOOGLE_AUTH_URI,
     GOOGLE_TOKEN_URI,
     LOOPBACK_HOSTS,
+    is_https_url,
     is_known_microsoft_host,
     microsoft_authority,
 )
-from .secrets import mask
+from .secrets import mask, remember
 
 ClientType = Literal["web", "installed", "confidential", "public"]
 
@@ -95,6 +96,9 @@ OOB_ONLY = Msg(
     ja="{path} にはコードをコピーする方式のアドレス（urn:ietf:wg:oauth:2.0:oob）が書かれています。この方式は Google が"
     " 2022〜2023 年に終了しました。このキットは代わりにループバックアドレスを使います。",
 )
+FIELD_BAD = Msg(en="{path}: in the \"{section}\" section, {field} is not a list of addresses.",
+                ja="{path}: \"{section}\" の {field} がアドレスのリストになっていません。")
+TOO_DEEP = Msg(en="nested too deeply", ja="入れ子が深すぎます")
 BAD_URI = Msg(en="{path}: {field} = {value} is not an https:// address.",
               ja="{path}: {field} = {value} は https:// のアドレスではありません。")
 EMPTY_VALUE = Msg(en="The {field} is empty.", ja="{field} が空です。")
@@ -168,6 +172,9 @@ class ClientConfig:
     #: Texts for the person (already in the current language), e.g. the OOB or Secret-ID warnings.
     warnings: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        remember(self.client_secret)  # redacted from every later output of this process
+
     def __repr__(self) -> str:
         shown = []
         for f in fields(self):
@@ -234,9 +241,9 @@ def _clean(value: str | None, what: str) -> str:
 
 
 def _check_url(value: str, path: str, name: str) -> str:
-    low = value.lower()
-    if not low.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-        raise ConfigError(BAD_URI, FIELD_MISSING_HINT, path=path, field=name, value=value, code="bad_uri")
+    # Parsed, not compared by prefix: https://accounts.google.com@evil.example/ is evil.example's.
+    if not is_https_url(value):
+        raise ConfigError(BAD_URI, FIELD_MISSING_HINT, path=path, field=name, value=value[:200], code="bad_uri")
     return value
 
 
@@ -270,6 +277,9 @@ def load_google_client(source: str | Path | dict[str, Any] | ClientConfig) -> Cl
     except json.JSONDecodeError as exc:
         raise ConfigError(NOT_JSON, NOT_JSON_HINT, path=shown, line=exc.lineno, reason=exc.msg,
                           code="client_not_json") from None
+    except RecursionError:
+        raise ConfigError(NOT_JSON, NOT_JSON_HINT, path=shown, line=1, reason=TOO_DEEP.format(None),
+                          code="client_not_json") from None
     if not isinstance(data, dict):
         raise ConfigError(NOT_CLIENT, NOT_CLIENT_HINT, path=shown, code="client_not_oauth")
     cfg = _google_from_data(data, shown)
@@ -293,7 +303,11 @@ def _google_from_data(data: dict[str, Any], shown: str) -> ClientConfig:
     secret = section.get("client_secret")
     if not isinstance(secret, str) or not secret.strip():
         raise ConfigError(SECRET_MISSING, SECRET_MISSING_HINT, path=shown, code="client_secret_missing")
-    uris = [u for u in section.get("redirect_uris") or [] if isinstance(u, str)]
+    listed = section.get("redirect_uris")
+    if listed is not None and not (isinstance(listed, list) and all(isinstance(u, str) for u in listed)):
+        raise ConfigError(FIELD_BAD, FIELD_MISSING_HINT, path=shown, section=kind, field="redirect_uris",
+                          code="client_field_bad")
+    uris = list(listed or [])
     warnings = []
     if any(is_oob(u) for u in uris):
         warnings.append(OOB_ONLY.format(None, path=shown))
@@ -360,10 +374,8 @@ def microsoft_client(
             warnings.append(SECRET_LOOKS_LIKE_ID.format(None))
     if authority:
         auth = authority.strip().rstrip("/")
-        parts = urlsplit(auth)
-        local = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
-        tenant_seg = tenant_from_authority(auth)
-        if (parts.scheme != "https" and not local) or not parts.hostname or not tenant_seg:
+        tenant_seg = tenant_from_authority(auth) if is_https_url(auth) else ""
+        if not tenant_seg:
             raise ConfigError(BAD_AUTHORITY, BAD_AUTHORITY_HINT, value=authority[:200], code="bad_authority")
         ten = tenant_seg
     else:

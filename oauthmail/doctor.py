@@ -507,24 +507,21 @@ class Doctor:
         return clock_check(clock_skew(self.date_header), self.endpoint_elapsed)
 
     def check_refresh(self) -> Check:
-        from .tokens import refresh
+        from .tokens import refresh_and_store
 
         assert self.acc is not None
         t0 = time.monotonic()
         try:
-            resp = refresh(self.acc, timeout=self.timeout)
+            # The same locked path as a send: re-read under the lock, refresh, store (a rotated Microsoft
+            # refresh token included) before the token is used; a failed write fails the check.
+            resp, acc = refresh_and_store(self.ini, self.acc.email, timeout=self.timeout)
         except OAuthMailError as exc:
             return from_error("refresh", exc, time.monotonic() - t0)
+        assert resp is not None
+        self.acc = acc
         elapsed = time.monotonic() - t0
         self.token = resp.access_token
         self.secrets += [resp.access_token, resp.refresh_token or ""]
-        changes: dict[str, Any] = {"access_token": resp.access_token, "access_token_expires_at": resp.expires_at}
-        if resp.refresh_token:  # Microsoft rotates refresh tokens: keep the new one
-            changes["refresh_token"] = resp.refresh_token
-        try:
-            tokenfile.update_account(self.ini, self.acc.email, **changes)
-        except OAuthMailError:
-            pass  # a read-only INI must not fail the check; the token still works for this run
         minutes = max(0, int((resp.expires_at - datetime.now(timezone.utc)).total_seconds() // 60))
         scopes = resp.scopes or self.acc.scopes
         params = {"minutes": minutes, "scopes": " ".join(scopes) or "-"}

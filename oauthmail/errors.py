@@ -30,6 +30,12 @@ GENERIC_HINT = Msg(
 )
 
 
+def _clean(text: str) -> str:
+    from .secrets import printable, redact
+
+    return printable(redact(text))
+
+
 class OAuthMailError(Exception):
     """Base class: ``what`` happened and a ``hint`` of what to do, in English and Japanese."""
 
@@ -47,9 +53,11 @@ class OAuthMailError(Exception):
     ) -> None:
         self.what_msg = what
         self.hint_msg = hint or GENERIC_HINT
-        self.params: dict[str, Any] = params
-        #: Raw text from the other side (server reply, decoded challenge), already masked.
-        self.details = details
+        # The last defence, whatever the caller passed: parameters and details often carry text from the other
+        # side (a server reply, a library message); no secret value or token shape, no terminal control.
+        self.params: dict[str, Any] = {k: _clean(v) if isinstance(v, str) else v for k, v in params.items()}
+        #: Raw text from the other side (server reply, decoded challenge), masked.
+        self.details = _clean(details) if isinstance(details, str) else details
         #: A short stable identifier (``"535 5.7.139"``, ``"invalid_grant"``, ``"AADSTS50011"``).
         self.code = code
         super().__init__(self.what("en"))

@@ -31,6 +31,24 @@ SASL_MECHANISMS = ("XOAUTH2", "OAUTHBEARER")
 #: Hosts that mean "this machine": loopback redirects, and identity providers that can only be the sandbox.
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
+
+def is_https_url(url: str) -> bool:
+    """An ``https://host…`` address whose host is exactly what it seems: parsed, not compared by prefix.
+
+    Refused: other schemes (plain http included: the sandbox is https only, so no endpoint needs it), a
+    ``user@`` part (``https://accounts.google.com@evil.example/`` goes to evil.example), white space,
+    back slashes and a bad port.
+    """
+    if not isinstance(url, str) or any(c.isspace() or c == "\\" or ord(c) < 32 for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return False
+    return parts.scheme.lower() == "https" and bool(parts.hostname) and "@" not in parts.netloc
+
+
 GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 GOOGLE_REVOKE_URI = "https://oauth2.googleapis.com/revoke"

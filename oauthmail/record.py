@@ -30,7 +30,7 @@ from typing import Any
 from . import __version__, tokenfile
 from .errors import ConfigError
 from .i18n import Msg, current_language
-from .secrets import redact, shorten_id
+from .secrets import printable, redact, shorten_id
 
 FORMATS = ("md", "json", "html")
 RECORD_VERSION = 1
@@ -414,12 +414,16 @@ def render_json(rec: SetupRecord) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text for one Markdown line or table cell: HTML escaped (Markdown viewers render raw HTML: a server reply
+    holding ``<img src=…>`` or ``<script>`` must stay text), no terminal control, ``|`` escaped, one line."""
+    import html
+
+    return html.escape(printable(text), quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(rec: SetupRecord, lang: str | None = None) -> str:
     d = rec.to_dict()
-    out = [f"# {T_TITLE.format(lang)}: {rec.account}", "", f"_{T_NO_SECRET.format(lang)}_", "",
+    out = [f"# {T_TITLE.format(lang)}: {_md_cell(rec.account)}", "", f"_{T_NO_SECRET.format(lang)}_", "",
            f"## {T_SETUP.format(lang)}", "", "| | |", "|---|---|"]
     for key, label in FIELD_LABELS.items():
         out.append(f"| {label.format(lang)} | {_md_cell(_value(key, d.get(key), lang))} |")
@@ -446,10 +450,10 @@ def render_markdown(rec: SetupRecord, lang: str | None = None) -> str:
         status = T_SENT_OK.format(lang) if s.get("ok") else T_SENT_FAIL.format(lang)
         out.append(f"- {status}: {_md_cell(str(s.get('message_id', '')))} → "
                    f"{_md_cell(', '.join(s.get('recipients') or []))}")
-        out.append(f"- {s.get('host', '')}:{s.get('port', '')} ({_value('security', s.get('security', ''), lang)}, "
-                   f"{_value('transport', s.get('transport', 'smtp'), lang)}), {T_SECONDS.format(lang, n=s.get('elapsed', ''))}")
+        out.append(_md_cell(f"- {s.get('host', '')}:{s.get('port', '')} ({_value('security', s.get('security', ''), lang)}, "
+                            f"{_value('transport', s.get('transport', 'smtp'), lang)}), {T_SECONDS.format(lang, n=s.get('elapsed', ''))}"))
         if s.get("transcript"):
-            out += ["", f"### {T_TRANSCRIPT.format(lang)}", "", "```", str(s["transcript"]).replace("```", "'''"),
+            out += ["", f"### {T_TRANSCRIPT.format(lang)}", "", "```", printable(str(s["transcript"])).replace("```", "'''"),
                     "```"]
     else:
         out.append(T_NONE.format(lang))
@@ -457,7 +461,7 @@ def render_markdown(rec: SetupRecord, lang: str | None = None) -> str:
         out += ["", f"## {T_EXTRA.format(lang)}", ""]
         out += [f"- {_md_cell(str(k))}: {_md_cell(str(v))}" for k, v in rec.extra.items()]
     out += ["", f"## {T_VERSIONS.format(lang)}", ""]
-    out += [f"- {k}: {v}" for k, v in rec.versions.items()]
+    out += [f"- {_md_cell(str(k))}: {_md_cell(str(v))}" for k, v in rec.versions.items()]
     return "\n".join(out) + "\n"
 
 

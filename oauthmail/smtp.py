@@ -17,7 +17,7 @@ from ._plain import Plain
 from .errors import AuthenticationError, DeliveryError, NetworkError, OAuthMailError
 from .i18n import Msg
 from .sasl import MECHANISMS, SaslAuthObject
-from .secrets import MASK, redact
+from .secrets import MASK, printable, redact
 from .tls import TIMED_OUT, TIMED_OUT_HINT, network_error, ssl_context
 
 TYPE_CHECKING = False  # start-up time of a send: no ``typing``/``dataclasses`` at run time
@@ -111,7 +111,7 @@ class Transcript(Plain):
         self.secrets.extend(v for v in values if v)
 
     def _add(self, who: str, text: str) -> None:
-        clean = redact(text, self.secrets)
+        clean = printable(redact(text, self.secrets))  # server text: no secret, no terminal control
         line = f"{time.perf_counter() - self.start:8.3f}s {who}: {clean}"
         self.lines.append(line)
         if self.echo is not None:

@@ -30,8 +30,16 @@ from datetime import datetime, timezone
 from ._plain import Plain
 from .errors import ConfigError
 from .i18n import Msg
-from .providers import API_URL_FORMS, PROVIDERS, SASL_MECHANISMS, SECURITIES, TRANSPORTS, split_api_url
-from .secrets import mask
+from .providers import (
+    API_URL_FORMS,
+    PROVIDERS,
+    SASL_MECHANISMS,
+    SECURITIES,
+    TRANSPORTS,
+    is_https_url,
+    split_api_url,
+)
+from .secrets import MASK, looks_like_secret, mask, redact, remember
 
 # Start-up time: a send reads the INI, so reading imports neither ``typing`` nor ``dataclasses`` nor
 # ``contextlib`` (plain classes, a class-based lock) nor ``pathlib`` (see :func:`_plain_path`); writing
@@ -101,6 +109,12 @@ INI_SYNTAX_HINT = Msg(
     "その行を直すか、ノートブックまたは `oauthmail consent` でファイルを書き出し直してください。",
 )
 P_NOT_KEY_VALUE = Msg(en="expected `key = value`, found {text!r}", ja="`キー = 値` の形ではありません: {text!r}")
+P_NOT_KEY_VALUE_HIDDEN = Msg(
+    en="expected `key = value`, found a line of {length} characters without `=` (not shown: it looks like a "
+    "token or secret, perhaps a value that wrapped onto its own line)",
+    ja="`キー = 値` の形ではなく、`=` のない {length} 文字の行があります（トークンかシークレットのようなので表示しません。"
+    "値の途中で改行されたのかもしれません）",
+)
 P_BAD_SECTION = Msg(en="a section header must look like [name]", ja="セクション見出しは [名前] の形で書きます")
 P_DUP_SECTION = Msg(en="section [{section}] appears twice (first on line {first})",
                     ja="セクション [{section}] が 2 回あります（最初は {first} 行目）")
@@ -119,6 +133,11 @@ P_BAD_VERSION = Msg(en="format version {value} is not supported (this kit reads 
 P_BAD_DEFAULT = Msg(en="default_account = {value} names no [section] in this file",
                     ja="default_account = {value} に当たるセクションがこのファイルにありません")
 P_BAD_ADDRESS = Msg(en="section [{section}] is not an e-mail address", ja="セクション名 [{section}] がメールアドレスではありません")
+P_BAD_ADDRESS_WRITE = Msg(
+    en="the account name {section!r} is not an e-mail address (one @, no spaces, brackets or control characters), "
+    "so it was not written",
+    ja="アカウント名 {section!r} はメールアドレスの形ではない（@ が 1 つ、空白・角かっこ・制御文字なし）ため、書き込みませんでした",
+)
 P_BAD_URL = Msg(en="`{key} = {value}` is not an https:// address", ja="`{key} = {value}` は https:// のアドレスではありません")
 P_BAD_API_PATH = Msg(
     en="`{key} = {value}` has a path the kit does not expect: give {expected}",
@@ -146,6 +165,35 @@ WORLD_READABLE = Msg(
     en="warning: {path} can be read by other users (mode {mode}); it holds a refresh token. Run: chmod 600 {path}",
     ja="警告: {path} は他のユーザーも読めます（パーミッション {mode}）。リフレッシュ トークンが入っています。"
     "chmod 600 {path} を実行してください。",
+)
+LOCK_TIMEOUT = Msg(
+    en="{path} is locked by another program and stayed locked for {seconds} seconds.",
+    ja="{path} は別のプログラムがロックしていて、{seconds} 秒たっても解放されませんでした。",
+)
+LOCK_TIMEOUT_HINT = Msg(
+    en="Wait for the other send or sign-in to finish and try again. If nothing else is running, check who owns "
+    "{lock} (in a folder other people can write, another user may hold it): keep token files in a folder only you "
+    "can write (chmod 700).",
+    ja="別の送信やサインインが終わるのを待ってから、もう一度試してください。ほかに何も動いていない場合は、{lock} の所有者を"
+    "確認してください（他の人が書き込めるフォルダーでは、別のユーザーがロックしているかもしれません）。トークンファイルは"
+    "自分だけが書き込めるフォルダーに置いてください（chmod 700）。",
+)
+LOCK_UNSAFE = Msg(
+    en="The lock file {lock} is a symbolic link or not a plain file, so the kit does not open it.",
+    ja="ロックファイル {lock} がシンボリックリンクか通常のファイルではないため、キットは開きません。",
+)
+LOCK_UNSAFE_HINT = Msg(
+    en="Someone may be trying to make the kit write elsewhere. Remove {lock}, keep token files in a folder only you "
+    "can write (chmod 700), and try again.",
+    ja="キットに別の場所へ書き込ませようとしている可能性があります。{lock} を削除し、トークンファイルは自分だけが書き込める"
+    "フォルダーに置いてから（chmod 700）、もう一度試してください。",
+)
+FOLDER_WRITABLE = Msg(
+    en="warning: other users can write the folder {path} (mode {mode}): they could replace its files, or hold the "
+    "token file's lock. Run: chmod 700 {path} (or set OAUTHMAIL_HOME to a folder of your own)",
+    ja="警告: フォルダー {path} は他のユーザーも書き込めます（モード {mode}）。中のファイルを置き換えられたり、トークン"
+    "ファイルのロックを握られたりするおそれがあります。chmod 700 {path} を実行してください（または OAUTHMAIL_HOME を"
+    "自分専用のフォルダーにしてください）。",
 )
 INI_WRITE_FAILED = Msg(en="Could not write {path} ({reason}).", ja="{path} に書き込めませんでした（{reason}）。")
 INI_WRITE_FAILED_HINT = Msg(
@@ -295,7 +343,12 @@ def parse_time(text: str) -> datetime:
     value = datetime.fromisoformat(t)
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value
+    # In UTC now, so a time that has no UTC form (9999-12-31T23:59:59-01:00) is refused when read
+    # (OverflowError, a ValueError to the caller) rather than failing the next rewrite.
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range") from None
 
 
 # --- the file ------------------------------------------------------------------------------------
@@ -365,23 +418,32 @@ class TokenFile(Plain):
             self.meta["default_account"] = account.email
 
     def render(self) -> str:
-        """The file's text."""
+        """The file's text; refuses (:class:`ConfigError`) anything that would not read back as written."""
         out = [f"[{META}]"]
         meta = dict(self.meta)
         meta["version"] = str(FORMAT_VERSION)
         ordered = ["version", "default_account"] + [k for k in meta if k not in ("version", "default_account")]
-        out += [f"{k} = {meta[k]}" for k in ordered if meta.get(k)]
+        for k in ordered:
+            if meta.get(k):
+                out.append(self._line(k, meta[k]))
         for acc in self.accounts.values():
+            if not is_address(acc.email) or acc.email.lower() == META:
+                raise ConfigError(INI_SYNTAX, INI_SYNTAX_HINT, path=str(self.path), line="-",
+                                  problem=P_BAD_ADDRESS_WRITE.format(None, section=_shown(acc.email, 80)),
+                                  code="ini_section")
             out.append("")
             out.append(f"[{acc.email}]")
-            for k, v in acc.to_items():
-                # Refuse to write what could not be read back unchanged (a value with a line
-                # break, surrounding white space or a " ;" that would start a comment).
-                if has_control(v) or v != v.strip(_WS) or _strip_inline_comment(v) != v:
-                    raise ConfigError(INI_SYNTAX, INI_SYNTAX_HINT, path=str(self.path), line="-",
-                                      problem=P_CONTROL.format(None, key=k), code="ini_value")
-                out.append(f"{k} = {v}")
+            out += [self._line(k, v) for k, v in acc.to_items()]
         return "\n".join(out) + "\n"
+
+    def _line(self, key: str, value: str) -> str:
+        # Refuse to write what could not be read back unchanged: a key that is not one word, a value with
+        # a line break, surrounding white space or a " ;" that would start a comment.
+        if (has_control(value) or value != value.strip(_WS) or _strip_inline_comment(value) != value
+                or not key or has_control(key) or any(c.isspace() or c in "[]=;#" for c in key)):
+            raise ConfigError(INI_SYNTAX, INI_SYNTAX_HINT, path=str(self.path), line="-",
+                              problem=P_CONTROL.format(None, key=_shown(key)), code="ini_value")
+        return f"{key} = {value}"
 
     def save(self) -> None:
         """Write the whole file atomically with mode 0600 (take :func:`locked` around read+save)."""
@@ -429,7 +491,9 @@ def parse(text: str, path: str | Path = "<text>") -> TokenFile:
             continue
         key, sep, value = line.partition("=")
         if not sep or not key.strip():
-            raise fail(lineno, P_NOT_KEY_VALUE, text=_short(line))
+            if looks_like_secret(line):
+                raise fail(lineno, P_NOT_KEY_VALUE_HIDDEN, length=len(line))
+            raise fail(lineno, P_NOT_KEY_VALUE, text=_shown(line))
         key = key.strip(_WS).lower()
         value = _strip_inline_comment(value.strip(_WS))
         if current is None:
@@ -449,7 +513,7 @@ def parse(text: str, path: str | Path = "<text>") -> TokenFile:
     tf.meta = {k: v for k, (v, _) in meta.items()}
     version = tf.meta.get("version", str(FORMAT_VERSION))
     if version.strip() != str(FORMAT_VERSION):
-        raise fail(meta.get("version", ("", meta_line))[1], P_BAD_VERSION, value=version)
+        raise fail(meta.get("version", ("", meta_line))[1], P_BAD_VERSION, value=_shown(version))
     tf.meta["version"] = str(FORMAT_VERSION)
 
     for name, (header_line, items) in sections.items():
@@ -458,14 +522,14 @@ def parse(text: str, path: str | Path = "<text>") -> TokenFile:
     if default and default not in tf.accounts:
         matches = [n for n in tf.accounts if n.lower() == default.lower()]
         if not matches:
-            raise fail(meta["default_account"][1], P_BAD_DEFAULT, value=default)
+            raise fail(meta["default_account"][1], P_BAD_DEFAULT, value=_shown(default, 80))
         tf.meta["default_account"] = matches[0]
     return tf
 
 
 def _account(name: str, header_line: int, items: dict[str, tuple[str, int]], fail: Any) -> Account:
-    if "@" not in name or any(c.isspace() for c in name):
-        raise fail(header_line, P_BAD_ADDRESS, section=name)
+    if not is_address(name):
+        raise fail(header_line, P_BAD_ADDRESS, section=_shown(name, 80))
     for key in REQUIRED:
         if not items.get(key, ("", 0))[0]:
             raise fail(items.get(key, ("", header_line))[1], P_MISSING, section=name, key=key)
@@ -479,7 +543,7 @@ def _account(name: str, header_line: int, items: dict[str, tuple[str, int]], fai
             return ""
         norm = value.upper() if upper else value.lower()
         if norm not in choices:
-            raise fail(items[key][1], P_BAD_CHOICE, key=key, value=value, choices=" | ".join(choices))
+            raise fail(items[key][1], P_BAD_CHOICE, key=key, value=_shown(value), choices=" | ".join(choices))
         return norm
 
     provider = check_choice("provider", PROVIDERS)
@@ -493,23 +557,24 @@ def _account(name: str, header_line: int, items: dict[str, tuple[str, int]], fai
         except ValueError:
             port = 0
         if not 0 < port < 65536:
-            raise fail(items["smtp_port"][1], P_BAD_PORT, value=get("smtp_port"))
+            raise fail(items["smtp_port"][1], P_BAD_PORT, value=_shown(get("smtp_port")))
     expires: datetime | None = None
     if get("access_token_expires_at"):
         try:
             expires = parse_time(get("access_token_expires_at"))
         except ValueError:
             raise fail(items["access_token_expires_at"][1], P_BAD_TIME, key="access_token_expires_at",
-                       value=get("access_token_expires_at")) from None
+                       value=_shown(get("access_token_expires_at"))) from None
     for key in ("auth_uri", "token_uri", "authority", "graph_url", "gmail_api_url"):
         value = get(key)
-        if value and not value.lower().startswith(("https://", "http://127.0.0.1", "http://localhost")):
-            raise fail(items[key][1], P_BAD_URL, key=key, value=value)
+        if value and not is_https_url(value):
+            raise fail(items[key][1], P_BAD_URL, key=key, value=_shown(value, 80))
     for key, api in (("graph_url", "graph"), ("gmail_api_url", "gmail-api")):
         value = get(key)
         if value and split_api_url(api, value) is None:
-            raise fail(items[key][1], P_BAD_API_PATH, key=key, value=value, expected=API_URL_FORMS[api])
+            raise fail(items[key][1], P_BAD_API_PATH, key=key, value=_shown(value, 80), expected=API_URL_FORMS[api])
     known = set(KNOWN_KEYS)
+    remember(get("client_secret"), get("refresh_token"), get("access_token"))  # redacted everywhere from now on
     return Account(
         email=name,
         provider=provider,
@@ -542,9 +607,20 @@ def _strip_inline_comment(value: str) -> str:
     return value
 
 
-def _short(text: str, limit: int = 40) -> str:
-    # Never echo a whole line: it may be a token pasted without a key.
+def _shown(text: str, limit: int = 40) -> str:
+    """A value as a message may echo it: masked when it looks like a token or secret, else cut short."""
+    if looks_like_secret(text):
+        return MASK
+    text = redact(text)
     return text if len(text) <= limit else text[: limit // 2] + "…"
+
+
+def is_address(name: str) -> bool:
+    """An address as a section name: one ``@`` with text on both sides; no white space, control character,
+    bracket or INI comment character (an identity provider's odd claim must not open a section of its own)."""
+    local, at, domain = name.partition("@")
+    return (bool(at and local and domain) and "@" not in domain and not has_control(name)
+            and not any(c.isspace() or c in "[];#=\\\"'<>" for c in name))
 
 
 def read(path: str | Path) -> TokenFile:
@@ -568,9 +644,9 @@ def read(path: str | Path) -> TokenFile:
         raise ConfigError(INI_SYNTAX, INI_SYNTAX_HINT, path=str(p), line=line,
                           problem="not UTF-8 text / UTF-8 のテキストではありません", code="ini_syntax") from None
     tf = parse(text, p)
-    warning = permission_warning(p)
-    if warning:
-        tf.warnings.append(warning)
+    for warning in (permission_warning(p), folder_warning(os.path.dirname(os.path.abspath(p)))):
+        if warning:
+            tf.warnings.append(warning)
     return tf
 
 
@@ -592,6 +668,19 @@ def permission_warning(path: str | Path) -> str | None:
         return None
     if mode & 0o077:
         return WORLD_READABLE.format(None, path=str(path), mode=oct(mode))
+    return None
+
+
+def folder_warning(folder: str | Path) -> str | None:
+    """A warning text when group or others may write ``folder`` (they could replace files or hold the lock)."""
+    if sys.platform == "win32":
+        return None
+    try:
+        mode = os.stat(folder).st_mode
+    except OSError:
+        return None
+    if stat.S_IMODE(mode) & 0o022:
+        return FOLDER_WRITABLE.format(None, path=str(folder), mode=oct(stat.S_IMODE(mode)))
     return None
 
 
@@ -638,36 +727,48 @@ def atomic_write(path: str | Path, text: str, mode: int = 0o600) -> None:
             pass
 
 
+#: How long :class:`locked` waits for another process (a refresh takes a second or two; a hung one is a problem).
+LOCK_TIMEOUT_SECONDS = 30.0
+
+
 class locked:  # lower case: used like the function it was, ``with locked(path):``
     """Hold an exclusive lock for ``path`` (on ``<path>.lock``) across read-modify-write.
 
     A class rather than a :func:`contextlib.contextmanager` generator: ``contextlib`` is not
     imported on the send path (start-up time). Not re-entrant; one ``with`` per instance.
+    The lock file is opened without following a symbolic link (``O_NOFOLLOW``: in a shared folder
+    another user's link must not make us create or lock their file), and waiting gives up after
+    ``timeout`` seconds with :data:`LOCK_TIMEOUT` instead of hanging every refresh.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, timeout: float | None = None) -> None:
         self.path = _as_path(path).expanduser()
+        self.timeout = LOCK_TIMEOUT_SECONDS if timeout is None else timeout
         self._fd: int | None = None
 
     def __enter__(self) -> None:
+        import time
+
         p = self.path
         p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         lock_path = p.with_name(p.name + ".lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
-            if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-                import msvcrt
-
-                while True:
-                    try:
-                        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-                        break
-                    except OSError:
-                        continue
-            else:
-                import fcntl
-
-                fcntl.flock(fd, fcntl.LOCK_EX)
+            fd = os.open(lock_path, flags, 0o600)
+        except OSError as exc:
+            if os.path.islink(lock_path):
+                raise ConfigError(LOCK_UNSAFE, LOCK_UNSAFE_HINT, lock=str(lock_path), code="lock_unsafe") from None
+            raise ConfigError(INI_WRITE_FAILED, INI_WRITE_FAILED_HINT, path=str(lock_path),
+                              reason=exc.strerror or str(exc), code="write_failed") from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ConfigError(LOCK_UNSAFE, LOCK_UNSAFE_HINT, lock=str(lock_path), code="lock_unsafe")
+            deadline = time.monotonic() + self.timeout
+            while not _try_lock(fd):
+                if time.monotonic() >= deadline:
+                    raise ConfigError(LOCK_TIMEOUT, LOCK_TIMEOUT_HINT, path=str(p), lock=str(lock_path),
+                                      seconds=f"{self.timeout:g}", code="lock_timeout")
+                time.sleep(0.05)
         except BaseException:
             os.close(fd)
             raise
@@ -689,6 +790,28 @@ class locked:  # lower case: used like the function it was, ``with locked(path):
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+
+def _try_lock(fd: int) -> bool:
+    """One non-blocking attempt at the exclusive lock."""
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+    import errno
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            return False
+        raise
 
 
 def update_account(path: str | Path, email: str, **changes: Any) -> Account:

@@ -17,7 +17,7 @@ from . import providers, tokenfile
 from ._plain import Plain
 from .errors import ConfigError, NetworkError, OAuthMailError, TokenError
 from .i18n import Msg
-from .secrets import mask, redact
+from .secrets import mask, redact, remember
 from .tls import CERT_UNTRUSTED, CERT_UNTRUSTED_HINT, TIMED_OUT, TIMED_OUT_HINT, requests_verify
 
 TYPE_CHECKING = False  # start-up time: no ``typing``/``dataclasses``/``pathlib`` on the cached-token path
@@ -139,6 +139,7 @@ class TokenResponse(Plain):
 
     def __init__(self, access_token: str, expires_at: datetime, refresh_token: str | None = None,
                  scopes: list[str] | None = None, url: str = "") -> None:
+        remember(access_token, refresh_token)  # redacted from every later output of this process
         self.access_token = access_token
         self.expires_at = expires_at
         self.refresh_token = refresh_token
@@ -360,33 +361,54 @@ def access_token_and_account(
     tf = tokenfile.read(ini)
     acc = tf.account(account)
     warnings = list(tf.warnings)
-    other = (acc.provider == "microsoft" and transport is not None
-             and transport.lower() != (acc.transport or "smtp").lower())
-    if other:
-        with tokenfile.locked(ini):
-            tf = tokenfile.read(ini)
-            acc = tf.account(acc.email)
-            resp = refresh(acc, timeout=timeout, transport=transport)
-            if resp.refresh_token:
-                acc.refresh_token = resp.refresh_token
-                tf.save()
-        return AccessToken(resp.access_token, resp.expires_at, acc.email, True, warnings), acc
-    if not force_refresh and cached_token_valid(acc, margin):
+    if not force_refresh and cached_token_valid(acc, margin) and not _other_transport(acc, transport):
         assert acc.access_token_expires_at is not None
         return AccessToken(acc.access_token, acc.access_token_expires_at, acc.email, False, warnings), acc
+    resp, acc = refresh_and_store(ini, acc.email, force=force_refresh, margin=margin, timeout=timeout,
+                                  transport=transport)
+    if resp is None:  # another process refreshed while we waited for the lock
+        assert acc.access_token_expires_at is not None
+        return AccessToken(acc.access_token, acc.access_token_expires_at, acc.email, False, warnings), acc
+    return AccessToken(resp.access_token, resp.expires_at, acc.email, True, warnings), acc
+
+
+def _other_transport(acc: tokenfile.Account, transport: str | None) -> bool:
+    """A Microsoft account sending by another transport than its INI's needs a token for the other resource."""
+    return (acc.provider == "microsoft" and transport is not None
+            and transport.lower() != (acc.transport or "smtp").lower())
+
+
+def refresh_and_store(
+    ini: str | Path,
+    email: str,
+    *,
+    force: bool = True,
+    margin: float = 300,
+    timeout: float = 30,
+    transport: str | None = None,
+) -> tuple[TokenResponse | None, tokenfile.Account]:
+    """Refresh under the INI's lock and store the result before anyone uses it (one atomic write).
+
+    The file is re-read under the lock; unless ``force``, a token another process stored meanwhile is
+    kept (``(None, account)``). A rotated refresh token is always stored; the access token only when it
+    is for the INI's own transport. A failed write raises (:class:`~oauthmail.errors.ConfigError`):
+    a rotated refresh token must never live only in memory.
+    """
     with tokenfile.locked(ini):
         tf = tokenfile.read(ini)
-        acc = tf.account(acc.email)
-        if not force_refresh and cached_token_valid(acc, margin):
-            assert acc.access_token_expires_at is not None
-            return AccessToken(acc.access_token, acc.access_token_expires_at, acc.email, False, warnings), acc
+        acc = tf.account(email)
+        other = _other_transport(acc, transport)
+        if not force and not other and cached_token_valid(acc, margin):
+            return None, acc
         resp = refresh(acc, timeout=timeout, transport=transport)
         if resp.refresh_token:
             acc.refresh_token = resp.refresh_token
-        acc.access_token = resp.access_token
-        acc.access_token_expires_at = resp.expires_at
-        tf.save()
-    return AccessToken(resp.access_token, resp.expires_at, acc.email, True, warnings), acc
+        if not other:
+            acc.access_token = resp.access_token
+            acc.access_token_expires_at = resp.expires_at
+        if resp.refresh_token or not other:
+            tf.save()
+    return resp, acc
 
 
 def get_access_token(

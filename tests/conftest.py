@@ -34,8 +34,12 @@ def oauthmail_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     home = tmp_path_factory.mktemp("oauthmail-home")
     monkeypatch.setenv("OAUTHMAIL_HOME", str(home))
     monkeypatch.setenv("OAUTHMAIL_LANG", "en")
+    # Every sandbox a test starts (here or in a kernel it launches) refuses sign-ins without PKCE S256.
+    monkeypatch.setenv("OAUTHMAIL_SANDBOX_PKCE", "required")
+    from oauthmail import secrets
     from oauthmail.i18n import set_language
 
     set_language(None)
+    secrets.forget()  # secret values remembered for redaction: per test, so tests stay independent
     yield home
     set_language(None)

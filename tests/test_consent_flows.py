@@ -197,10 +197,10 @@ def test_google_code_reuse_and_missing_verifier_are_invalid_grant(sandbox: Any) 
     assert info.value.code == "invalid_grant" and "again" in info.value.hint("en")
     flow2 = start_google(sb.client_secrets_web)
     pasted2 = sb.approve(flow2["auth_uri"], user=ALICE, follow=False)
-    flow2["code_verifier"] = None  # a Flow rebuilt without the saved verifier (P8)
+    flow2["code_verifier"] = None  # a Flow rebuilt without the saved verifier (P8): refused before any request
     with pytest.raises(ConsentError) as info:
         finish(flow2, pasted2)
-    assert info.value.code == "invalid_grant"
+    assert info.value.code == "no_pkce"
     code = parse_qs(urlsplit(pasted2).query)["code"][0]
     assert code not in str(info.value.to_dict())
 

@@ -159,13 +159,15 @@ def test_msg_is_an_immutable_value() -> None:
 def _redact_always_with_patterns(text: str) -> str:
     out = text
     for pattern in secret_shapes():
-        out = pattern.sub((lambda m: m.group(1) + m.group(2) + MASK) if pattern.groups >= 2 else MASK, out)
+        out = pattern.sub((lambda m: (m.group("keep") or "") + MASK + (m.groupdict().get("tail") or ""))
+                          if pattern.groups else MASK, out)
     return out
 
 
 PIECES = ["ya29.", "1//0", "GOCSPX-", "eyJ", "access_token", "Refresh_Token", "ID_TOKEN", "client_secret",
           "code_verifier", "=", ": ", "\"", "'", ".", "-", "_", " ", "abcdefghijkl", "0123456789AB", "K", "\u212a",
-          "\u017f", "\u00e9", "\n"]
+          "\u017f", "\u00e9", "\n", "4/0A", "0.A", "M.C5", "EwB", "DAQAB", "dXNlcj", "bixhP", "?code=", "&CODE=",
+          "device_code", "password", "https://", "u:", "@", "/"]
 
 
 @given(st.lists(st.sampled_from(PIECES), max_size=12).map("".join))

@@ -13,10 +13,18 @@ from typing import Any
 from ..i18n import Msg
 from ..i18n.labels import L_CAUSES, L_WHAT, L_WHERE
 from ..i18n.labels import L_HINT as L_FIX
+from ..secrets import printable
 
 L_CODE = Msg(en="Code", ja="コード")
 L_DECODED = Msg(en="Server challenge (decoded)", ja="サーバーからの応答（デコード済み）")
 EMPTY_INPUT = Msg(en="No error text was given.", ja="エラーの文章が指定されていません。")
+NOT_TEXT = Msg(en="The text given on standard input is not UTF-8 (nor Shift_JIS) text.",
+               ja="標準入力から渡された内容が UTF-8（または Shift_JIS）のテキストではありません。")
+NOT_TEXT_HINT = Msg(
+    en="Copy the error message itself (not a screenshot or a binary file) and pass it in quotes or pipe it in as text.",
+    ja="エラーメッセージの文章そのもの（画像やバイナリファイルではなく）をコピーし、引用符で囲んで渡すか、テキストとして"
+    "パイプで渡してください。",
+)
 EMPTY_INPUT_HINT = Msg(
     en="Pass the text in quotes (oauthmail explain \"535 5.7.139 ...\") or pipe it in with `-`.",
     ja="文章を引用符で囲んで渡すか（oauthmail explain \"535 5.7.139 ...\"）、`-` を付けて標準入力から渡してください。",
@@ -39,7 +47,7 @@ def render_text(d: dict[str, Any], lang: str | None) -> str:
     if d.get("code"):
         lines.append(f"{L_CODE.format(lang)}: {d['code']}")
     for challenge in d.get("decoded") or ():
-        lines.append(f"{L_DECODED.format(lang)}: {challenge}")
+        lines.append(f"{L_DECODED.format(lang)}: {printable(str(challenge))}")  # server-sent: no terminal control
     if d["recognised"]:
         lines += ["", f"{L_WHAT.format(lang)}:", f"  {d['what']}"]
         if d["causes"]:
@@ -48,6 +56,23 @@ def render_text(d: dict[str, Any], lang: str | None) -> str:
     if d.get("where"):
         lines += ["", f"{L_WHERE.format(lang)}:", f"  {d['where']}"]
     return "\n".join(lines)
+
+
+def decode_input(data: bytes) -> str:
+    """Piped text: UTF-8, else Shift_JIS (a message copied on a Japanese Windows), else a clean error."""
+    from ..errors import ConfigError
+
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ConfigError(NOT_TEXT, NOT_TEXT_HINT, code="explain_not_text")
+
+
+def read_stdin() -> str:
+    stream = getattr(sys.stdin, "buffer", None)
+    return decode_input(stream.read()) if stream is not None else sys.stdin.read()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     from ..secrets import redact
 
     parts: list[str] = list(args.text or [])
-    text = sys.stdin.read() if parts == ["-"] else " ".join(parts)
+    text = read_stdin() if parts == ["-"] else " ".join(parts)
     if not text.strip():
         raise ConfigError(EMPTY_INPUT, EMPTY_INPUT_HINT, code="explain_empty")
     lang = args.explain_lang or getattr(args, "lang", None) or current_language()

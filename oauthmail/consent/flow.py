@@ -10,6 +10,7 @@ it holds the PKCE verifier and the client secret.
 
 from __future__ import annotations
 
+import hmac
 import json
 import threading
 import time
@@ -77,7 +78,7 @@ def finish(flow: dict[str, Any], pasted_or_captured: str | Mapping[str, object])
             return check_email(finish_device_code(flow), flow.get("email") or None)
     params = parse_redirect(pasted_or_captured, example=flow.get("redirect_uri") or "http://127.0.0.1:48888/callback")
     state = params.get("state")
-    if state is not None and state != flow.get("state"):
+    if state is not None and not hmac.compare_digest(state.encode(), str(flow.get("state", "")).encode()):
         raise ConsentError(STATE_MISMATCH, STATE_MISMATCH_HINT, code="state_mismatch")
     if params.get("error"):
         raise provider_error(params["error"], params.get("error_description", ""),

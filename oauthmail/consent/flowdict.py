@@ -8,7 +8,9 @@ output) shows only what a person needs.
 
 from __future__ import annotations
 
+import html
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..secrets import MASK
 
@@ -24,6 +26,8 @@ class ConsentFlow(dict[str, Any]):
 
     def __repr__(self) -> str:
         shown = {k: self[k] for k in _SHOWN if k in self}
+        if isinstance(shown.get("auth_uri"), str):
+            shown["auth_uri"] = _masked_state(shown["auth_uri"])
         client = self.get("client")
         if isinstance(client, dict):
             shown["client_id"] = client.get("client_id", "")
@@ -32,3 +36,20 @@ class ConsentFlow(dict[str, Any]):
         return f"ConsentFlow({{{inner}, ...{len(hidden)} more keys: {MASK}}})"
 
     __str__ = __repr__
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        """IPython / Jupyter: the masked text, never the dict's items."""
+        p.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(repr(self))}</pre>"
+
+
+def _masked_state(url: str) -> str:
+    """The authorization URL with its ``state`` (the CSRF check) masked, for display."""
+    try:
+        parts = urlsplit(url)
+        query = [(k, MASK if k == "state" else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    except ValueError:
+        return MASK
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, safe="*"), parts.fragment))

@@ -48,6 +48,7 @@ from .problems import (
     WRONG_PROVIDER_CLIENT_HINT,
     network_error,
     provider_error,
+    require_pkce,
 )
 from .result import ConsentResult
 
@@ -132,12 +133,15 @@ def start_google(
     cfg = _google_client(client)
     redirect = choose_redirect(cfg, redirect_uri)
     scopes = [mail_scope(transport), *GOOGLE_IDENTITY_SCOPES]
-    gflow = Flow.from_client_config(cfg.google_config(), scopes=scopes, redirect_uri=redirect)
+    # PKCE by our own choice, not the library's default (some google-auth-oauthlib 1.2 releases made none).
+    gflow = Flow.from_client_config(cfg.google_config(), scopes=scopes, redirect_uri=redirect,
+                                    autogenerate_code_verifier=True)
     extra: dict[str, str] = {"access_type": "offline", "prompt": "consent"}
     hint = login_hint or email
     if hint:
         extra["login_hint"] = hint
     url, state = gflow.authorization_url(**extra)
+    require_pkce(url, gflow.code_verifier)
     return ConsentFlow({
         "kind": FLOW_KIND,
         "version": 1,
@@ -221,9 +225,10 @@ def finish_google(flow: dict[str, Any], params: dict[str, str]) -> ConsentResult
     from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
     cfg = ClientConfig.from_dict(flow["client"])
+    require_pkce(str(flow.get("auth_uri", "")), flow.get("code_verifier"))
     gflow = Flow.from_client_config(
         cfg.google_config(), scopes=flow["scopes"], redirect_uri=flow["redirect_uri"], state=flow["state"],
-        code_verifier=flow.get("code_verifier"),
+        code_verifier=flow.get("code_verifier"), autogenerate_code_verifier=False,
     )
     secrets = [cfg.client_secret, params.get("code"), flow.get("code_verifier")]
     try:

@@ -17,6 +17,7 @@ busy: the port is registered with the provider (P12).
 from __future__ import annotations
 
 import errno
+import hmac
 import html
 import http.server
 import socket
@@ -84,7 +85,8 @@ PAGE_DONE = Msg(
 
 
 def parse_loopback(redirect_uri: str) -> tuple[str, int, str]:
-    """``(bind host, port, path)`` of a loopback redirect; ``localhost`` binds 127.0.0.1."""
+    """``(bind host, port, path)`` of a loopback redirect; ``localhost`` binds 127.0.0.1 (and ::1, see
+    :meth:`LoopbackListener.start`)."""
     try:
         parts = urlsplit(redirect_uri)
         port = parts.port
@@ -151,7 +153,13 @@ class LoopbackListener:
         self.redirect_uri = redirect_uri
         self.state = state
         self.host, self.port, self.path = parse_loopback(listen or redirect_uri)
+        host = (urlsplit(listen or redirect_uri).hostname or "").lower()
+        #: Every address the browser may try: ``localhost`` resolves to ::1 first in most browsers, and a
+        #: port left free on ::1 could be taken by another local user, who would then receive the code.
+        self.hosts = [self.host, "::1"] if host == "localhost" else [self.host]
         self._server: _Server | None = None
+        self._servers: list[_Server] = []
+        self._threads: list[threading.Thread] = []
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self._lock = threading.Lock()
@@ -162,34 +170,61 @@ class LoopbackListener:
     # -- lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> LoopbackListener:
-        """Bind the port (a busy port is :data:`PORT_BUSY`, never another port) and serve in a thread."""
+        """Bind the port (a busy port is :data:`PORT_BUSY`, never another port) and serve in a thread.
+
+        For ``localhost`` both 127.0.0.1 and ::1 are bound; ::1 is skipped only where this machine has
+        no IPv6 loopback (then no browser can reach it either).
+        """
         if self._server is not None:
             return self
+        servers: list[_Server] = []
         try:
-            server_class = _Server6 if ":" in self.host else _Server
-            server = server_class((self.host, self.port), _Handler)
-        except OSError as exc:
-            if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1), errno.EACCES):
-                raise ConsentError(PORT_BUSY, PORT_BUSY_HINT, code="port_busy", host=self.host,
-                                   port=self.port) from None
-            raise ConsentError(CANNOT_LISTEN, CANNOT_LISTEN_HINT, code="cannot_listen", host=self.host,
-                               port=self.port, reason=exc.strerror or type(exc).__name__) from None
-        server.listener = self
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name=f"oauthmail-loopback-{self.port}", daemon=True)
-        self._thread.start()
+            for host in self.hosts:
+                server = self._bind(host, optional=host != self.host)
+                if server is not None:
+                    servers.append(server)
+        except BaseException:
+            for server in servers:
+                server.server_close()
+            raise
+        for server in servers:
+            server.listener = self
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                                      name=f"oauthmail-loopback-{self.port}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        self._servers = servers
+        self._server = servers[0]
+        self._thread = self._threads[0]
         return self
 
+    def _bind(self, host: str, *, optional: bool) -> _Server | None:
+        try:
+            server_class = _Server6 if ":" in host else _Server
+            return server_class((host, self.port), _Handler)
+        except OSError as exc:
+            if optional and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, getattr(errno, "EPROTONOSUPPORT", -1)):
+                return None  # no IPv6 loopback on this machine
+            if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1), errno.EACCES):
+                raise ConsentError(PORT_BUSY, PORT_BUSY_HINT, code="port_busy", host=host,
+                                   port=self.port) from None
+            raise ConsentError(CANNOT_LISTEN, CANNOT_LISTEN_HINT, code="cannot_listen", host=host,
+                               port=self.port, reason=exc.strerror or type(exc).__name__) from None
+
     def stop(self) -> None:
-        """Stop serving and free the port (safe to call twice)."""
-        server, self._server = self._server, None
-        if server is not None:
+        """Stop serving and free the port(s) (safe to call twice)."""
+        servers, self._servers, self._server = self._servers, [], None
+        for server in servers:
             server.shutdown()
             server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        threads, self._threads, self._thread = self._threads, [], None
+        for thread in threads:
+            thread.join(timeout=5)
+
+    @property
+    def bound(self) -> list[str]:
+        """The addresses listened on now (``["127.0.0.1", "::1"]`` for a ``localhost`` redirect)."""
+        return [str(server.server_address[0]) for server in self._servers]
 
     def __enter__(self) -> LoopbackListener:
         return self.start()
@@ -235,7 +270,8 @@ class LoopbackListener:
             if not params.get("code") and not params.get("error"):
                 self.ignored += 1
                 return 200, render_page(PAGE_WAITING, ok=True)
-            if self.state is not None and params.get("state") != self.state:
+            if self.state is not None and not hmac.compare_digest(params.get("state", "").encode(),
+                                                                  self.state.encode()):
                 self.ignored += 1
                 return 400, render_page(PAGE_WRONG_STATE, ok=False)
             self._callback = f"{self.redirect_uri.split('?', 1)[0]}?{parts.query}"

@@ -23,7 +23,12 @@ from urllib.parse import urlsplit
 from ..clients import ClientConfig, microsoft_client, needs_instance_discovery_off, tenant_from_authority
 from ..errors import ConsentError
 from ..i18n import Msg
-from ..providers import MSAL_RESERVED_SCOPES, Transport, microsoft_cloud_for_authority
+from ..providers import (
+    MSAL_RESERVED_SCOPES,
+    Transport,
+    is_known_microsoft_host,
+    microsoft_cloud_for_authority,
+)
 from ..secrets import redact
 from .flowdict import FLOW_KIND, ConsentFlow
 from .problems import (
@@ -49,6 +54,7 @@ from .problems import (
     WRONG_PROVIDER_CLIENT_HINT,
     network_error,
     provider_error,
+    require_pkce,
     unavailable,
 )
 from .quiet import quiet_library_logs
@@ -146,6 +152,7 @@ def start_microsoft(
     if "auth_uri" not in msal_flow:
         raise provider_error(str(msal_flow.get("error", "")), str(msal_flow.get("error_description", "")),
                              redirect_uri=redirect_uri, secrets=[cfg.client_secret])
+    require_pkce(str(msal_flow["auth_uri"]), msal_flow.get("code_verifier"))
     return ConsentFlow({
         "kind": FLOW_KIND,
         "version": 1,
@@ -254,6 +261,11 @@ def start_device_code(
         raise unavailable(cfg.authority, exc) from None
     if "user_code" not in dflow:
         raise provider_error(str(dflow.get("error", "")), str(dflow.get("error_description", "")), scopes=scopes)
+    plain_uri = str(dflow.get("verification_uri") or dflow.get("verification_url") or "")
+    # A sandbox's device page opens only with its page token (sandbox.json): the link shown here carries it.
+    from ..sandbox.pagelinks import known_page_link
+
+    shown_uri = known_page_link(plain_uri) if plain_uri and not is_known_microsoft_host(cfg.authority) else plain_uri
     return ConsentFlow({
         "kind": FLOW_KIND,
         "version": 1,
@@ -263,8 +275,8 @@ def start_device_code(
         "client_type": cfg.client_type,
         "device_flow": dflow,
         "user_code": dflow["user_code"],
-        "verification_uri": dflow.get("verification_uri") or dflow.get("verification_url", ""),
-        "message": dflow.get("message", ""),
+        "verification_uri": shown_uri,
+        "message": str(dflow.get("message", "")).replace(plain_uri, shown_uri) if plain_uri else dflow.get("message", ""),
         "expires_at": dflow.get("expires_at"),
         "redirect_uri": "",
         "state": "",

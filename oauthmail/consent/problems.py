@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import parse_qs, urlsplit
 
 from ..errors import ConsentError, NetworkError
 from ..i18n import Msg
@@ -374,3 +375,37 @@ def unavailable(url: str, exc: BaseException) -> ConsentError:
     """The provider answered 5xx or something MSAL could not read."""
     return ConsentError(UNAVAILABLE, UNAVAILABLE_HINT, code="provider_unavailable", url=url,
                         status=redact(str(exc))[:80] or type(exc).__name__)
+
+
+BAD_ADDRESS_CLAIM = Msg(
+    en="The sign-in named the account {address}, which is not an e-mail address, so nothing was saved.",
+    ja="サインインで返されたアカウント名 {address} がメールアドレスの形ではないため、何も保存しませんでした。",
+)
+BAD_ADDRESS_CLAIM_HINT = Msg(
+    en="Sign in with a mailbox account (name@example.com). If the provider is not Google or Microsoft, check its "
+    "address claim (email / preferred_username).",
+    ja="メールボックスのアカウント（name@example.com の形）でサインインしてください。Google や Microsoft 以外の"
+    "プロバイダーなら、アドレスを返す項目（email / preferred_username）を確認してください。",
+)
+NO_PKCE = Msg(
+    en="The sign-in address was built without PKCE (no code_challenge_method=S256), so the kit will not use it.",
+    ja="サインイン用のアドレスが PKCE なし（code_challenge_method=S256 がない）で作られたため、キットはこれを使いません。",
+)
+NO_PKCE_HINT = Msg(
+    en="Update the sign-in libraries: pip install -U 'google-auth-oauthlib>=1.5' msal (or reinstall the kit), "
+    "then start the sign-in again.",
+    ja="サインイン用のライブラリを更新してください（pip install -U 'google-auth-oauthlib>=1.5' msal、またはキットの"
+    "再インストール）。そのあとサインインを最初からやり直してください。",
+)
+
+
+def require_pkce(auth_url: str, verifier: object) -> None:
+    """Refuse an authorization URL without an S256 ``code_challenge`` (or a flow without its verifier).
+
+    Without PKCE a code pasted back (where ``state`` cannot be checked) could be someone else's; the
+    kit never opens such a URL, whatever the installed library does by default.
+    """
+    query = parse_qs(urlsplit(auth_url).query)
+    if (query.get("code_challenge_method") != ["S256"] or not query.get("code_challenge")
+            or not isinstance(verifier, str) or not verifier):
+        raise ConsentError(NO_PKCE, NO_PKCE_HINT, code="no_pkce")

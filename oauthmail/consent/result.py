@@ -14,9 +14,16 @@ from pathlib import Path
 from ..errors import ConsentError
 from ..i18n import Msg
 from ..providers import GOOGLE_MAIL_SCOPE, google_defaults, microsoft_cloud_for_authority, microsoft_defaults
-from ..secrets import mask
-from ..tokenfile import Account, save_account
-from .problems import EMAIL_MISMATCH, EMAIL_MISMATCH_HINT, NO_EMAIL, NO_EMAIL_HINT
+from ..secrets import mask, remember
+from ..tokenfile import Account, is_address, save_account
+from .problems import (
+    BAD_ADDRESS_CLAIM,
+    BAD_ADDRESS_CLAIM_HINT,
+    EMAIL_MISMATCH,
+    EMAIL_MISMATCH_HINT,
+    NO_EMAIL,
+    NO_EMAIL_HINT,
+)
 
 SAVED = Msg(
     en="Saved account {email} ({provider}) to {path}.",
@@ -49,6 +56,9 @@ class ConsentResult:
     warnings: list[str] = field(default_factory=list)
     #: Other addresses the id token names for the same person (Microsoft: UPN vs mail), for :func:`check_email`.
     identities: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        remember(self.client_secret, self.refresh_token, self.access_token)  # redacted from every later output
 
     def __repr__(self) -> str:
         shown = []
@@ -142,4 +152,8 @@ def check_email(result: ConsentResult, expected: str | None) -> ConsentResult:
         result.email = result.email or expected
     if not result.email:
         raise ConsentError(NO_EMAIL, NO_EMAIL_HINT, code="no_email")
+    if not is_address(result.email):
+        # An odd or hostile identity provider's claim ("a@b]\ntransport = graph") must not become an INI section.
+        raise ConsentError(BAD_ADDRESS_CLAIM, BAD_ADDRESS_CLAIM_HINT, code="bad_address_claim",
+                           address=repr(result.email[:120]))
     return result

@@ -456,10 +456,10 @@ class ConsentController(Controller):
 
         cfg = self._client()
         if cfg.provider == "google":
-            return dict(consent.start_google(cfg, email=self.email or None, transport=self.transport))
+            return consent.start_google(cfg, email=self.email or None, transport=self.transport)
         redirect = self.session.redirect_uri or MICROSOFT_WEB_REDIRECT
-        return dict(consent.start_microsoft(cfg, authority=cfg.authority or None, redirect_uri=redirect,
-                                            email=self.email or None, transport=self.transport))
+        return consent.start_microsoft(cfg, authority=cfg.authority or None, redirect_uri=redirect,
+                                       email=self.email or None, transport=self.transport)
 
     def _sandbox_client(self) -> bool:
         """Whether the client signs in at the sandbox (sandbox button, or the sandbox's JSON uploaded)."""
@@ -523,8 +523,7 @@ class ConsentController(Controller):
                     acc.extra["client_secret_expires_at"] = self.session.secret_expires.isoformat() + "T00:00:00Z"
                 acc.extra.update(extras)
                 tf.save()
-        with contextlib.suppress(Exception):
-            consent.discard_flow()  # it holds the PKCE verifier: not needed once finished
+        self._discard_saved_flow()
         self.session.account = str(getattr(result, "email", "") or "")
         self.session.ini_path = ini
         self.session.consent_warnings = list(getattr(result, "warnings", []) or [])
@@ -532,6 +531,15 @@ class ConsentController(Controller):
         if self.session.consent_warnings:
             text += " " + " ".join(self.session.consent_warnings)
         self._set("done", text)
+
+    @staticmethod
+    def _discard_saved_flow() -> None:
+        """Remove ``consent-flow.json`` (it holds the PKCE verifier and the client secret) once the sign-in ended,
+        however it ended: done, cancelled, timed out or failed."""
+        from .. import consent
+
+        with contextlib.suppress(Exception):
+            consent.discard_flow()
 
     # actions ------------------------------------------------------------------------------------
 
@@ -552,7 +560,7 @@ class ConsentController(Controller):
                 from .. import consent
 
                 self.remote = bool(getattr(consent.detect_environment(), "remote", False))
-                self.flow = self._new_flow()
+                self.flow = self._new_flow()  # a ConsentFlow: displaying it in a cell shows no secret
                 self.auth_uri = str(self.flow["auth_uri"])
                 self._check_at_sandbox()
                 with contextlib.suppress(Exception):
@@ -591,9 +599,11 @@ class ConsentController(Controller):
                 if self.status != "waiting":
                     return  # finished by a paste (done), or ended by one (failed): keep what it said
                 if self._cancel.is_set():
+                    self._discard_saved_flow()
                     self._set("cancelled", CONSENT_CANCELLED.format(self.session.lang))
                     return
                 if getattr(exc, "code", None) != "port_busy" or time.monotonic() >= busy_until:
+                    self._discard_saved_flow()  # timed out or failed: the sign-in is over
                     self._fail(exc)
                     return
                 # Another sign-in on this machine holds the registered port (on a hub: another
@@ -618,7 +628,7 @@ class ConsentController(Controller):
             if self.flow is None:
                 # After a kernel restart: the sign-in started before it was saved (P8); a missing or
                 # stale one says to start again.
-                self.flow = dict(consent.load_flow())
+                self.flow = consent.load_flow()
             pasted = text
 
             result = consent.finish(self.flow, pasted)
@@ -633,6 +643,7 @@ class ConsentController(Controller):
                 self._set("waiting", err.what(self.session.lang), err)
             else:
                 self._cancel.set()  # denied, expired, mismatched…: this sign-in is over
+                self._discard_saved_flow()
                 self._fail(err)
             return False
 
@@ -642,7 +653,7 @@ class ConsentController(Controller):
             from .. import consent
 
             values = self._client()
-            self.flow = dict(consent.start_device_code(values, authority=values.authority or None))
+            self.flow = consent.start_device_code(values, authority=values.authority or None)
         except Exception as exc:
             self._fail(exc)
             return
@@ -667,8 +678,9 @@ class ConsentController(Controller):
         self._thread.start()
 
     def cancel(self) -> None:
-        """Stop waiting; the listener closes and the port is freed."""
+        """Stop waiting; the listener closes and the port is freed; the saved flow is removed."""
         self._cancel.set()
+        self._discard_saved_flow()
         thread = self._thread
         if thread is not None:
             thread.join(timeout=5)
