@@ -687,7 +687,7 @@ def folder_warning(folder: str | Path) -> str | None:
 # --- safe writing -------------------------------------------------------------------------------
 
 
-def atomic_write(path: str | Path, text: str, mode: int = 0o600) -> None:
+def atomic_write(path: str | Path, text: str, mode: int = 0o600, *, sync: bool = True) -> None:
     """Write ``text`` to ``path`` so that readers see the old or the new file, never half of one.
 
     A temp file in the same folder (created 0600 by :func:`tempfile.mkstemp`), flushed and
@@ -706,7 +706,8 @@ def atomic_write(path: str | Path, text: str, mode: int = 0o600) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, p)
     except OSError as exc:
@@ -716,7 +717,7 @@ def atomic_write(path: str | Path, text: str, mode: int = 0o600) -> None:
             pass
         raise ConfigError(INI_WRITE_FAILED, INI_WRITE_FAILED_HINT, path=str(p), reason=exc.strerror or str(exc),
                           code="write_failed") from None
-    if hasattr(os, "O_DIRECTORY"):
+    if sync and hasattr(os, "O_DIRECTORY"):
         try:
             dfd = os.open(p.parent, os.O_DIRECTORY)
             try:
@@ -727,8 +728,9 @@ def atomic_write(path: str | Path, text: str, mode: int = 0o600) -> None:
             pass
 
 
-#: How long :class:`locked` waits for another process (a refresh takes a second or two; a hung one is a problem).
-LOCK_TIMEOUT_SECONDS = 30.0
+#: How long :class:`locked` waits for other processes (a refresh holds it for a second or so; twenty at once on
+#: a busy machine take well under this; a holder that never lets go is a problem to report, not to wait for).
+LOCK_TIMEOUT_SECONDS = 120.0
 
 
 class locked:  # lower case: used like the function it was, ``with locked(path):``

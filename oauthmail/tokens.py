@@ -378,6 +378,15 @@ def _other_transport(acc: tokenfile.Account, transport: str | None) -> bool:
             and transport.lower() != (acc.transport or "smtp").lower())
 
 
+def _load_library(provider: str) -> None:
+    """Import the provider's library now (a second or more on a busy machine) rather than under the lock."""
+    if provider == "microsoft":
+        import msal  # noqa: F401
+    else:
+        import google.oauth2.credentials  # noqa: F401
+        from google.auth.transport import requests  # noqa: F401
+
+
 def refresh_and_store(
     ini: str | Path,
     email: str,
@@ -394,6 +403,7 @@ def refresh_and_store(
     is for the INI's own transport. A failed write raises (:class:`~oauthmail.errors.ConfigError`):
     a rotated refresh token must never live only in memory.
     """
+    _load_library(tokenfile.read(ini).account(email).provider)  # not while holding the lock: others wait on it
     with tokenfile.locked(ini):
         tf = tokenfile.read(ini)
         acc = tf.account(email)

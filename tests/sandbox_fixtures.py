@@ -11,7 +11,6 @@ parallel runs never fight over 48888, and a 1-second device-code polling interva
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -21,9 +20,10 @@ import pytest
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """Free on 127.0.0.1 and on ::1: a ``localhost`` redirect's listener binds both."""
+    from oauthmail.consent.loopback import free_localhost_port
+
+    return free_localhost_port()
 
 
 @pytest.fixture

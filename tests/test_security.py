@@ -240,12 +240,12 @@ def test_doctor_refreshes_under_the_lock_and_fails_on_a_lost_write(sandbox: Any,
     assert held == [True]
     assert {c.id: c.status for c in report.checks}["refresh"] == doctor.PASS
 
-    def cannot_write(path: Any, text: str, mode: int = 0o600) -> None:
-        raise ConfigError(tokenfile.INI_WRITE_FAILED, tokenfile.INI_WRITE_FAILED_HINT, path=str(path),
+    def cannot_write(self: tokenfile.TokenFile) -> None:
+        raise ConfigError(tokenfile.INI_WRITE_FAILED, tokenfile.INI_WRITE_FAILED_HINT, path=str(self.path),
                           reason="Read-only file system", code="write_failed")
 
-    with monkeypatch.context() as m:
-        m.setattr(tokenfile, "atomic_write", cannot_write)
+    with monkeypatch.context() as m:  # the INI only: the sandbox keeps writing its own state
+        m.setattr(tokenfile.TokenFile, "save", cannot_write)
         report = doctor.run_doctor(ini, checks=["refresh"], timeout=5)
     check = {c.id: c for c in report.checks}["refresh"]
     assert check.status == doctor.FAIL and check.code == "write_failed"  # a rotated token must not be lost

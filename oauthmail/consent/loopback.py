@@ -100,6 +100,26 @@ def parse_loopback(redirect_uri: str) -> tuple[str, int, str]:
     return bind, port, parts.path or "/"
 
 
+def free_localhost_port(attempts: int = 50) -> int:
+    """A port free now on 127.0.0.1 *and* on ::1 (where this machine has it), for a ``localhost`` redirect.
+
+    A port free on 127.0.0.1 may be in use on ::1 (another program's connection), and the listener binds both.
+    """
+    port = 0
+    for _ in range(attempts):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s4:
+            s4.bind(("127.0.0.1", 0))
+            port = int(s4.getsockname()[1])
+            try:
+                with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s6:
+                    s6.bind(("::1", port))
+                return port
+            except OSError as exc:
+                if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                    return port  # no IPv6 loopback: 127.0.0.1 is all there is
+    return port
+
+
 def render_page(title: Msg, *, ok: bool, **params: object) -> bytes:
     """A small self-contained page with the text in Japanese and English."""
     color = "#1a7f37" if ok else "#b35900"

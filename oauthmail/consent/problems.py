@@ -385,7 +385,7 @@ BAD_ADDRESS_CLAIM_HINT = Msg(
     en="Sign in with a mailbox account (name@example.com). If the provider is not Google or Microsoft, check its "
     "address claim (email / preferred_username).",
     ja="メールボックスのアカウント（name@example.com の形）でサインインしてください。Google や Microsoft 以外の"
-    "プロバイダーなら、アドレスを返す項目（email / preferred_username）を確認してください。",
+    "プロバイダーなら、アドレスを返す項目（email／preferred_username）を確認してください。",
 )
 NO_PKCE = Msg(
     en="The sign-in address was built without PKCE (no code_challenge_method=S256), so the kit will not use it.",

@@ -37,7 +37,6 @@ tenant does).
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import threading
@@ -307,11 +306,9 @@ class GraphDirectory:
                 "policy": {"allowed_to_create_apps": self.allowed_to_create_apps,
                            "users_can_consent": self.users_can_consent},
             }
-            tmp = self.state_file.with_name(self.state_file.name + f".{os.getpid()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh)
-            os.replace(tmp, self.state_file)
+            from ..tokenfile import atomic_write  # mkstemp: no fixed temp name a planted link could catch
+
+            atomic_write(self.state_file, json.dumps(data), sync=False)
 
     # -- the identity provider's view of an app --------------------------------------------------
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import secrets
 import threading
 import time
@@ -330,11 +329,9 @@ class IdentityProvider:
                 "refresh": {k: asdict(v) for k, v in self.refresh.items()},
                 "access": {k: asdict(v) for k, v in self.access.items() if v.expires_at > now},
             }
-            tmp = self.state_file.with_name(self.state_file.name + f".{os.getpid()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh)
-            os.replace(tmp, self.state_file)
+            from ..tokenfile import atomic_write  # mkstemp: no fixed temp name a planted link could catch
+
+            atomic_write(self.state_file, json.dumps(data), sync=False)
 
     # -- shared bits ----------------------------------------------------------------------------
 

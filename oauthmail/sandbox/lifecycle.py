@@ -322,9 +322,9 @@ def _write_config(state: Path, config: Any) -> Path | None:
 
     data = asdict(config) if not isinstance(config, dict) else dict(config)
     path = state / CONFIG_FILE
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
+    from ..tokenfile import atomic_write  # it may hold client secrets: mkstemp, never a followed link
+
+    atomic_write(path, json.dumps(data))
     return path
 
 

@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..consent.loopback import free_localhost_port
 from ..errors import ConfigError
 from ..i18n import Msg
 from .config import SandboxConfig
@@ -47,7 +48,7 @@ def isolated_config(config: SandboxConfig | dict[str, Any] | str | Path | None =
         return config
     base: dict[str, Any] = {
         "google_web_redirect_uris": [f"http://127.0.0.1:{free_port()}/callback"],
-        "microsoft_web_redirect_uris": [f"http://localhost:{free_port()}/callback"],
+        "microsoft_web_redirect_uris": [f"http://localhost:{free_localhost_port()}/callback"],
         "device_code_interval": 1,
     }
     base.update(config or {})
