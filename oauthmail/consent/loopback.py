@@ -278,8 +278,11 @@ class LoopbackListener:
     # -- one request ------------------------------------------------------------------------------
 
     def _handle(self, raw_path: str) -> tuple[int, bytes]:
-        parts = urlsplit(raw_path)
-        if parts.path != self.path:
+        try:
+            parts = urlsplit(raw_path)
+        except ValueError:  # e.g. "//callback[": urlsplit takes it for an unbalanced IPv6 host
+            parts = None
+        if parts is None or parts.path != self.path:
             with self._lock:
                 self.ignored += 1
             return 404, render_page(PAGE_NOT_HERE, ok=False, path=self.path)
