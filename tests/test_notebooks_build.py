@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NB = ROOT / "notebooks"
 NAMES = ["00_start.ipynb", "01_gmail.ipynb", "02_microsoft365.ipynb", "03_existing_ini.ipynb",
-         "04_troubleshooting.ipynb"]
+         "04_troubleshooting.ipynb", "05_trainer.ipynb"]
 
 
 def _builder():  # type: ignore[no-untyped-def]

@@ -1701,12 +1701,119 @@ Remove an app you no longer need with ⟦ui.register:L_REMOVE_APP⟧ (or `oauthm
     BINDER,
 ]
 
+# =================================================================================================
+# 05 trainer (issue 16: the trainer's view of a class on one hub; widgets in oauthmail/ui/trainer.py)
+# =================================================================================================
+
+TRAINER = [
+    header("05_trainer.ipynb", "For the trainer: where is the class?", "講師向け: クラスの進み具合"),
+    md(
+        """
+This notebook is for the person who runs a class on a hub (see [docs/classroom.md](../../docs/classroom.md)).
+It reads the **setup records** every student's notebook writes at its export step and shows, per student,
+which console steps are ticked, whether the sign-in and the test message succeeded, and the last error with
+what to do. It reads nothing else: records hold no token and no secret, and it never opens a student's INI,
+practice sandbox or mailbox.
+
+Each student's folder (`~/.config/oauthmail`) is private to that student, so run this notebook where the
+students' folders can be read: as the hub's administrator (root), or use the command at the end with `sudo`.
+Folders it may not read are listed as skipped, with the reason; the rest of the class is still shown.
+""",
+        """
+このノートブックは、ハブでクラスを運営する講師のためのものです（[docs/classroom.md](../../docs/classroom.md) を参照）。
+受講者のノートブックが書き出しの手順で保存する **セットアップ記録** を読み込み、受講者ごとに、チェックの入った
+コンソールの手順、サインインとテスト送信の成否、直近のエラーとその対処方法を表示します。読み込むのは記録だけです。
+記録にはトークンも秘密情報も入っておらず、受講者の INI・練習用サンドボックス・メールボックスは開きません。
+
+受講者のフォルダー（`~/.config/oauthmail`）は本人だけが読めるので、このノートブックは受講者のフォルダーを読める
+環境で実行します。ハブの管理者（root）として実行するか、最後にあるコマンドを `sudo` 付きで使ってください。
+読めなかったフォルダーは理由とともに「読み飛ばし」として一覧に出し、残りの受講者はそのまま表示します。
+""",
+    ),
+    md(
+        """
+## The class at a glance
+
+Enter the pattern of the students' folders — `/home/*/.config/oauthmail` with the hub configuration of
+docs/classroom.md, `/home/jupyter-*/.config/oauthmail` on The Littlest JupyterHub — and press
+⟦classroom.trainer:L_REFRESH⟧. ⟦classroom.trainer:L_WATCH⟧ keeps the view current while the class works.
+The same page is saved as `exports/class-report.html` in your own kit folder; the link under it downloads it
+for the room's screen (it reloads itself while you keep re-reading).
+""",
+        """
+## クラス全体を一目で
+
+受講者のフォルダーのパターンを入れて ⟦classroom.trainer:L_REFRESH⟧ を押します。docs/classroom.md のハブ設定なら
+`/home/*/.config/oauthmail`、The Littlest JupyterHub なら `/home/jupyter-*/.config/oauthmail` です。
+⟦classroom.trainer:L_WATCH⟧ にチェックを入れると、クラスの作業中も表示が最新に保たれます。同じページがご自分の
+キットのフォルダーに `exports/class-report.html` として保存され、その下のリンクから教室の画面用にダウンロード
+できます（読み込み直している間は、ページも自動で更新されます）。
+""",
+    ),
+    code(
+        """
+from oauthmail.ui.trainer import Trainer
+
+trainer = Trainer.start()
+"""
+    ),
+    md(
+        """
+## Reading the picture
+
+One row per student, one column per console step, then the sign-in (consent), the test message and the
+record: ✔ done, ◐ partly done, · not done, ✖ failed, ? no record yet. A student with no record has not
+reached the export step of 01_gmail or 02_microsoft365 yet. The last column is the last error a record
+tells of, with what to do — the same explanation as [04_troubleshooting.ipynb](04_troubleshooting.ipynb)
+and `oauthmail explain`.
+
+**Before the class**, try it on your own records: walk 01_gmail in the sandbox, then enter your own folder
+(`~/.config/oauthmail`) above — a class of one. (Run top to bottom by itself, this notebook does exactly that.)
+""",
+        """
+## 表の読み方
+
+受講者ごとに 1 行、コンソールの手順ごとに 1 列で、そのあとにサインイン（同意）・テスト送信・記録の列が続きます。
+✔ は完了、◐ は一部完了、· は未完了、✖ は失敗、? はまだ記録がないことを表します。記録がない受講者は、
+01_gmail または 02_microsoft365 の書き出しの手順までまだ進んでいません。最後の列は記録にある直近のエラーと
+その対処方法で、[04_troubleshooting.ipynb](04_troubleshooting.ipynb) や `oauthmail explain` と同じ説明です。
+
+**クラスの前に**、ご自分の記録で試せます。サンドボックスで 01_gmail を最後まで進め、上の欄にご自分のフォルダー
+（`~/.config/oauthmail`）を入れてください。受講者 1 人のクラスとして表示されます（このノートブックを自動で
+最後まで実行したときも、同じようにご自分のフォルダーを読み込みます）。
+""",
+    ),
+    md(
+        """
+## The same from a terminal
+
+```sh
+sudo oauthmail class report --homes '/home/*/.config/oauthmail' --html class.html --refresh 30
+```
+
+prints the table and writes the page; `--lang ja` for Japanese, `--json` for scripts. Run it again (e.g.
+with `watch -n 30`) and the page open on the room's screen reloads itself every 30 seconds.
+""",
+        """
+## 同じことをターミナルで
+
+```sh
+sudo oauthmail class report --homes '/home/*/.config/oauthmail' --html class.html --refresh 30 --lang ja
+```
+
+表を表示してページを書き出します。スクリプトで使うときは `--json` を付けます。繰り返し実行すると（例:
+`watch -n 30`）、教室の画面で開いたページは 30 秒ごとに自動で読み込み直されます。
+""",
+    ),
+]
+
 NOTEBOOKS: dict[str, list[Cell]] = {
     "00_start.ipynb": START,
     "01_gmail.ipynb": GMAIL,
     "02_microsoft365.ipynb": MICROSOFT,
     "03_existing_ini.ipynb": EXISTING,
     "04_troubleshooting.ipynb": TROUBLE,
+    "05_trainer.ipynb": TRAINER,
 }
 
 
