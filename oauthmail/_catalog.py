@@ -100,7 +100,7 @@ _ENTRA_OVERVIEW = (
 _ENTRA_SIGNIN_LOGS = (
     "Microsoft Entra admin center → Identity → Monitoring & health → Sign-in logs; "
     "Protection → Conditional Access",
-    "Microsoft Entra 管理センター →「ID」→「監視と正常性」→「サインイン ログ」、および「保護」→「条件付きアクセス」",
+    "Microsoft Entra 管理センター →「Entra ID」→「監視と正常性」→「サインイン ログ」、および「Entra ID」→「条件付きアクセス」",
 )
 _M365_SMTP = (
     "Microsoft 365 admin center → Users → Active users → the user → Mail → Manage email apps → Authenticated SMTP",
@@ -148,7 +148,7 @@ register(
          "管理者がセキュリティの既定値群をオフにして条件付きアクセスで保護し直すか、影響を受けない "
          "Microsoft Graph 経由の送信（--transport graph）に切り替えてください。"),
         ("Microsoft Entra admin center → Identity → Overview → Properties → Manage security defaults",
-         "Microsoft Entra 管理センター →「ID」→「概要」→「プロパティ」→「セキュリティの既定値群の管理」"),
+         "Microsoft Entra 管理センター →「Entra ID」→「概要」→「プロパティ」→「セキュリティの既定値群の管理」"),
     ),
     _e(
         "smtp-535-5.7.139-basic", "535 5.7.139",
@@ -158,7 +158,7 @@ register(
         ("The program logged in with a password (Basic authentication), which this tenant has turned off.",
          "プログラムがパスワード（基本認証）でログインしようとしましたが、このテナントでは無効になっています。"),
         (("The program is set to AUTH LOGIN/PLAIN instead of XOAUTH2.",
-          "プログラムが XOAUTH2 ではなく AUTH LOGIN/PLAIN を使う設定になっている。"),
+          "プログラムが XOAUTH2 ではなく AUTH LOGIN／PLAIN を使う設定になっている。"),
          ("An old script still holds the mailbox password.", "古いスクリプトがまだメールボックスのパスワードを使っている。")),
         ("Send with the OAuth token from this kit (`oauthmail send --ini FILE`, or `oauthmail token --xoauth2` "
          "for msmtp and similar tools); remove the stored password.",
@@ -204,7 +204,7 @@ register(
             "ticks 'Authenticated SMTP' and saves (or runs Set-CASMailbox -Identity <user> "
             "-SmtpClientAuthenticationDisabled $false). It can take a while to apply. Or send through Microsoft Graph "
             "instead (--transport graph).",
-            ja="管理者が Microsoft 365 管理センター → ユーザー → アクティブなユーザー → 対象ユーザー → メール → "
+            ja="管理者が Microsoft 365 管理センター →「ユーザー」→「アクティブなユーザー」→ 対象ユーザー →「メール」→"
             "「メール アプリの管理」を開き、「認証済み SMTP」にチェックを入れて保存します（PowerShell なら "
             "Set-CASMailbox -Identity <ユーザー> -SmtpClientAuthenticationDisabled $false）。"
             "反映まで時間がかかることがあります。Microsoft Graph 経由で送る方法もあります（--transport graph）。",
@@ -316,7 +316,7 @@ register(
         ("The program logged in to Gmail with a password, not with an OAuth token.",
          "プログラムが OAuth トークンではなくパスワードで Gmail にログインしようとしました。"),
         (("The program uses AUTH LOGIN/PLAIN with the account password.",
-          "プログラムがアカウントのパスワードで AUTH LOGIN/PLAIN を使っている。"),),
+          "プログラムがアカウントのパスワードで AUTH LOGIN／PLAIN を使っている。"),),
         ("Send with the OAuth token from this kit (`oauthmail send`, or `oauthmail token --xoauth2`).",
          "このキットの OAuth トークンで送ってください（`oauthmail send`、または `oauthmail token --xoauth2`）。"),
     ),
@@ -439,7 +439,7 @@ register(
          ("The wrong app (client id) is used.", "別のアプリ（クライアント ID）を使っている。")),
         ("In Entra admin center → App registrations → your app → Authentication, add a Web redirect URI exactly "
          "http://localhost:48888/callback (the path and case must match; the port may differ), save, and retry.",
-         "Entra 管理センター →「アプリの登録」→ 対象のアプリ →「認証」で、「Web」のリダイレクト URI に "
+         "Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」→ 対象のアプリ →「認証」で、「Web」のリダイレクト URI に "
          "http://localhost:48888/callback をそのまま追加して保存し、やり直してください（パスと大文字小文字は一致が"
          "必要、ポートは違っても可）。"),
         _ENTRA_AUTH,
@@ -454,10 +454,10 @@ register(
          "リダイレクト URI が「Web」のためアプリは機密クライアント扱いで、トークン要求にシークレットが必要です"
          "（AADSTS7000218）。"),
         (("The secret field was left empty.", "シークレットの欄が空だった。"),
-         ("Device sign-in was used with a Web-only app registration.", "Web のみのアプリ登録でデバイス サインインを使った。")),
+         ("Device sign-in was used with a Web-only app registration.", "「Web」のリダイレクトしかないアプリ登録で、デバイス コードでのサインインを使った。")),
         ("Enter the client secret Value. For device sign-in instead, set 'Allow public client flows' = Yes and add a "
          "'Mobile and desktop applications' redirect.",
-         "クライアント シークレットの「値」を入力してください。デバイス サインインを使う場合は「パブリック クライアント "
+         "クライアント シークレットの「値」を入力してください。デバイス コードでサインインする場合は「パブリック クライアント "
          "フローを許可する」を「はい」にし、「モバイル アプリケーションとデスクトップ アプリケーション」のリダイレクトを"
          "追加してください。"),
         _ENTRA_AUTH,
@@ -709,7 +709,7 @@ register(
         "google-device-scope", "invalid_scope",
         (r"Invalid device flow scope", r"Only clients of type 'TVs and Limited Input devices'"),
         ConsentError,
-        ("Google's device sign-in cannot give Gmail access", "Google のデバイス サインインでは Gmail の権限は得られません"),
+        ("Google's device sign-in cannot give Gmail access", "Google のデバイス コードでのサインインでは Gmail の権限は得られません"),
         ("Google's 'TV and limited input' device flow allows only a few scopes; Gmail's are not among them.",
          "Google の「テレビと入力の限られたデバイス」のフローは一部のスコープしか許可せず、Gmail は含まれません。"),
         (("--device-code was used with a Google account.", "Google アカウントで --device-code を使った。"),),
@@ -767,7 +767,7 @@ register(
          "new client.",
          "Workspace の管理者: 管理コンソール →「セキュリティ」→「アクセスとデータ管理」→「API の制御」→"
          "「サードパーティ製アプリのアクセスを管理」でアプリを信頼済みにします。それ以外は、通常のブラウザーで"
-         "リンクを開くか、ユーザーの種類を見直す／新しいクライアントを作ってください。"),
+         "リンクを開くか、ユーザーの種類を見直すか、新しいクライアントを作ってください。"),
         ("Google Admin console → Security → Access and data control → API controls",
          "Google 管理コンソール →「セキュリティ」→「アクセスとデータ管理」→「API の制御」"),
     ),
@@ -795,13 +795,13 @@ register(
         (("A Web client without exactly http://127.0.0.1:48888/callback.",
           "ウェブ アプリケーションのクライアントに http://127.0.0.1:48888/callback が正確に登録されていない。"),
          ("Different port, a trailing slash, or localhost instead of 127.0.0.1.",
-          "ポートが違う、末尾に／がある、127.0.0.1 ではなく localhost になっている。"),
+          "ポートが違う、末尾に「/」が付いている、127.0.0.1 ではなく localhost になっている。"),
          ("The change was saved a moment ago (it can take a few minutes).", "保存した直後（反映に数分かかることがある）。")),
         ("Your Web client must list exactly http://127.0.0.1:48888/callback (same port, no trailing slash, 127.0.0.1 "
          "not localhost) under Authorized redirect URIs. Add it, save, wait a minute, and try again — or use a "
          "Desktop app client.",
          "ウェブ アプリケーションのクライアントの「承認済みのリダイレクト URI」に http://127.0.0.1:48888/callback を"
-         "そのまま（同じポート、末尾の／なし、localhost ではなく 127.0.0.1）追加して保存し、1 分ほど待ってから"
+         "そのまま（同じポート、末尾の「/」なし、localhost ではなく 127.0.0.1）追加して保存し、1 分ほど待ってから"
          "やり直してください。デスクトップ アプリのクライアントを使う方法もあります。"),
         _GCP_CLIENTS,
     ),
@@ -815,8 +815,8 @@ register(
         (("A typo or a cut-off client ID.", "クライアント ID の入力ミス、または途中で切れている。"),
          ("The client was deleted or belongs to another project.", "クライアントが削除されている、または別のプロジェクトのもの。")),
         ("Download the client JSON again from Credentials (or copy the Client ID in full) and load it into the kit.",
-         "「認証情報」からクライアント JSON をダウンロードし直す（またはクライアント ID を全部コピーする）して、"
-         "キットに読み込み直してください。"),
+         "Google Auth Platform の「クライアント」（旧「認証情報」）からクライアント JSON をダウンロードし直すか、"
+         "クライアント ID を途中で切らずにコピーして、キットに読み込み直してください。"),
         _GCP_CLIENTS,
     ),
     _e(
@@ -831,7 +831,7 @@ register(
          ("client_secret is empty in the INI.", "INI の client_secret が空。")),
         ("On the client's page in Credentials, add a new secret, copy it (or download the JSON right away), and run "
          "the consent step again with that file.",
-         "「認証情報」のクライアントのページで新しいシークレットを追加し、すぐにコピー（または JSON をダウンロード）して、"
+         "Google Auth Platform の「クライアント」（旧「認証情報」）で対象のクライアントを開いて新しいシークレットを追加し、すぐにコピー（または JSON をダウンロード）して、"
          "そのファイルで同意の手順をやり直してください。"),
         _GCP_CLIENTS,
     ),
@@ -888,7 +888,7 @@ register(
         "token-missing-fields", "refresh",
         (r"do not contain the necessary fields need to refresh",),
         ConfigError,
-        ("The token file lacks what a refresh needs", "トークン ファイルに更新に必要な項目がありません"),
+        ("The token file lacks what a refresh needs", "トークン INI に更新に必要な項目がありません"),
         ("A refresh needs refresh_token, client_id, client_secret (if any) and token_uri; one is missing.",
          "更新には refresh_token・client_id・client_secret（ある場合）・token_uri が必要ですが、どれかが欠けています。"),
         (("The INI was written by hand or from another tool.", "INI を手で書いた、または別のツールで作った。"),
@@ -939,15 +939,15 @@ register(
         ("Gmail replaced the From address", "Gmail が差出人（From）を書き換えました"),
         ("Gmail put the signed-in address in From, because the From you gave is not a verified 'Send mail as' "
          "address (the original is kept in X-Google-Original-From).",
-         "指定した From が「他のアドレスからメールを送信する」で確認済みのアドレスではないため、Gmail がサインインした"
+         "指定した From が Gmail で確認済みの送信元アドレス（「アカウントとインポート」→「名前」）ではないため、Gmail がサインインした"
          "アドレスに書き換えました（元の値は X-Google-Original-From に残ります）。"),
         (("From differs from the signed-in Gmail address.", "From がサインインした Gmail のアドレスと違う。"),),
         ("Send from the signed-in address, or add the other address in Gmail → Settings → Accounts → "
          "'Send mail as' and confirm it.",
-         "サインインしたアドレスから送るか、Gmail の「設定」→「アカウント」→「他のメール アドレスを追加」で"
-         "そのアドレスを追加して確認してください。"),
+         "サインインしたアドレスから送るか、Gmail の「設定」（歯車アイコン）→「すべての設定を表示」→"
+         "「アカウントとインポート」→「他のメール アドレスを追加」でそのアドレスを追加し、確認を済ませてください。"),
         ("Gmail → Settings → See all settings → Accounts and Import → Send mail as",
-         "Gmail →「設定」→「すべての設定を表示」→「アカウントとインポート」→「名前」（他のメール アドレスを追加）"),
+         "Gmail →「設定」（歯車アイコン）→「すべての設定を表示」→「アカウントとインポート」→「名前」→「他のメール アドレスを追加」"),
     ),
     _e(
         "oauth-invalid_request", "invalid_request",
@@ -985,7 +985,7 @@ register(
         fix=Msg(
             en="Run the consent step again (notebook or `oauthmail consent`) and use the new token file. To stop the "
             "7-day expiry, set the Google app's publishing status to 'In production' first.",
-            ja="同意の手順（ノートブックまたは `oauthmail consent`）をもう一度行い、新しいトークンファイルを使ってください。"
+            ja="同意の手順（ノートブックまたは `oauthmail consent`）をもう一度行い、新しいトークン INI を使ってください。"
             "7 日での失効を避けるには、先に Google のアプリの公開ステータスを「本番環境」にしてください。",
         ),
         where=Msg(en=_GCP_PUBLISHING[0], ja=_GCP_PUBLISHING[1]),
@@ -1027,8 +1027,8 @@ register(
         (("TLS 1.2 is not enabled (Windows Server 2008 SP2, Windows 7 without updates).",
           "TLS 1.2 が有効になっていない（Windows Server 2008 SP2、更新していない Windows 7 など）。"),),
         ("Enable TLS 1.2 (Windows Update / KB4019276 on Server 2008 SP2), or run the kit's Python sender instead.",
-         "TLS 1.2 を有効にしてください（Windows Update、Server 2008 SP2 では KB4019276）。またはキットの Python の"
-         "送信機能を使ってください。"),
+         "TLS 1.2 を有効にしてください（Windows Update、Server 2008 SP2 では KB4019276）。または、Windows の"
+         "機能を使わずにキット（Python）から送信してください。"),
     ),
     _e(
         "wininet-12045", "WinINet 12045",
@@ -1037,7 +1037,7 @@ register(
         ("Windows does not trust the server's certificate authority", "Windows がサーバー証明書の認証局を信頼していません"),
         ("WinINet error 12045: the server certificate was issued by an unknown or invalid certificate authority.",
          "WinINet エラー 12045: サーバー証明書が未知または無効な認証局から発行されています。"),
-        (("The PC lacks current root certificates or TLS 1.2 support.", "PC に最新のルート証明書や TLS 1.2 の対応がない。"),
+        (("The PC lacks current root certificates or TLS 1.2 support.", "コンピューターに最新のルート証明書や TLS 1.2 の対応がない。"),
          ("A company proxy inspects TLS with its own CA.", "社内プロキシが独自の認証局で TLS を検査している。")),
         ("Run Windows Update (root certificates, TLS 1.2); if your company inspects TLS, install its root CA in "
          "Windows' Trusted Root Certification Authorities.",
@@ -1066,7 +1066,7 @@ register(
          r"\b404\b.{0,80}(?:token|oauth2|authority)", r"(?:token_uri|TokenURI|token endpoint).{0,80}\b404\b",
          r"Not Found.{0,80}/token\b", r"Invalid URL .{0,80}No scheme supplied", r"No connection adapters were found"),
         ConfigError,
-        ("The token URL is wrong", "トークンの URL が間違っています"),
+        ("The token URL is wrong", "トークン エンドポイントのアドレスが間違っています"),
         ("The address used to fetch access tokens (token_uri / TokenURI / authority) is missing, malformed, or "
          "answers 404 Not Found.",
          "アクセス トークンを取得するアドレス（token_uri／TokenURI／authority）が空、形式が不正、または "
@@ -1152,12 +1152,12 @@ register(
         (("Wrong port: Gmail and Microsoft use 587 (STARTTLS) or 465 (SSL, Gmail).",
           "ポートが違う: Gmail と Microsoft は 587（STARTTLS）、Gmail は 465（SSL）も可。"),
          ("A firewall or antivirus rejects outbound 587/465 (common on company and hotel networks).",
-          "ファイアウォールやウイルス対策ソフトが外向きの 587/465 を拒否している（社内やホテルの回線でよくある）。"),
+          "ファイアウォールやウイルス対策ソフトが外向きの 587／465 番を拒否している（社内やホテルの回線でよくある）。"),
          ("The local sandbox is not running.", "ローカル サンドボックスが起動していない。")),
         ("Check smtp_host and smtp_port in the INI; try the other port (587 ↔ 465 with the matching smtp_security); "
          "ask IT whether outbound 587/465 is allowed.",
          "INI の smtp_host と smtp_port を確認し、もう一方のポート（587 ↔ 465、smtp_security も合わせる）を"
-         "試してください。外向きの 587/465 が許可されているか情報システム部門に確認してください。"),
+         "試してください。外向きの 587／465 番ポートが許可されているか情報システム部門に確認してください。"),
         _NET_SETTINGS,
     ),
     _e(
@@ -1167,13 +1167,13 @@ register(
         NetworkError,
         ("The connection timed out", "接続がタイムアウトしました"),
         ("No answer came within the time limit: packets are being dropped on the way.",
-         "制限時間内に応答がありませんでした。途中で通信が遮断されています。"),
+         "制限時間内に応答がありませんでした。途中で通信が遮断されている可能性があります。"),
         (("A firewall silently drops outbound 587/465 or 443.", "ファイアウォールが、外向きの 587／465 番や 443 番ポートへの通信を知らせずに遮断している。"),
          ("A proxy is required but not set (HTTPS_PROXY).", "プロキシが必要なのに設定されていない（HTTPS_PROXY）。"),
          ("The network is very slow or down.", "回線が非常に遅い、または切れている。")),
         ("Check that outbound 587/465 (SMTP) and 443 (token endpoint) are allowed; set HTTPS_PROXY if your network "
          "needs a proxy; run `oauthmail doctor` to see which step times out.",
-         "外向きの 587/465（SMTP）と 443（トークン エンドポイント）が許可されているか確認し、プロキシが必要なら "
+         "外向きの 587／465 番（SMTP）と 443 番（トークン エンドポイント）が許可されているか確認し、プロキシが必要なら "
          "HTTPS_PROXY を設定してください。`oauthmail doctor` でどの段階でタイムアウトするか確認できます。"),
         _NET_SETTINGS,
     ),
@@ -1190,7 +1190,7 @@ register(
          ("A firewall or antivirus cut the connection.", "ファイアウォールやウイルス対策ソフトが接続を切った。")),
         ("Check smtp_port and smtp_security (587 + starttls or 465 + ssl) and try again; `oauthmail doctor` shows "
          "which step drops.",
-         "smtp_port と smtp_security（587 + starttls または 465 + ssl）を確認して再試行してください。"
+         "smtp_port と smtp_security の組み合わせ（587 と starttls、または 465 と ssl）を確認して再試行してください。"
          "`oauthmail doctor` でどの段階で切れるか確認できます。"),
     ),
     _e(

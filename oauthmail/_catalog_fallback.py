@@ -37,8 +37,7 @@ FALLBACK_ENTRIES: tuple[Entry, ...] = (
             en="Click 'error details' on Google's page (or copy the line 'Error 400: …') and run `oauthmail explain` "
             "with it. For redirect_uri_mismatch: use a Desktop app client, or add exactly "
             "http://127.0.0.1:48888/callback to the Web client's Authorized redirect URIs.",
-            ja="Google の画面の「エラーの詳細」を開く（または「エラー 400: …」の行をコピーする）して、それを "
-            "`oauthmail explain` に渡してください。redirect_uri_mismatch なら、デスクトップ アプリのクライアントを使うか、"
+            ja="Google の画面の「エラーの詳細」を開くか「エラー 400: …」の行をコピーして、その文面を `oauthmail explain` に渡してください。redirect_uri_mismatch なら、デスクトップ アプリのクライアントを使うか、"
             "ウェブ アプリケーションのクライアントの「承認済みのリダイレクト URI」に http://127.0.0.1:48888/callback を"
             "そのまま追加します。",
         ),
@@ -71,7 +70,7 @@ FALLBACK_ENTRIES: tuple[Entry, ...] = (
         ),
         where=Msg(
             en="Microsoft Entra admin center → App registrations → your app → Overview; Sign-in logs",
-            ja="Microsoft Entra 管理センター →「アプリの登録」→ 対象のアプリ →「概要」、および「サインイン ログ」",
+            ja="Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」 → 対象のアプリ →「概要」、および「Entra ID」→「監視と正常性」→「サインイン ログ」",
         ),
     ),
 )

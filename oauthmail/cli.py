@@ -50,13 +50,13 @@ else:
 
 from . import __version__  # noqa: E402
 from .errors import OAuthMailError  # noqa: E402
-from .i18n import Msg, set_language  # noqa: E402
+from .i18n import Msg, current_language, set_language  # noqa: E402
 from .secrets import printable, redact  # noqa: E402
 
 TYPE_CHECKING = False  # start-up time: no ``typing`` (nor ``importlib``, ``shutil``) on the way to a command
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import Any, TextIO
+    from typing import Any, NoReturn, TextIO
 
 #: Sub-commands in the order ``--help`` lists them.
 COMMANDS = ("sandbox", "mailbox", "register", "unregister", "consent", "send", "token", "doctor", "explain", "record",
@@ -127,12 +127,54 @@ class HelpFormatter(argparse.HelpFormatter):
                          terminal_columns() - 2 if width is None else width)
 
 
+USAGE_HINT = Msg(en="See `{prog} --help` for the options.", ja="`{prog} --help` で指定できる引数を確認してください。")
+
+#: argparse's own error texts (Python 3.10-3.13) in Japanese: (English start, Japanese template).
+_ARGPARSE_JA = (
+    ("the following arguments are required: ", "次の引数が必要です: {rest}"),
+    ("unrecognized arguments: ", "この引数は使えません: {rest}"),
+    ("one of the arguments ", "次の引数のどれか 1 つが必要です: {rest}"),
+    ("expected one argument", "値を 1 つ指定してください"),
+    ("expected at least one argument", "値を 1 つ以上指定してください"),
+    ("ignored explicit argument ", "この値は使えません: {rest}"),
+    ("invalid choice: ", "{rest}"),
+    ("invalid int value: ", "整数ではありません: {rest}"),
+    ("invalid float value: ", "数値ではありません: {rest}"),
+    ("not allowed with argument ", "次の引数と一緒には指定できません: {rest}"),
+)
+
+
+def argparse_message_ja(message: str) -> str:
+    """argparse's error in Japanese (「引数 --for: …」); an unknown text is shown as it is."""
+    head, sep, rest = message.partition(": ") if message.startswith("argument ") else ("", "", message)
+    where = f"引数 {head[len('argument '):]}: " if sep else ""
+    for english, japanese in _ARGPARSE_JA:
+        if rest.startswith(english):
+            tail = rest[len(english):]
+            if english == "invalid choice: ":  # "'x' (choose from a, b)"
+                value, _, choices = tail.partition(" (choose from ")
+                tail = f"{value} は選べません（選べるのは {choices.rstrip(')').replace(', ', '、')}）" if choices else tail
+            elif english == "one of the arguments ":
+                tail = tail.removesuffix(" is required")
+            return where + japanese.format(rest=tail)
+    return message
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse's parser with :class:`HelpFormatter` by default (sub-command parsers inherit it)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        """argparse's ``usage:`` and ``error:`` lines, in Japanese under ``--lang ja``, then a ``hint:``."""
+        japanese = current_language() == "ja"
+        usage = self.format_usage()
+        print(("使い方: " + usage.removeprefix("usage: ")) if japanese else usage, end="", file=sys.stderr)
+        print(f"error: {argparse_message_ja(message) if japanese else message}", file=sys.stderr)
+        print(f"hint: {USAGE_HINT(prog=self.prog)}", file=sys.stderr)
+        sys.exit(2)
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -175,6 +217,8 @@ def _argparse_without_catalog() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     _argparse_without_catalog()
+    if "--lang" in arguments[:-1]:  # argparse's own errors come before the arguments are parsed
+        set_language(arguments[arguments.index("--lang") + 1])
     parser = build_parser(_wanted_command(arguments))
     args = parser.parse_args(arguments)
     if args.lang:

@@ -44,17 +44,16 @@ _API_KEY_RE = re.compile(r"AIza[0-9A-Za-z_\-]{20,}")
 
 # --- messages -------------------------------------------------------------------------------------
 
-FILE_NOT_FOUND = Msg(en="The client file {path} does not exist.", ja="クライアントファイル {path} が見つかりません。")
+FILE_NOT_FOUND = Msg(en="The client file {path} does not exist.", ja="クライアント ファイル {path} が見つかりません。")
 FILE_NOT_FOUND_HINT = Msg(
     en="Check the path. In Google Cloud console → APIs & Services → Credentials, the download button (⬇) "
     "next to your OAuth client saves a file named client_secret_<id>.json.",
-    ja="パスを確認してください。Google Cloud コンソール →「API とサービス」→「認証情報」で、OAuth クライアントの"
-    "ダウンロードボタン（⬇）を押すと client_secret_<ID>.json という名前のファイルが保存されます。",
+    ja="パスを確認してください。Google Cloud コンソール →「Google Auth Platform」→「クライアント」（旧「API とサービス」→「認証情報」）で OAuth クライアントのダウンロード ボタン（⬇）を押すと、client_secret_<ID>.json という名前のファイルが保存されます。",
 )
 FILE_UNREADABLE = Msg(en="The client file {path} cannot be read ({reason}).",
-                      ja="クライアントファイル {path} を読めません（{reason}）。")
+                      ja="クライアント ファイル {path} を読めません（{reason}）。")
 FILE_UNREADABLE_HINT = Msg(en="Check that the file belongs to you and is readable.",
-                           ja="ファイルの所有者が自分で、読み取り可能か確認してください。")
+                           ja="ファイルの所有者が自分であること、読み取れることを確認してください。")
 NOT_JSON = Msg(en="{path} is not a JSON file (line {line}: {reason}).",
                ja="{path} は JSON ファイルではありません（{line} 行目: {reason}）。")
 NOT_JSON_HINT = Msg(
@@ -64,13 +63,11 @@ NOT_JSON_HINT = Msg(
     "そのまま使ってください。ワープロ等で開いて保存すると壊れることがあります。もう一度ダウンロードしてください。",
 )
 SERVICE_ACCOUNT = Msg(en="{path} is a service-account key, not an OAuth client.",
-                      ja="{path} はサービスアカウントの鍵で、OAuth クライアントではありません。")
+                      ja="{path} はサービス アカウントの鍵で、OAuth クライアントではありません。")
 SERVICE_ACCOUNT_HINT = Msg(
     en="Sending as a person needs an OAuth client ID: Google Cloud console → APIs & Services → Credentials → "
     "Create credentials → OAuth client ID (Desktop app or Web application), then download its JSON.",
-    ja="個人のメールボックスから送るには OAuth クライアント ID が必要です。Google Cloud コンソール →「API とサービス」→"
-    "「認証情報」→「認証情報を作成」→「OAuth クライアント ID」（デスクトップ アプリ またはウェブ アプリケーション）で作成し、"
-    "その JSON をダウンロードしてください。",
+    ja="個人のメールボックスから送るには OAuth クライアント ID が必要です。Google Cloud コンソール →「Google Auth Platform」→「クライアント」→「クライアントを作成」（旧「認証情報」→「認証情報を作成」→「OAuth クライアント ID」）で「デスクトップ アプリ」または「ウェブ アプリケーション」を作成し、その JSON をダウンロードしてください。",
 )
 API_KEY = Msg(en="{path} holds an API key, not an OAuth client.",
               ja="{path} に入っているのは API キーで、OAuth クライアントではありません。")
@@ -80,21 +77,21 @@ FIELD_MISSING = Msg(en="{path}: the \"{section}\" section has no {field}.",
                     ja="{path}: \"{section}\" の中に {field} がありません。")
 FIELD_MISSING_HINT = Msg(
     en="Download the JSON again from Google Cloud console → APIs & Services → Credentials → your OAuth client.",
-    ja="Google Cloud コンソール →「API とサービス」→「認証情報」→ 対象の OAuth クライアントから JSON をもう一度ダウンロードしてください。",
+    ja="Google Cloud コンソール →「Google Auth Platform」→「クライアント」（旧「認証情報」）→ 対象の OAuth クライアントから JSON をもう一度ダウンロードしてください。",
 )
 SECRET_MISSING = Msg(en="{path} has no client secret.", ja="{path} にクライアント シークレットが入っていません。")
 SECRET_MISSING_HINT = Msg(
     en="Google only shows a client secret when it is created. Download the JSON at creation time, or add a new "
     "secret on the client page (Credentials → your client → Add secret) and download the JSON again.",
     ja="Google はクライアント シークレットを作成時にしか表示しません。作成直後に JSON をダウンロードするか、"
-    "クライアントのページ（「認証情報」→ 対象のクライアント →「シークレットを追加」）で新しいシークレットを作り、"
+    "クライアントのページ（「クライアント」（旧「認証情報」）→ 対象のクライアント →「シークレットを追加」）で新しいシークレットを作り、"
     "JSON をダウンロードし直してください。",
 )
 OOB_ONLY = Msg(
     en="{path} lists the copy-the-code address (urn:ietf:wg:oauth:2.0:oob). Google shut that page down in 2022-2023; "
     "the kit uses the loopback address instead.",
     ja="{path} にはコードをコピーする方式のアドレス（urn:ietf:wg:oauth:2.0:oob）が書かれています。この方式は Google が"
-    " 2022〜2023 年に終了しました。このキットは代わりにループバックアドレスを使います。",
+    " 2022〜2023 年に終了しました。このキットは代わりにループバック アドレスを使います。",
 )
 FIELD_BAD = Msg(en="{path}: in the \"{section}\" section, {field} is not a list of addresses.",
                 ja="{path}: \"{section}\" の {field} がアドレスのリストになっていません。")
@@ -115,7 +112,7 @@ NOT_GUID = Msg(en="The Application (client) ID {value} is not a GUID like 111111
 NOT_GUID_HINT = Msg(
     en="Copy 'Application (client) ID' from Entra admin center → App registrations → your app → Overview "
     "(not the Object ID, not the app's name).",
-    ja="Entra 管理センター →「アプリの登録」→ 対象アプリ →「概要」の「アプリケーション (クライアント) ID」をコピーしてください"
+    ja="Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」→ 対象のアプリ →「概要」の「アプリケーション (クライアント) ID」をコピーしてください"
     "（オブジェクト ID やアプリ名ではありません）。",
 )
 SECRET_LOOKS_LIKE_ID = Msg(
@@ -128,7 +125,7 @@ BAD_TENANT = Msg(en="The tenant {value!r} is not valid.", ja="テナント {valu
 BAD_TENANT_HINT = Msg(
     en="Use common, organizations, consumers, your tenant ID (a GUID from Entra admin center → Overview) or your "
     "domain (contoso.onmicrosoft.com).",
-    ja="common、organizations、consumers、テナント ID（Entra 管理センター →「概要」の GUID）、またはドメイン"
+    ja="common、organizations、consumers、テナント ID（Microsoft Entra 管理センター →「Entra ID」→「概要」の GUID）、またはドメイン"
     "（contoso.onmicrosoft.com など）を指定してください。",
 )
 BAD_AUTHORITY = Msg(en="The authority {value!r} is not an https:// address with a tenant.",
@@ -142,12 +139,11 @@ BAD_AUTHORITY_HINT = Msg(
 API_KEY_HINT = Msg(
     en="An API key cannot sign in to a mailbox. Create an OAuth client ID (Desktop app or Web application) under "
     "APIs & Services → Credentials and download its JSON.",
-    ja="API キーではメールボックスにサインインできません。「API とサービス」→「認証情報」で OAuth クライアント ID"
-    "（デスクトップ アプリ またはウェブ アプリケーション）を作成し、その JSON をダウンロードしてください。",
+    ja="API キーではメールボックスにサインインできません。Google Auth Platform の「クライアント」（旧「API とサービス」→「認証情報」）で「デスクトップ アプリ」または「ウェブ アプリケーション」の OAuth クライアントを作成し、その JSON をダウンロードしてください。",
 )
 NOT_CLIENT_HINT = Msg(
     en="Download the JSON from Google Cloud console → APIs & Services → Credentials → OAuth 2.0 Client IDs → ⬇.",
-    ja="Google Cloud コンソール →「API とサービス」→「認証情報」→「OAuth 2.0 クライアント ID」の ⬇ から JSON をダウンロードしてください。",
+    ja="Google Cloud コンソール →「Google Auth Platform」→「クライアント」（旧「API とサービス」→「認証情報」→「OAuth 2.0 クライアント ID」）の ⬇ から JSON をダウンロードしてください。",
 )
 
 

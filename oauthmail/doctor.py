@@ -36,6 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 from . import tokenfile
 from .errors import OAuthMailError
 from .i18n import Msg
+from .i18n.labels import provider_name, transport_name
 from .secrets import redact
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
@@ -71,7 +72,7 @@ TITLES: dict[str, Msg] = {
     "dns": Msg(en="DNS of the SMTP host", ja="SMTP ホストの名前解決（DNS）"),
     "tcp": Msg(en="TCP to the SMTP port", ja="SMTP ポートへの TCP 接続"),
     "tls": Msg(en="TLS handshake and certificate", ja="TLS ハンドシェイクと証明書"),
-    "ehlo": Msg(en="Server offers AUTH XOAUTH2/OAUTHBEARER", ja="サーバーが AUTH XOAUTH2/OAUTHBEARER を提示"),
+    "ehlo": Msg(en="Server offers AUTH XOAUTH2/OAUTHBEARER", ja="サーバーが AUTH XOAUTH2／OAUTHBEARER を提示"),
     "token_endpoint": Msg(en="Token endpoint reachable", ja="トークン エンドポイントへの到達"),
     "clock": Msg(en="Clock skew", ja="時計のずれ"),
     "refresh": Msg(en="Refresh token works", ja="リフレッシュ トークンでの更新"),
@@ -96,8 +97,8 @@ D_TLS = Msg(en="{version}, certificate for {subject} issued by {issuer}, valid u
             ja="{version}、{subject} 向けの証明書（発行者 {issuer}）、有効期限 {until}")
 D_EHLO = Msg(en="AUTH {offered}; using {mechanism}", ja="AUTH {offered}。{mechanism} を使用")
 D_ENDPOINT = Msg(en="{url} answered HTTP {status} ({ms} ms{via})", ja="{url} が HTTP {status} で応答（{ms} ミリ秒{via}）")
-D_CLOCK = Msg(en="local clock is {skew} s {direction} the server's", ja="この PC の時計はサーバーより {skew} 秒{direction}")
-D_CLOCK_SYNC = Msg(en="local clock matches the server's (within {skew} s)", ja="この PC の時計はサーバーと一致（誤差 {skew} 秒以内）")
+D_CLOCK = Msg(en="local clock is {skew} s {direction} the server's", ja="このコンピューターの時計はサーバーより {skew} 秒{direction}")
+D_CLOCK_SYNC = Msg(en="local clock matches the server's (within {skew} s)", ja="このコンピューターの時計はサーバーと一致（誤差 {skew} 秒以内）")
 D_CLOCK_NO_DATE = Msg(en="the token endpoint sent no Date header", ja="トークン エンドポイントが Date ヘッダーを返しませんでした")
 D_REFRESH = Msg(en="new access token valid for {minutes} min; scopes: {scopes}",
                 ja="新しいアクセス トークン（有効 {minutes} 分）。スコープ: {scopes}")
@@ -118,7 +119,7 @@ FIX_PRIVATE = Msg(
 FIX_SECRET_RENEW = Msg(
     en="Create a new client secret before it expires (Entra admin center → App registrations → your app → "
     "Certificates & secrets), put its Value in client_secret and its expiry in client_secret_expires_at.",
-    ja="失効する前に新しいクライアント シークレットを作成し（Entra 管理センター →「アプリの登録」→ 対象のアプリ →"
+    ja="失効する前に新しいクライアント シークレットを作成し（Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」→ 対象のアプリ →"
     "「証明書とシークレット」）、「値」を client_secret に、有効期限を client_secret_expires_at に書いてください。",
 )
 FIX_SECRET_DATE = Msg(
@@ -134,13 +135,13 @@ FIX_ENDPOINT_5XX = Msg(
 FIX_ENDPOINT_404 = Msg(
     en="The token URL is wrong (HTTP 404). Set token_uri = https://oauth2.googleapis.com/token (Google) or "
     "authority = https://login.microsoftonline.com/<tenant ID> (Microsoft) in the INI.",
-    ja="トークンの URL が間違っています（HTTP 404）。INI に token_uri = https://oauth2.googleapis.com/token（Google）"
+    ja="トークン エンドポイントのアドレスが間違っています（HTTP 404）。INI に token_uri = https://oauth2.googleapis.com/token（Google）"
     "または authority = https://login.microsoftonline.com/<テナント ID>（Microsoft）を設定してください。",
 )
 FIX_CLOCK = Msg(
     en="Set the computer's clock automatically (Windows: Settings → Time & language → Set time automatically; "
     "Linux: timedatectl set-ntp true). Tokens and certificates are checked against the time.",
-    ja="パソコンの時計を自動設定にしてください（Windows:「設定」→「時刻と言語」→「時刻を自動的に設定する」、"
+    ja="コンピューターの時計を自動設定にしてください（Windows:「設定」→「時刻と言語」→「時刻を自動的に設定する」、"
     "Linux: timedatectl set-ntp true）。トークンや証明書は時刻で検証されます。",
 )
 FIX_SCOPE_GOOGLE = Msg(
@@ -340,6 +341,14 @@ def scope_problem(provider: str, transport: str, scopes: Iterable[str]) -> Msg |
     return None
 
 
+def _cert_date(not_after: Any) -> str:
+    """``Mar  6 00:56:11 2029 GMT`` (OpenSSL's form) as ``2029-03-06``; the raw text if it does not parse."""
+    try:
+        return datetime.fromtimestamp(ssl.cert_time_to_seconds(str(not_after)), timezone.utc).strftime("%Y-%m-%d")
+    except (ValueError, TypeError):
+        return str(not_after or "?")
+
+
 def _cert_name(parts: Any, key: str = "commonName") -> str:
     for rdn in parts or ():
         for k, v in rdn:
@@ -390,7 +399,7 @@ class Doctor:
 
         self.secrets = self.acc.secrets()
         self.settings = smtp_settings(self.acc)
-        params = {"path": self.ini, "account": self.acc.email, "provider": self.acc.provider}
+        params = {"path": self.ini, "account": self.acc.email, "provider": provider_name(self.acc.provider)}
         if self.tf.warnings:
             return Check("ini", WARN, detail=D_INI_OK, fix=FIX_PRIVATE, params=params, raw=" ".join(self.tf.warnings),
                          code="ini_permissions")
@@ -451,7 +460,7 @@ class Doctor:
             "version": version or "?",
             "subject": _cert_name((cert or {}).get("subject")),
             "issuer": _cert_name((cert or {}).get("issuer")),
-            "until": str((cert or {}).get("notAfter", "?")),
+            "until": _cert_date((cert or {}).get("notAfter")),
         }
         return Check("tls", PASS, detail=D_TLS, params=params, elapsed=elapsed)
 
@@ -477,7 +486,8 @@ class Doctor:
         url = token_url(self.acc)
         proxies = requests.utils.get_environ_proxies(url)
         proxy = proxies.get("https") or proxies.get("all")
-        via = f", via proxy {strip_userinfo(proxy)}" if proxy else ""
+        via: Msg | str = (Msg(en=f", via proxy {strip_userinfo(proxy)}", ja=f"、プロキシ {strip_userinfo(proxy)} 経由")
+                          if proxy else "")
         t0 = time.monotonic()
         try:
             # No secret is sent: an empty grant gets a 400 with a JSON error from a healthy endpoint.
@@ -561,7 +571,7 @@ class Doctor:
             probe(transport, base, self.token, timeout=self.timeout)
         except OAuthMailError as exc:
             return from_error("api", exc, time.monotonic() - t0)
-        return Check("api", PASS, detail=D_API, params={"where": base, "transport": transport},
+        return Check("api", PASS, detail=D_API, params={"where": base, "transport": transport_name(transport)},
                      elapsed=time.monotonic() - t0)
 
     def check_record(self) -> Check:
@@ -597,7 +607,7 @@ class Doctor:
                     continue  # SMTP accounts: the SMTP checks above are the path
                 if transport != "smtp" and check_id in SMTP_CHECKS:
                     check = Check(check_id, SKIP, detail=SKIPPED_GRAPH if transport == "graph" else SKIPPED_HTTPS,
-                                  params={"transport": transport})
+                                  params={"transport": transport_name(transport)})
                 elif missing:
                     check = Check(check_id, SKIP, detail=SKIPPED_NEEDS, params={"needed": TITLES[missing[0]]},
                                   code=f"needs:{missing[0]}")

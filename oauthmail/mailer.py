@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 GMAIL_FROM_REWRITE = Msg(
     en="warning: Gmail will replace the From address {sender} with {user} unless {sender} is a verified "
     "'Send mail as' address in Gmail's settings (Settings → Accounts and Import).",
-    ja="警告: {sender} が Gmail の設定（設定 → アカウントとインポート →「名前」）で確認済みの送信元アドレスでない限り、"
+    ja="警告: {sender} が Gmail の設定（「すべての設定を表示」→「アカウントとインポート」→「名前」）で確認済みの送信元アドレスでない限り、"
     "Gmail は差出人 {sender} を {user} に置き換えます。",
 )
 DELIVERY_UNKNOWN = Msg(

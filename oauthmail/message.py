@@ -58,7 +58,7 @@ BAD_ADDRESS = Msg(
 )
 BAD_ADDRESS_HINT = Msg(
     en="Write addresses like alice@example.com or \"Alice <alice@example.com>\", one per --to/--cc/--bcc.",
-    ja="alice@example.com や \"Alice <alice@example.com>\" の形で、--to/--cc/--bcc ごとに 1 つずつ書いてください。",
+    ja="alice@example.com や \"Alice <alice@example.com>\" の形で、--to・--cc・--bcc ごとに 1 つずつ書いてください。",
 )
 NON_ASCII_LOCAL = Msg(
     en="{header}: the address {value!r} has non-ASCII characters before the @, which Gmail and Microsoft 365 SMTP do not accept here.",
@@ -70,7 +70,7 @@ NON_ASCII_LOCAL_HINT = Msg(
 )
 NO_RECIPIENT = Msg(en="The message has no recipient.", ja="宛先がありません。")
 NO_RECIPIENT_HINT = Msg(en="Give at least one --to (or --cc/--bcc) address.",
-                        ja="--to（または --cc/--bcc）で宛先を 1 つ以上指定してください。")
+                        ja="--to（または --cc・--bcc）で宛先を 1 つ以上指定してください。")
 BAD_CHARSET = Msg(en="The charset {charset!r} is not supported.", ja="文字コード {charset!r} には対応していません。")
 BAD_CHARSET_HINT = Msg(en="Use utf-8 (recommended) or iso-2022-jp.", ja="utf-8（おすすめ）か iso-2022-jp を指定してください。")
 NOT_ENCODABLE = Msg(
@@ -80,7 +80,7 @@ NOT_ENCODABLE = Msg(
 NOT_ENCODABLE_HINT = Msg(
     en="Send with --charset utf-8 (every modern mail program reads it), or replace those characters "
     "(circled numbers, emoji and some kanji are outside ISO-2022-JP).",
-    ja="--charset utf-8 で送るか（今のメールソフトはすべて読めます）、その文字を置き換えてください"
+    ja="--charset utf-8 で送るか（今のメーラーはすべて読めます）、その文字を置き換えてください"
     "（丸数字・絵文字・一部の漢字は ISO-2022-JP にありません）。",
 )
 ATTACHMENT_MISSING = Msg(en="The attachment {path} cannot be read ({reason}).",

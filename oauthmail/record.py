@@ -29,7 +29,7 @@ from typing import Any
 
 from . import __version__, tokenfile
 from .errors import ConfigError
-from .i18n import Msg, current_language
+from .i18n import Msg, current_language, normalize_lang
 from .secrets import printable, redact, shorten_id
 
 FORMATS = ("md", "json", "html")
@@ -98,7 +98,7 @@ FIELD_LABELS: dict[str, Msg] = {
     "scopes": Msg(en="Scopes", ja="スコープ"),
     "tenant": Msg(en="Tenant", ja="テナント"),
     "authority": Msg(en="Authority", ja="認証機関（authority）"),
-    "token_uri": Msg(en="Token URL", ja="トークン URL"),
+    "token_uri": Msg(en="Token URL", ja="トークン エンドポイント"),
     "smtp_host": Msg(en="SMTP host", ja="SMTP ホスト"),
     "smtp_port": Msg(en="SMTP port", ja="SMTP ポート"),
     "smtp_security": Msg(en="SMTP security", ja="SMTP の暗号化"),
@@ -406,6 +406,71 @@ def _value(key: str, value: Any, lang: str | None) -> str:
     return f"{shown}（{value}）" if (lang or current_language()) == "ja" else f"{shown} ({value})"
 
 
+T_SEND_VIA = Msg(en="{where} ({security}, {transport}), {seconds}", ja="{where}（{security}、{transport}）、{seconds}")
+
+#: The Notes section's keys (written by `oauthmail register microsoft`, the notebooks, `oauthmail record --extra`)
+#: as people read them; the raw key follows in brackets so a search still finds it.
+EXTRA_LABELS: dict[str, Msg] = {
+    "provider": Msg(en="Provider", ja="プロバイダー"),
+    "created_by": Msg(en="Created by", ja="作成したコマンド"),
+    "created_at": Msg(en="Created at", ja="作成日時"),
+    "display_name": Msg(en="App name", ja="アプリの名前"),
+    "app_id": Msg(en="Application (client) ID", ja="アプリケーション (クライアント) ID"),
+    "object_id": Msg(en="Object ID", ja="オブジェクト ID"),
+    "service_principal_id": Msg(en="Service principal", ja="サービス プリンシパル"),
+    "tenant_id": Msg(en="Tenant ID", ja="テナント ID"),
+    "tenant_name": Msg(en="Tenant name", ja="テナント名"),
+    "authority": Msg(en="Authority", ja="認証機関"),
+    "graph_url": Msg(en="Microsoft Graph address", ja="Microsoft Graph のアドレス"),
+    "client_type": Msg(en="Client type", ja="クライアントの種類"),
+    "sign_in_audience": Msg(en="Supported account types", ja="サポートされているアカウントの種類"),
+    "redirect_uris": Msg(en="Redirect URIs", ja="リダイレクト URI"),
+    "permissions": Msg(en="API permissions", ja="API のアクセス許可"),
+    "transport": Msg(en="Transport", ja="送信方法"),
+    "secret_expires_at": Msg(en="Client secret expires", ja="クライアント シークレットの有効期限"),
+    "secret_key_id": Msg(en="Secret ID", ja="シークレット ID"),
+    "tenant_wide_consent": Msg(en="Consent for the whole organisation", ja="組織全体への同意"),
+    "admin_consent_url": Msg(en="Admin consent address", ja="管理者の同意用アドレス"),
+    "signed_in_as": Msg(en="Signed in as", ja="サインインしたアカウント"),
+    "admin": Msg(en="Signed in as an admin", ja="管理者としてサインイン"),
+    "bootstrap_client": Msg(en="Client used to create the app", ja="アプリの作成に使ったクライアント"),
+    "notebook_mode": Msg(en="Notebook mode", ja="ノートブックのモード"),
+    "notebook_language": Msg(en="Notebook language", ja="ノートブックの言語"),
+    "autorun": Msg(en="Run automatically", ja="自動実行"),
+    "auto_ticked_steps": Msg(en="Steps ticked automatically", ja="自動でチェックした手順"),
+    "client_secret_expires": Msg(en="Client secret expires", ja="クライアント シークレットの有効期限"),
+    "consent_warnings": Msg(en="Warnings at consent", ja="同意のときの警告"),
+}
+
+
+def _is_ja(lang: str | None) -> bool:
+    return (normalize_lang(lang) if lang else current_language()) == "ja"
+
+
+def _extra_label(key: object, lang: str | None) -> str:
+    label = EXTRA_LABELS.get(str(key))
+    if label is None:
+        return str(key)
+    return f"{label.format(lang)}（{key}）" if _is_ja(lang) else str(key)
+
+
+def _extra_value(key: object, value: object, lang: str | None) -> str:
+    if isinstance(value, bool) or str(value) in ("True", "False"):
+        return (T_YES if str(value) == "True" else T_NO).format(lang)
+    if not _is_ja(lang):
+        return ", ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
+    if isinstance(value, str) and key in ("redirect_uris", "permissions", "auto_ticked_steps"):
+        value = value.split(", ")  # lists the registration wrote as one string
+    if isinstance(value, (list, tuple)):
+        return "、".join(str(v) for v in value)
+    if key == "client_type":  # `register microsoft` writes web / public
+        shown = _value("client_type", {"web": "confidential"}.get(str(value), value), lang)
+        return shown.replace("（confidential）", f"（{value}）")
+    if key in ("provider", "transport"):
+        return _value(str(key), value, lang)
+    return str(value)
+
+
 _MARK = {"pass": "✔", "warn": "⚠", "fail": "✖", "skip": "-"}
 
 
@@ -431,7 +496,7 @@ def render_markdown(rec: SetupRecord, lang: str | None = None) -> str:
     if rec.steps:
         for s in rec.steps:
             mark = "x" if s["done"] else " "
-            when = f" ({s['at']})" if s["at"] else ""
+            when = (f"（{s['at']}）" if _is_ja(lang) else f" ({s['at']})") if s["at"] else ""
             out.append(f"- [{mark}] {_md_cell(s['label'] or s['id'])}{when}")
     else:
         out.append(T_NONE.format(lang))
@@ -450,8 +515,10 @@ def render_markdown(rec: SetupRecord, lang: str | None = None) -> str:
         status = T_SENT_OK.format(lang) if s.get("ok") else T_SENT_FAIL.format(lang)
         out.append(f"- {status}: {_md_cell(str(s.get('message_id', '')))} → "
                    f"{_md_cell(', '.join(s.get('recipients') or []))}")
-        out.append(_md_cell(f"- {s.get('host', '')}:{s.get('port', '')} ({_value('security', s.get('security', ''), lang)}, "
-                            f"{_value('transport', s.get('transport', 'smtp'), lang)}), {T_SECONDS.format(lang, n=s.get('elapsed', ''))}"))
+        out.append(_md_cell("- " + T_SEND_VIA.format(lang, where=f"{s.get('host', '')}:{s.get('port', '')}",
+                                                    security=_value('security', s.get('security', ''), lang),
+                                                    transport=_value('transport', s.get('transport', 'smtp'), lang),
+                                                    seconds=T_SECONDS.format(lang, n=s.get('elapsed', '')))))
         if s.get("transcript"):
             out += ["", f"### {T_TRANSCRIPT.format(lang)}", "", "```", printable(str(s["transcript"])).replace("```", "'''"),
                     "```"]
@@ -459,7 +526,7 @@ def render_markdown(rec: SetupRecord, lang: str | None = None) -> str:
         out.append(T_NONE.format(lang))
     if rec.extra:
         out += ["", f"## {T_EXTRA.format(lang)}", ""]
-        out += [f"- {_md_cell(str(k))}: {_md_cell(str(v))}" for k, v in rec.extra.items()]
+        out += [f"- {_md_cell(_extra_label(k, lang))}: {_md_cell(_extra_value(k, v, lang))}" for k, v in rec.extra.items()]
     out += ["", f"## {T_VERSIONS.format(lang)}", ""]
     out += [f"- {_md_cell(str(k))}: {_md_cell(str(v))}" for k, v in rec.versions.items()]
     return "\n".join(out) + "\n"
@@ -475,7 +542,7 @@ _CSS = ("body{font-family:system-ui,'Hiragino Sans','Yu Gothic',sans-serif;max-w
 def render_html(rec: SetupRecord, lang: str | None = None) -> str:
     e = html.escape
     d = rec.to_dict()
-    parts = [f"<!DOCTYPE html><html lang=\"{'ja' if (lang or '').startswith('ja') else 'en'}\"><head>"
+    parts = [f"<!DOCTYPE html><html lang=\"{'ja' if _is_ja(lang) else 'en'}\"><head>"
              "<meta charset=\"utf-8\">", f"<title>{e(T_TITLE.format(lang))}: {e(rec.account)}</title>",
              f"<style>{_CSS}</style></head><body>",
              f"<h1>{e(T_TITLE.format(lang))}: {e(rec.account)}</h1>",
@@ -489,8 +556,9 @@ def render_html(rec: SetupRecord, lang: str | None = None) -> str:
         for s in rec.steps:
             mark = "☑" if s["done"] else "☐"
             state = T_DONE.format(lang) if s["done"] else T_NOT_DONE.format(lang)
-            parts.append(f"<li>{mark} {e(s['label'] or s['id'])} <small>({e(state)}"
-                         f"{', ' + e(s['at']) if s['at'] else ''})</small></li>")
+            when = (("、" if _is_ja(lang) else ", ") + s["at"]) if s["at"] else ""
+            inner = f"（{state}{when}）" if _is_ja(lang) else f"({state}{when})"
+            parts.append(f"<li>{mark} {e(s['label'] or s['id'])} <small>{e(inner)}</small></li>")
         parts.append("</ul>")
     else:
         parts.append(f"<p>{e(T_NONE.format(lang))}</p>")
@@ -512,17 +580,18 @@ def render_html(rec: SetupRecord, lang: str | None = None) -> str:
         status = T_SENT_OK.format(lang) if s.get("ok") else T_SENT_FAIL.format(lang)
         parts.append(f"<p class=\"{'pass' if s.get('ok') else 'fail'}\">{e(status)}: "
                      f"{e(str(s.get('message_id', '')))} → {e(', '.join(s.get('recipients') or []))}<br>"
-                     f"{e(str(s.get('host', '')))}:{e(str(s.get('port', '')))} "
-                     f"({e(_value('security', s.get('security', ''), lang))}, "
-                     f"{e(_value('transport', s.get('transport', 'smtp'), lang))}), "
-                     f"{e(T_SECONDS.format(lang, n=s.get('elapsed', '')))}</p>")
+                     + e(T_SEND_VIA.format(lang, where=f"{s.get('host', '')}:{s.get('port', '')}",
+                                           security=_value('security', s.get('security', ''), lang),
+                                           transport=_value('transport', s.get('transport', 'smtp'), lang),
+                                           seconds=T_SECONDS.format(lang, n=s.get('elapsed', '')))) + "</p>")
         if s.get("transcript"):
             parts.append(f"<h3>{e(T_TRANSCRIPT.format(lang))}</h3><pre>{e(str(s['transcript']))}</pre>")
     else:
         parts.append(f"<p>{e(T_NONE.format(lang))}</p>")
     if rec.extra:
         parts.append(f"<h2>{e(T_EXTRA.format(lang))}</h2><table>")
-        parts += [f"<tr><th>{e(str(k))}</th><td>{e(str(v))}</td></tr>" for k, v in rec.extra.items()]
+        parts += [f"<tr><th>{e(_extra_label(k, lang))}</th><td>{e(_extra_value(k, v, lang))}</td></tr>"
+                  for k, v in rec.extra.items()]
         parts.append("</table>")
     parts.append(f"<h2>{e(T_VERSIONS.format(lang))}</h2><table>")
     parts += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rec.versions.items()]

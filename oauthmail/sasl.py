@@ -32,7 +32,7 @@ BAD_TOKEN = Msg(
 )
 BAD_TOKEN_HINT = Msg(
     en="The token file's access_token is damaged: delete the access_token line (it is only a cache) and try again.",
-    ja="トークンファイルの access_token が壊れています。access_token の行を消して（キャッシュなので消しても大丈夫です）もう一度試してください。",
+    ja="トークン INI の access_token が壊れています。access_token の行を消して（キャッシュなので消しても大丈夫です）もう一度試してください。",
 )
 
 MECHANISMS = ("XOAUTH2", "OAUTHBEARER")

@@ -71,7 +71,7 @@ TIMED_OUT_HINT = Msg(
     "other port (587/465), or raise --timeout. If mail ports are blocked on this network, send over HTTPS (port "
     "443): --transport graph (Microsoft 365) or --transport gmail-api (Gmail).",
     ja="ファイアウォールでポートが塞がれているか、サーバーが混んでいる可能性があります。ホストとポートを確認し、"
-    "もう一方のポート（587/465）を試すか、タイムアウトを長くしてください。このネットワークでメール用ポートが"
+    "もう一方のポート（587／465）を試すか、タイムアウトを長くしてください。このネットワークでメール用ポートが"
     "塞がれているなら、HTTPS（443 番ポート）で送れます: --transport graph（Microsoft 365）、"
     "--transport gmail-api（Gmail）。",
 )

@@ -84,7 +84,7 @@ META = "oauthmail"
 
 INI_NOT_FOUND = Msg(
     en="The token file {path} does not exist.",
-    ja="トークンファイル {path} が見つかりません。",
+    ja="トークン INI {path} が見つかりません。",
 )
 INI_NOT_FOUND_HINT = Msg(
     en="Check the path, or create the file with `oauthmail consent google|microsoft --ini {path}`.",
@@ -92,7 +92,7 @@ INI_NOT_FOUND_HINT = Msg(
 )
 INI_UNREADABLE = Msg(
     en="The token file {path} cannot be read ({reason}).",
-    ja="トークンファイル {path} を読めません（{reason}）。",
+    ja="トークン INI {path} を読めません（{reason}）。",
 )
 INI_UNREADABLE_HINT = Msg(
     en="Check that the file belongs to you and is readable (chmod 600 {path}).",
@@ -175,24 +175,21 @@ LOCK_TIMEOUT_HINT = Msg(
     "{lock} (in a folder other people can write, another user may hold it): keep token files in a folder only you "
     "can write (chmod 700).",
     ja="別の送信やサインインが終わるのを待ってから、もう一度試してください。ほかに何も動いていない場合は、{lock} の所有者を"
-    "確認してください（他の人が書き込めるフォルダーでは、別のユーザーがロックしているかもしれません）。トークンファイルは"
-    "自分だけが書き込めるフォルダーに置いてください（chmod 700）。",
+    "確認してください（他の人が書き込めるフォルダーでは、別のユーザーがロックしているかもしれません）。トークン INI は自分だけが書き込めるフォルダーに置いてください（chmod 700）。",
 )
 LOCK_UNSAFE = Msg(
     en="The lock file {lock} is a symbolic link or not a plain file, so the kit does not open it.",
-    ja="ロックファイル {lock} がシンボリックリンクか通常のファイルではないため、キットは開きません。",
+    ja="ロックファイル {lock} がシンボリック リンクであるか通常のファイルでないため、キットは開きません。",
 )
 LOCK_UNSAFE_HINT = Msg(
     en="Someone may be trying to make the kit write elsewhere. Remove {lock}, keep token files in a folder only you "
     "can write (chmod 700), and try again.",
-    ja="キットに別の場所へ書き込ませようとしている可能性があります。{lock} を削除し、トークンファイルは自分だけが書き込める"
-    "フォルダーに置いてから（chmod 700）、もう一度試してください。",
+    ja="キットに別の場所へ書き込ませようとしている可能性があります。{lock} を削除し、トークン INI は自分だけが書き込めるフォルダーに置いてから（chmod 700）、もう一度試してください。",
 )
 FOLDER_WRITABLE = Msg(
     en="warning: other users can write the folder {path} (mode {mode}): they could replace its files, or hold the "
     "token file's lock. Run: chmod 700 {path} (or set OAUTHMAIL_HOME to a folder of your own)",
-    ja="警告: フォルダー {path} は他のユーザーも書き込めます（モード {mode}）。中のファイルを置き換えられたり、トークン"
-    "ファイルのロックを握られたりするおそれがあります。chmod 700 {path} を実行してください（または OAUTHMAIL_HOME を"
+    ja="警告: フォルダー {path} は他のユーザーも書き込めます（パーミッション {mode}）。中のファイルを置き換えられたり、トークン INI のロックを握られたりするおそれがあります。chmod 700 {path} を実行してください（または OAUTHMAIL_HOME を"
     "自分専用のフォルダーにしてください）。",
 )
 INI_WRITE_FAILED = Msg(en="Could not write {path} ({reason}).", ja="{path} に書き込めませんでした（{reason}）。")

@@ -71,7 +71,7 @@ PROVIDER_TROUBLE = Msg(
 )
 PROVIDER_TROUBLE_HINT = Msg(
     en="This is usually temporary: wait a few minutes and try again. Your token file is unchanged and still valid.",
-    ja="多くの場合は一時的なものです。数分待ってからもう一度試してください。トークンファイルは変更されておらず、そのまま使えます。",
+    ja="多くの場合は一時的なものです。数分待ってからもう一度試してください。トークン INI は変更されておらず、そのまま使えます。",
 )
 NO_AUTHORITY = Msg(
     en="The Microsoft account {account} has no authority in the token INI.",
@@ -79,7 +79,7 @@ NO_AUTHORITY = Msg(
 )
 NO_AUTHORITY_HINT = Msg(
     en="Add `authority = https://login.microsoftonline.com/<tenant id>` to the [{account}] section, or export the INI again.",
-    ja="[{account}] セクションに `authority = https://login.microsoftonline.com/<テナントID>` を書き足すか、INI を書き出し直してください。",
+    ja="[{account}] セクションに `authority = https://login.microsoftonline.com/<テナント ID>` を書き足すか、INI を書き出し直してください。",
 )
 
 

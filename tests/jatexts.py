@@ -90,7 +90,8 @@ def prose(text: str) -> str:
     """
     text = _FENCE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
     text = _CODE_SPAN.sub(lambda m: "x" * len(m.group(0)), text)
-    text = _LINK_TARGET.sub(lambda m: "]" + "x" * (len(m.group(0)) - 1), text)
+    # The target is not shown: what follows the link sits next to the link text, not to the URL's ")".
+    text = _LINK_TARGET.sub(lambda m: "]" + "x" * (len(m.group(0)) - 2) + "\0", text)
     text = _URL.sub(lambda m: "x" * len(m.group(0)), text)
     text = _PATH.sub(lambda m: "x" * len(m.group(0)), text)
     text = _CALL.sub(lambda m: "x" * len(m.group(0)), text)

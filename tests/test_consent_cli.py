@@ -186,7 +186,7 @@ def test_wrong_client_file_and_japanese(sandbox: Any, tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "oauthmail", "consent", "google", "--client-secrets", str(bad),
                            "--ini", str(tmp_path / "x.ini")], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 1
-    assert "サービスアカウント" in done.stderr and "hint: " in done.stderr and "Traceback" not in done.stderr
+    assert "サービス アカウント" in done.stderr and "hint: " in done.stderr and "Traceback" not in done.stderr
 
 
 def test_google_device_code_is_refused_with_p13(sandbox: Any, tmp_path: Path) -> None:

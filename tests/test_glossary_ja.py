@@ -65,6 +65,8 @@ def glossary_problems(texts: list[Text], rules: list[Rule]) -> list[str]:
 
 _KANA_KANJI = "\u3041-\u30fa\u30fc-\u30ff\u4e00-\u9fff"  # not 「・」 (U+30FB), which sits between words
 _STYLE = [
+    (re.compile(r"(?<![\w/.:=-])\d{2,5}/\d{2,5}(?![\w/])"),
+     "port numbers offered as a choice take the full-width 「／」 (「587／465」), a half-width / is for paths"),
     (re.compile(rf"[{_KANA_KANJI}][A-Za-z0-9]|[A-Za-z0-9][{_KANA_KANJI}]"),
      "put a half-width space between Japanese and ASCII (「7 日」「その後 `invalid_grant`」「Gmail の」)"),
     (re.compile(r"[0-9\0] ?ms\b"), "write 「ミリ秒」 after a number, not ms (「120 ミリ秒」)"),
@@ -145,6 +147,12 @@ def test_the_checker_finds_and_names_a_planted_form() -> None:
     assert any("「設定記録」→ セットアップ記録" in p for p in found)
 
 
+def test_the_style_check_finds_a_half_width_port_pair() -> None:
+    found = style_problems([Text("x.py:1", "外向きの 587/465 が許可されているか確認します。", "x.py", False),
+                            Text("y.py:1", "外向きの 587／465 番ポート（https://example.com/587/465 は URL）。", "y.py", False)])
+    assert len(found) == 1 and found[0].startswith("x.py:1") and "587／465" in found[0], found
+
+
 def test_japanese_style(texts: list[Text]) -> None:
     problems = style_problems(texts)
     assert not problems, "Japanese text breaks a rule of docs/glossary.ja.md (表記ルール):\n" + "\n".join(problems)
@@ -155,7 +163,7 @@ def test_style_checker_catches_each_rule() -> None:
                ("その後`invalid_grant`になります", "7日で切れます", "応答まで 12 ms です", "587/465 番",
                 "SMTP (587) で送る", "「アプリケーション (クライアント) ID」をコピー")]
     found = style_problems(planted)
-    assert [p.split(":")[0] for p in found] == ["z.py"] * 5, found
+    assert [p.split(":")[0] for p in found] == ["z.py"] * 6, found  # 「587/465 番」 breaks two rules
 
 
 def test_japanese_documents_have_no_line_breaks_inside_sentences() -> None:

@@ -86,3 +86,99 @@ def test_setup_record_shows_values_by_name(tmp_path: Path) -> None:
         assert "ウェブ アプリケーション（web）" in text and "STARTTLS（" in text
         assert "yes" not in text and "はい" in text
         assert "ウェブ アプリケーション" not in render(build_record(path), fmt, "en")
+
+
+# --- the editor's read of one full `--lang ja` session (issue 14, round 3) -------------------------------
+
+
+def test_provider_transport_and_security_by_name_in_japanese_raw_in_english() -> None:
+    from oauthmail.commands.consent import SAVED_LINE
+    from oauthmail.commands.send import SENT
+    from oauthmail.i18n.labels import provider_name, security_name
+
+    saved = {"email": "alice@example.com", "provider": provider_name("google"), "path": "/x/my.ini"}
+    assert "alice@example.com（Google）" in SAVED_LINE.format("ja", **saved)
+    assert "(google)" in SAVED_LINE.format("en", **saved)
+    sent = {"message_id": "<m@x>", "account": "alice@example.com", "count": 1, "host": "smtp.gmail.com",
+            "port": 587, "security": security_name("starttls"), "elapsed": 0.5}
+    ja = SENT.format("ja", **sent)
+    assert "STARTTLS" in ja and not ASCII_WORDS.search(ja), ja
+    assert "(starttls)" in SENT.format("en", **sent)
+
+
+def test_doctor_names_the_provider_and_dates_the_certificate() -> None:
+    from oauthmail.doctor import D_INI_OK, D_TLS, _cert_date
+    from oauthmail.i18n.labels import provider_name
+
+    assert _cert_date("Mar  6 00:56:11 2029 GMT") == "2029-03-06"
+    assert _cert_date("not a date") == "not a date"
+    line = D_INI_OK.format("ja", path="/x/my.ini", account="dave@contoso.com", provider=provider_name("microsoft"))
+    assert line.endswith("（Microsoft）")
+    assert "GMT" not in D_TLS.format("ja", version="TLSv1.3", subject="smtp.gmail.com", issuer="GTS CA 1C3",
+                                     until=_cert_date("Mar  6 00:56:11 2029 GMT"))
+
+
+def test_setup_record_notes_by_name_in_japanese(tmp_path: Path) -> None:
+    from oauthmail.i18n import set_language
+
+    path = tmp_path / "oauthmail.ini"
+    acc = tokenfile.Account(
+        email="dave@contoso.com", provider="microsoft", client_id="5b1c3d7e-2f4a-4b6c-8d9e-0a1b2c3d4e5f",
+        refresh_token="0.not-a-real-refresh-token", authority="https://login.microsoftonline.com/contoso.com",
+        scopes=["https://outlook.office.com/SMTP.Send"], smtp_host="smtp.office365.com", smtp_port=587,
+        smtp_security="starttls")
+    tokenfile.save_account(path, acc, make_default=True)
+    notes = {"provider": "microsoft", "client_type": "web", "transport": "smtp", "admin": False,
+             "permissions": "SMTP.Send, offline_access", "tenant_wide_consent": True}
+    steps = [{"id": "record", "label": "セットアップ記録を書き出し", "done": True, "at": "2026-12-02T01:00:00Z"}]
+    md = render(build_record(path, steps=steps, extra=notes), "md", "ja")
+    assert "プロバイダー（provider）: Microsoft" in md and "管理者としてサインイン（admin）: いいえ" in md
+    assert "SMTP.Send、offline_access" in md and "（2026-12-02T01:00:00Z）" in md
+    notes_section = md.split("## 補足", 1)[1].split("## ", 1)[0]
+    assert not ASCII_WORDS.search(notes_section.replace("（provider）", "").replace("（transport）", "")
+                                  .replace("（web）", "")), notes_section
+    set_language("ja")
+    try:
+        assert '<html lang="ja"' in render(build_record(path, extra=notes), "html", None)
+    finally:
+        set_language(None)
+    en = render(build_record(path, extra=notes), "md", "en")
+    assert "- provider: microsoft" in en and "- admin: no" in en
+
+
+def test_relay_check_names_the_os_error_in_japanese() -> None:
+    from oauthmail.errors import NetworkError
+    from oauthmail.relay.check import check
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again below: nothing listens there
+    with pytest.raises(NetworkError) as caught:
+        check("127.0.0.1", port, timeout=5)
+    assert "接続を拒否されました" in caught.value.what("ja") and "Error" not in caught.value.what("ja")
+
+
+def test_export_header_keeps_spaced_terms_on_one_line() -> None:
+    from oauthmail.export.tools import _wrap
+
+    lines = _wrap("`oauthmail export` が alice@example.com 用に書き出した msmtp の設定です。このファイルに秘密情報は"
+                  "含まれていません。アクセス トークンはツールが接続するたびに `oauthmail token` から受け取ります。")
+    assert len(lines) == 3 and all(line.endswith("。") for line in lines)
+    assert _wrap("a " * 60)[0].count("a") <= 48  # English still wraps by width
+
+
+def test_argparse_errors_in_japanese_with_a_hint() -> None:
+    import subprocess
+    import sys
+
+    from oauthmail.cli import argparse_message_ja
+
+    assert argparse_message_ja("the following arguments are required: --for") == "次の引数が必要です: --for"
+    assert argparse_message_ja("argument --transport: invalid choice: 'x' (choose from 'smtp', 'graph')") == \
+        "引数 --transport: 'x' は選べません（選べるのは 'smtp'、'graph'）"
+    assert argparse_message_ja("something argparse adds later") == "something argparse adds later"
+    done = subprocess.run([sys.executable, "-m", "oauthmail", "--lang", "ja", "export"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    assert "error: 次の引数が必要です: --for" in done.stderr and "hint: `oauthmail export --help`" in done.stderr
+    assert "the following arguments" not in done.stderr and done.stderr.startswith("使い方: ")

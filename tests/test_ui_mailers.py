@@ -54,7 +54,7 @@ def test_test_button_sends_with_msmtp_and_the_record_notes_the_file(sandbox: Any
     assert not view.test_button.disabled
     view.test_button.click()
     assert view.ctrl.status == "done", view.ctrl.message
-    assert "テスト メッセージを送りました" in view.status.value
+    assert "テストメールを送りました" in view.status.value
     (m,) = sandbox.mailbox.messages()
     assert m["Subject"] == "oauthmail export test (msmtp)" and m["To"] == GOOGLE_USER
     assert "msmtp" in parse_exports(tokenfile.read(ini).account().extra["exports"])

@@ -58,7 +58,7 @@ def with_labels(text: str, lang: str) -> str:
     return _LABEL_TOKEN.sub(one, text)
 
 
-_CJK = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]$")
+_CJK = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef→]$")  # → : a console path wrapped mid-way
 _BLOCK_START = re.compile(r"^\s*(?:[-*+] |#|>|\||```|\d+[.)] |$)")
 #: Kana and kanji that are not punctuation (「、」「。」「」」「）」 etc. are U+3000 to U+303F and U+FF00 to U+FF65).
 _WORD_CHAR = re.compile(r"[\u3041-\u30fa\u30fc-\u30ff\u4e00-\u9fff]")
@@ -168,13 +168,13 @@ sends a message to yourself with it, when that program is installed here. A prog
 password can send through `oauthmail relay` instead (see the README).
 """,
         """
-## 使っているメール プログラムの設定
+## 使っているメーラーの設定
 
 メールを送るプログラム（msmtp、neomutt／mutt、git send-email、Postfix（sasl-xoauth2）、Python のスクリプト、
 curl、swaks）を選ぶと、そのプログラムのマニュアルどおりの書き方で設定を表示します。アクセス トークンは
 そのつど `oauthmail token` から受け取るので、設定に秘密情報は入りません。**コピー** でクリップボードに写し、
 **ファイルに書き出す** でキットの `exports` フォルダーに保存します（セットアップ記録にも残ります）。
-**試しに送る** は、そのプログラムがこの環境に入っていれば、自分宛てにテスト メッセージを送ります。
+**試しに送る** は、そのプログラムがこの環境に入っていれば、自分宛てにテストメールを送ります。
 パスワードしか扱えないプログラムは、代わりに `oauthmail relay` を通して送れます（README を参照）。
 """,
     ),
@@ -182,18 +182,20 @@ curl、swaks）を選ぶと、そのプログラムのマニュアルどおり�
 ]
 
 
-HTTPS_HOW_EN = ("**In this notebook:** in the sign-in step above, choose ⟦L_VIA_GRAPH⟧ or ⟦L_VIA_GMAIL_API⟧ "
-                "under ⟦L_TRANSPORT⟧, sign in again and send the test again.")
+#: The sign-in panel offers the HTTPS transport of its own provider only (oauthmail/ui/views.py).
+HTTPS_VIA = {"google": "⟦L_VIA_GMAIL_API⟧", "microsoft": "⟦L_VIA_GRAPH⟧"}
+HTTPS_HOW_EN = ("**In this notebook:** in the sign-in step above, choose {via} under ⟦L_TRANSPORT⟧, sign in "
+                "again and send the test again.")
 HTTPS_HOW_ELSEWHERE_EN = ("**In the notebooks:** in the sign-in step of 01_gmail or 02_microsoft365, choose "
                           "⟦L_VIA_GRAPH⟧ or ⟦L_VIA_GMAIL_API⟧ under ⟦L_TRANSPORT⟧, sign in again and send the test again.")
-HTTPS_HOW_JA = ("**このノートブックでは:** 上のサインインの手順で、⟦L_TRANSPORT⟧ から ⟦L_VIA_GRAPH⟧ または "
-                "⟦L_VIA_GMAIL_API⟧ を選び、サインインし直してからテスト送信をもう一度行います。")
+HTTPS_HOW_JA = ("**このノートブックでは:** 上のサインインの手順で、⟦L_TRANSPORT⟧ から {via} を選び、"
+                "サインインし直してからテスト送信をもう一度行います。")
 HTTPS_HOW_ELSEWHERE_JA = ("**ノートブックでは:** 01_gmail または 02_microsoft365 のサインインの手順で、⟦L_TRANSPORT⟧ から "
                           "⟦L_VIA_GRAPH⟧ または ⟦L_VIA_GMAIL_API⟧ を選び、サインインし直してからテスト送信をもう一度行います。")
 
 
-def transports(panel_above: bool) -> Cell:
-    """When to send over HTTPS instead of SMTP; ``panel_above``: this notebook has the sign-in panel."""
+def transports(panel_above: bool, provider: str = "") -> Cell:
+    """When to send over HTTPS instead of SMTP; ``panel_above``: this notebook has ``provider``'s sign-in panel."""
     return md(
         f"""
 ## SMTP or HTTPS? Choosing a transport
@@ -213,7 +215,7 @@ The kit can send the same message three ways; the sign-in is the same, only the 
 - connecting to port 587 / 465 times out or is refused (the network blocks mail ports; public Binder always
   does).
 
-{HTTPS_HOW_EN if panel_above else HTTPS_HOW_ELSEWHERE_EN}
+{HTTPS_HOW_EN.format(via=HTTPS_VIA[provider]) if panel_above else HTTPS_HOW_ELSEWHERE_EN}
 
 From the command line, sign in again with the transport and send:
 
@@ -244,7 +246,7 @@ sending anything.
 - 587／465 番ポートへの接続がタイムアウトするか、拒否される（ネットワークがメール用ポートを塞いでいる。
   公開 Binder では常に塞がれています）。
 
-{HTTPS_HOW_JA if panel_above else HTTPS_HOW_ELSEWHERE_JA}
+{HTTPS_HOW_JA.format(via=HTTPS_VIA[provider]) if panel_above else HTTPS_HOW_ELSEWHERE_JA}
 
 コマンドラインでは、送信方法を指定してサインインし直し、送信します。
 
@@ -729,7 +731,7 @@ Press **Create**.
 {SANDBOX_EN}
 """,
         f"""
-## 手順 8 — OAuth クライアント ID を作る
+## 手順 8 — OAuth クライアントを作る
 
 **「Google Auth Platform」→「クライアント」→「+ クライアントを作成」** を開きます
 （[直接開く](https://console.cloud.google.com/auth/clients/create)。以前の **「API とサービス」→「認証情報」→
@@ -854,12 +856,12 @@ Signing in again is needed after you change your Google password, after removing
 and every 7 days while the app is in *Testing*.
 """,
         """
-## 手順 12 — トークンファイル
+## 手順 12 — トークン INI
 
 サインインに成功すると、キットは **トークン INI** を書き出します（パーミッション 600。本人だけが読めます）。
 アカウントごとのセクションに `client_id`、`client_secret`、`auth_uri`、**`token_uri`**、スコープ、
 **リフレッシュ トークン**、SMTP サーバーが入ります。送信のたびに、リフレッシュ トークンを `token_uri` で
-短時間有効なアクセス トークンに交換します。そのため `token_uri` が無い・間違っていると送信できません。
+短時間有効なアクセス トークンに交換します。そのため `token_uri` がない・間違っていると送信できません。
 また、このファイルを持つ人は誰でもあなたとしてメールを送れるので、他人に見せないでください。
 
 次の場合はサインインのやり直しが必要です: Google のパスワードを変更したとき、
@@ -888,13 +890,13 @@ alias: in Gmail, the gear icon → **See all settings → Accounts and Import �
 `235 2.7.0 Accepted`、`MAIL FROM`、`RCPT TO`、`DATA` と続き、最後にサーバーがメッセージ ID 付きの `250` を返します。
 失敗した場合は、何が起きたかと、どうすればよいかが状態欄に表示されます。
 
-Gmail は、送信者（From）のアドレスを、サインインしたアドレスに置き換えます。別のアドレスから送るには、Gmail の
+Gmail は、確認済みの送信元アドレスではない送信者（From）を、サインインしたアドレスに置き換えます。別のアドレスから送るには、Gmail の
 設定（歯車アイコン）→ **「すべての設定を表示」→「アカウントとインポート」→「他のメール アドレスを追加」** で、
 そのアドレスを追加して確認を済ませておきます。
 """,
     ),
     code("kit.send_test()"),
-    transports(True),
+    transports(True, "google"),
     md(
         """
 ## Step 14 — Export the INI and the setup record
@@ -916,7 +918,7 @@ oauthmail send --ini PATH/TO/FILE.ini --to someone@example.com --subject "Hello"
 ⟦L_EXPORT⟧ を押すと、トークン INI の場所を表示し（本人だけが読めることも確認します）、
 **セットアップ記録**（チェックした手順とその時刻、クライアント（ID は短縮し、シークレットは含めません）、
 同意、テスト送信の結果）を Markdown・JSON・HTML 形式でキットの `records` フォルダーに保存します。
-記録にはダウンロードリンクが付きますが、INI にはリフレッシュ トークンが入っているため、あえて付けていません。
+記録にはダウンロード リンクが付きますが、INI にはリフレッシュ トークンが入っているため、あえて付けていません。
 
 INI はプログラムやコマンドラインから使えます:
 
@@ -955,7 +957,7 @@ message you paste.
 | `535-5.7.8 Username and Password not accepted` | Gmail がトークンを拒否: 別のアカウント、スコープ不足、期限切れ | サインインし直し、Gmail の項目のチェックを外さない |
 | トークン取得時の TLS・証明書のエラー | TLS 1.2 に対応していない古いシステム、または HTTPS を再署名する社内プロキシ | システムを更新する。社内の CA ファイルを `SSL_CERT_FILE` で指定する |
 | `oauth2.googleapis.com` に接続できない | プロキシが必要、または設定が誤っている | `HTTPS_PROXY` を正しく設定する（誤った設定なら外す） |
-| トークンの URL が不正・見つからない | INI に `token_uri` がない、または書き換えられた | このノートブックから INI を書き出し直す |
+| トークン エンドポイントのアドレスが不正・見つからない | INI に `token_uri` がない、または書き換えられた | このノートブックから INI を書き出し直す |
 
 [04_troubleshooting.ipynb](04_troubleshooting.ipynb) では、INI の診断と、貼り付けたエラーメッセージの説明ができます。
 """,
@@ -1022,11 +1024,11 @@ terminal: `oauthmail register microsoft --ini FILE --email ADDR` (`oauthmail unr
 
 - **A — キットに作成させる（サインインは 1 回）。** 次のセルで 1 回サインインすると（まだアプリがなくても使える
   Microsoft の Azure CLI のクライアントを使います）、手順 2〜9 で行う操作を Microsoft Graph で実行します。
-  サポートされているアカウントの種類を指定したアプリ、正しいプラットフォームのリダイレクト URI、API の
+  キットが設定するのは、サポートされているアカウントの種類、正しいプラットフォームのリダイレクト URI、API の
   アクセス許可、パブリック クライアントなら「パブリック クライアント フローを許可する」、Web アプリなら
-  有効期限付きのシークレット、そしてあなたが管理者なら組織全体への管理者の同意（管理者でなければ、管理者に
+  有効期限付きのシークレット、そしてあなたが管理者なら組織全体への管理者の同意です（管理者でなければ、管理者に
   送るアドレスを表示します）。手順ごとに結果が表示されます。終わったら **手順 10** に進んでください。
-  クライアントの手順には新しいアプリが設定済みです。
+  クライアントの手順には新しいアプリの値が入力済みです。
 - **B — ポータルで自分で作成する。** 次のセルは飛ばし、これまでどおり手順 1〜9 を行います。
 
 A には、メンバーがアプリを登録できる組織（既定の設定）の職場または学校アカウント、または管理者が必要です。
@@ -1083,8 +1085,7 @@ Press **Register**.
         f"""
 ## 手順 2 — アプリを登録する
 
-[Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」](https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade)
-を開き（Azure portal なら **「Microsoft Entra ID」→「アプリの登録」**）、**「+ 新規登録」** を押します。
+[Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」](https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade)を開き（Azure portal なら **「Microsoft Entra ID」→「アプリの登録」**）、**「+ 新規登録」** を押します。
 
 - **名前**: 何でもかまいません（例: *mailer*）。
 - **サポートされているアカウントの種類**: 自分の組織だけなら「この組織ディレクトリのみに含まれるアカウント」。
@@ -1147,7 +1148,7 @@ through `smtp.office365.com` needs a token for Outlook's **`SMTP.Send`**; a Grap
 {SANDBOX_EN}
 """,
         f"""
-## 手順 4 — API のアクセス許可
+## 手順 4 — API のアクセス許可を追加する
 
 **「API のアクセス許可」→「+ アクセス許可の追加」→「Microsoft Graph」→「委任されたアクセス許可」** で次に
 チェックを入れます。
@@ -1323,9 +1324,9 @@ Microsoft 365 は既定で SMTP へのサインインを無効にしています
 送信が **`535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant`**
 で失敗します。
 
-[Microsoft 365 管理センター](https://admin.microsoft.com/#/users) で **「ユーザー」→「アクティブなユーザー」** →
-送信するユーザーをクリック → 右側にパネルが開く → **「メール」** タブ → **「メール アプリの管理」** →
-**「認証済み SMTP」** にチェック → **「変更の保存」**。
+[Microsoft 365 管理センター](https://admin.microsoft.com/#/users) で **「ユーザー」→「アクティブなユーザー」** を開き、
+送信するユーザーをクリックします。右側に開くパネルで **「メール」** タブ → **「メール アプリの管理」** を開き、
+**「認証済み SMTP」** にチェックを入れて **「変更の保存」** を押します。
 （PowerShell の場合: `Set-CASMailbox -Identity user@example.com -SmtpClientAuthenticationDisabled $false`）
 
 **設定はすぐには反映されません**。数分、ときには 1 時間ほどかかります。テスト送信で `5.7.139` が続く場合は
@@ -1372,12 +1373,12 @@ The kit writes the **token INI** (mode 600) with the client ID and secret, the *
 stores it each time. A refresh token unused for 90 days expires — then sign in again.
 """,
         """
-## 手順 12 — トークンファイル
+## 手順 12 — トークン INI
 
 キットは **トークン INI**（パーミッション 600）に、クライアント ID とシークレット、**認証機関（authority）**
 （`https://login.microsoftonline.com/<テナント>`）、スコープ `https://outlook.office.com/SMTP.Send`、
 **リフレッシュ トークン**、SMTP サーバーを書き込みます。Microsoft は更新のたびに新しいリフレッシュ トークンを
-発行するので、キットはその都度保存します。90 日使わなかったリフレッシュ トークンは失効するので、その場合は
+発行するので、キットはそのつど保存します。90 日使わなかったリフレッシュ トークンは失効するので、その場合は
 サインインし直してください。
 """,
     ),
@@ -1401,7 +1402,7 @@ mailbox.
 """,
     ),
     code("kit.send_test()"),
-    transports(True),
+    transports(True, "microsoft"),
     md(
         """
 ## Step 14 — Export the INI and the setup record
@@ -1545,8 +1546,8 @@ atomically — the file you loaded is left as it is), and the setup record lists
         """
 ## 記録と一緒に書き出し直す
 
-アカウントだけを、キットのフォルダーの `exports/<アドレス>.ini` に新しく書き出します（パーミッション 600、
-途中で壊れない書き方。読み込んだ元のファイルはそのままです）。セットアップ記録にはアカウント、
+アカウントだけを、キットのフォルダーの `exports/<アドレス>.ini` に新しく書き出します（パーミッション 600。
+書き込みの途中で止まってもファイルが壊れない方法で保存し、読み込んだ元のファイルはそのままです）。セットアップ記録にはアカウント、
 クライアント（ID は短縮）、診断の判定、テスト送信の結果が入ります。秘密の値は含みません。
 """,
     ),
@@ -1660,7 +1661,7 @@ token masked; paste the failing line above.
 | 接続できない、拒否された、タイムアウト | プロキシが必要、または誤ったプロキシが設定されている | `HTTPS_PROXY=http://プロキシ:ポート` を正しく設定する。古い設定なら外す |
 | 「不正な URL」「token_uri がない」 | INI の `token_uri` がない・誤っている、または INI が見つからない | INI を書き出し直す（01／02）。手で編集しない |
 
-メーラーをデバッグ付きで実行（`oauthmail send … --debug`）すると、トークンを伏せた SMTP のやり取りが
+`oauthmail send … --debug` で送ると、トークンを伏せた SMTP のやり取りが
 見られます。失敗した行を上の欄に貼り付けてください。
 """,
     ),
@@ -1727,7 +1728,7 @@ Folders it may not read are listed as skipped, with the reason; the rest of the 
 
 受講者のフォルダー（`~/.config/oauthmail`）は本人だけが読めるので、このノートブックは受講者のフォルダーを読める
 環境で実行します。ハブの管理者（root）として実行するか、最後にあるコマンドを `sudo` 付きで使ってください。
-読めなかったフォルダーは理由とともに「読み飛ばし」として一覧に出し、残りの受講者はそのまま表示します。
+読めなかったフォルダーは理由とともに「読めなかったフォルダー」の一覧に出し、残りの受講者はそのまま表示します。
 """,
     ),
     md(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..i18n import Msg
+from ..i18n.labels import provider_name
 
 OPEN_THIS = Msg(
     en="Open this address in a browser to sign in (the kit listens on {redirect_uri}):",
@@ -123,5 +124,5 @@ def run(args: argparse.Namespace) -> int:
                                    authority=args.authority, **common)
     for warning in result.warnings:
         _err(warning)
-    print(SAVED_LINE(email=result.email, provider=result.provider, path=str(Path(ini).expanduser())), flush=True)
+    print(SAVED_LINE(email=result.email, provider=provider_name(result.provider), path=str(Path(ini).expanduser())), flush=True)
     return 0

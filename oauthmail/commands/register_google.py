@@ -19,8 +19,7 @@ from ..i18n import Msg
 GCLOUD_ABSENT = Msg(
     en="gcloud is not installed: do the project and the Gmail API in the console too (two more pages below). "
     "With the Google Cloud CLI logged in, the kit does those two by itself.",
-    ja="gcloud がインストールされていないため、プロジェクトと Gmail API もコンソールで行います（下の 2 ページ）。"
-    "Google Cloud CLI にログインしていれば、この 2 つはキットが自動で行います。",
+    ja="gcloud がインストールされていないため、プロジェクトの作成と Gmail API の有効化もコンソールで行います（下の 2 ページ）。Google Cloud CLI にログインしていれば、この 2 つはキットが自動で行います。",
 )
 ASK_PROJECT = Msg(
     en="Project ID (an existing one from the console's project picker, or a new one you will create): ",
@@ -40,7 +39,7 @@ STATUS_SELECTED = Msg(en="selected (it already exists)", ja="選択しました�
 DONE_GMAIL = Msg(en="✓ Gmail API enabled in {project}", ja="✓ {project} で Gmail API を有効にしました")
 PAGES_INTRO = Msg(
     en="Google has no API for these pages; open each one (the project is filled in) and do what it says:",
-    ja="次のページには Google の API がありません。各ページを開き（プロジェクトは指定済み）、書かれたとおりに操作してください:",
+    ja="次の設定には Google の API がないため、コンソールで行います。各ページを開き（プロジェクトは選択済みです）、書かれているとおりに操作してください:",
 )
 ASK_JSON = Msg(
     en="When the client JSON is downloaded, press Enter (the kit looks in {folder}) or type the file's path: ",

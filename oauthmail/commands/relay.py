@@ -15,7 +15,7 @@ NEW_PASSWORD = Msg(
     en="Relay password for {account} (shown once; only its hash is stored in the INI): {password}\n"
     "Configure the mailer with server {where}, AUTH PLAIN or LOGIN, user {account} and this password.",
     ja="{account} のリレー用パスワード（表示はこの一度だけです。INI にはハッシュだけを保存します）: {password}\n"
-    "メーラーには、サーバー {where}、AUTH PLAIN または LOGIN、ユーザー名 {account}、このパスワードを設定してください。",
+    "メーラーに次のとおり設定してください: サーバー {where}、認証方式 AUTH PLAIN または LOGIN、ユーザー名 {account}、パスワードは上のもの。",
 )
 NO_PASSWORD = Msg(
     en="No account of {ini} has a relay password yet, so no mailer could log in.",

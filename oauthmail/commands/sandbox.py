@@ -30,8 +30,8 @@ S_AUTHORITY = Msg(en="authority", ja="認証機関（authority）")
 S_WEB_APP = Msg(en="Web app client ID", ja="Web アプリのクライアント ID")
 S_SECRET_WHERE = Msg(en="client secret: in {path} (microsoft.web_client_secret)",
                      ja="クライアント シークレット: {path} の microsoft.web_client_secret に記載")
-S_PUBLIC_APP = Msg(en="Public app client ID (device sign-in)", ja="パブリック アプリのクライアント ID（デバイス サインイン）")
-S_DEVICE_PAGE = Msg(en="device sign-in page", ja="デバイス サインインのページ")
+S_PUBLIC_APP = Msg(en="Public app client ID (device sign-in)", ja="パブリック クライアントのクライアント ID（デバイス コード）")
+S_DEVICE_PAGE = Msg(en="device sign-in page", ja="デバイス コードの入力ページ")
 S_SMTP = Msg(en="Mail server (SMTP, XOAUTH2 / OAUTHBEARER)", ja="メールサーバー（SMTP、XOAUTH2／OAUTHBEARER）")
 S_SMTP_PORTS = Msg(en="host {host}, port {starttls} (STARTTLS, like 587), port {ssl} (SSL/TLS, like 465)",
                    ja="ホスト {host}、ポート {starttls}（STARTTLS、587 相当）、ポート {ssl}（SSL/TLS、465 相当）")

@@ -6,6 +6,7 @@ import sys
 
 from ..errors import ConfigError
 from ..i18n import Msg
+from ..i18n.labels import security_name
 
 TYPE_CHECKING = False  # no ``typing`` import at run time (start-up time of the command)
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ BODY_TWICE = Msg(en="--body and --body-file were both given.", ja="--body と --
 BODY_TWICE_HINT = Msg(en="Give only one of them (or pipe the body on stdin).",
                       ja="どちらか一方だけを指定してください（標準入力から本文を渡すこともできます）。")
 SENT = Msg(en="sent {message_id} from {account} to {count} recipient(s) via {host}:{port} ({security}) in {elapsed:.2f}s",
-           ja="{message_id} を送信しました（{account} から {count} 件の宛先へ、{host}:{port}・{security} 経由、{elapsed:.2f} 秒）")
+           ja="{message_id} を送信しました（差出人 {account}、宛先 {count} 件、{host}:{port}・{security}、{elapsed:.2f} 秒）")
 REFUSED_SOME = Msg(en="warning: the server refused these recipients: {refused}",
                    ja="警告: サーバーが次の宛先を拒否しました: {refused}")
 
@@ -114,5 +115,5 @@ def run(args: argparse.Namespace) -> int:
     if result.refused:
         warn(REFUSED_SOME(refused=", ".join(result.refused)))
     print(SENT(message_id=result.message_id, account=result.account, count=len(result.recipients) - len(result.refused),
-               host=result.host, port=result.port, security=result.security, elapsed=result.elapsed))
+               host=result.host, port=result.port, security=security_name(result.security), elapsed=result.elapsed))
     return 0

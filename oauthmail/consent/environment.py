@@ -33,7 +33,7 @@ REMOTE_ADVICE = Msg(
     "it here. (Microsoft: device sign-in also works.)",
     ja="リモートのマシンで実行しているため、サインインのページからここへ自動では戻れません。リンクを開いて許可し、"
     "ブラウザーに「このサイトにアクセスできません」と表示されたら、アドレスバーのアドレスをすべてコピーしてここに"
-    "貼り付けてください（Microsoft ではデバイスでのサインインも使えます）。",
+    "貼り付けてください（Microsoft ではデバイス コードでのサインインも使えます）。",
 )
 HEADLESS_ADVICE = Msg(
     en="No browser found here: open the printed link in any browser on this computer.",

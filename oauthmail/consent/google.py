@@ -65,7 +65,7 @@ TESTING_WARNING = Msg(
 )
 DESKTOP_NOT_LOOPBACK = Msg(
     en="A Desktop app client can only return to a loopback address (http://127.0.0.1:PORT/), not {redirect_uri}.",
-    ja="デスクトップ アプリのクライアントの戻り先はループバックアドレス（http://127.0.0.1:ポート/）だけです。{redirect_uri} は使えません。",
+    ja="デスクトップ アプリのクライアントの戻り先はループバック アドレス（http://127.0.0.1:ポート/）だけです。{redirect_uri} は使えません。",
 )
 DESKTOP_NOT_LOOPBACK_HINT = Msg(
     en="Leave the return address empty (the kit picks a free port), or give http://127.0.0.1:PORT/.",

@@ -49,12 +49,12 @@ CANNOT_LISTEN = Msg(
 CANNOT_LISTEN_HINT = Msg(
     en="The return address must be a loopback address (127.0.0.1 or localhost) on this machine. On a remote notebook "
     "use the paste mode (--paste) instead.",
-    ja="リダイレクト URI はこのマシンのループバックアドレス（127.0.0.1 か localhost）でなければなりません。"
+    ja="リダイレクト URI はこのマシンのループバック アドレス（127.0.0.1 か localhost）でなければなりません。"
     "リモートのノートブックでは貼り付け方式（--paste）を使ってください。",
 )
 NOT_LOOPBACK = Msg(
     en="The return address {redirect_uri} is not a http:// loopback address with a port, so the kit cannot listen on it.",
-    ja="リダイレクト URI {redirect_uri} はポート付きの http:// ループバックアドレスではないため、キットが待ち受けできません。",
+    ja="リダイレクト URI {redirect_uri} はポート付きの http:// のループバック アドレスではないため、キットが待ち受けできません。",
 )
 
 PAGE_SUCCESS = Msg(

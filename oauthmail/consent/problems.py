@@ -57,8 +57,7 @@ REDIRECT_MISMATCH_GOOGLE_HINT = Msg(
     "under Authorized redirect URIs (Google Cloud console → Credentials → your client). Add it, save, wait a minute, "
     "download the JSON again and retry.",
     ja="ウェブ クライアントの「承認済みのリダイレクト URI」に {redirect_uri} をそのまま登録する必要があります"
-    "（ポートも同じ、末尾のスラッシュなし、localhost ではなく 127.0.0.1）。Google Cloud コンソール →「認証情報」→"
-    " 対象のクライアントで追加・保存し、1 分ほど待って JSON をダウンロードし直してから、やり直してください。",
+    "（ポートも同じ、末尾のスラッシュなし、localhost ではなく 127.0.0.1）。Google Cloud コンソール →「Google Auth Platform」→「クライアント」（旧「認証情報」）→ 対象のクライアントで追加・保存し、1 分ほど待って JSON をダウンロードし直してから、やり直してください。",
 )
 REDIRECT_NOT_REGISTERED = Msg(
     en="The return address {redirect_uri} is not among the Web client's redirect URIs ({registered}).",
@@ -72,8 +71,7 @@ INVALID_CLIENT = Msg(
 INVALID_CLIENT_HINT = Msg(
     en="Download the client JSON again (or copy the ID and a current secret) from the console page of the client; "
     "if the client was deleted, create a new one.",
-    ja="コンソールのクライアントのページから JSON をダウンロードし直す（または ID と有効なシークレットをコピーし直す）"
-    "してください。クライアントが削除されていた場合は作り直してください。",
+    ja="コンソールのクライアントのページから JSON をダウンロードし直すか、ID と有効なシークレットをコピーし直してください。クライアントが削除されていた場合は作り直してください。",
 )
 INVALID_GRANT = Msg(
     en="The provider refused the sign-in code (invalid_grant): it expired, was already used, or belongs to a sign-in "
@@ -152,13 +150,13 @@ GOOGLE_DEVICE_HINT = Msg(
 )
 DEVICE_NEEDS_PUBLIC = Msg(
     en="Device sign-in needs a public client: no secret is sent, and the app registration must allow public client flows.",
-    ja="デバイスでのサインインにはパブリック クライアントが必要です。シークレットは送らず、アプリの登録で"
+    ja="デバイス コードでのサインインにはパブリック クライアントが必要です。シークレットは送らず、アプリの登録で"
     "パブリック クライアント フローを許可しておく必要があります。",
 )
 DEVICE_NEEDS_PUBLIC_HINT = Msg(
     en="Drop the client secret, and in Entra admin center → App registrations → your app → Authentication set "
     "'Allow public client flows' to Yes. Or use the browser sign-in with the Web app and its secret.",
-    ja="クライアント シークレットを外し、Entra 管理センター →「アプリの登録」→ 対象アプリ →「認証」で"
+    ja="クライアント シークレットを外し、Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」 → 対象のアプリ →「認証」で"
     "「パブリック クライアント フローを許可する」を「はい」にしてください。またはウェブ アプリとシークレットで"
     "ブラウザーのサインインを使ってください。",
 )
@@ -190,7 +188,7 @@ PROVIDER_ERROR = Msg(
 )
 PROVIDER_ERROR_HINT = Msg(
     en="Run `oauthmail explain \"{error}\"` for what it means; check the client ID, secret, redirect address and tenant.",
-    ja="`oauthmail explain \"{error}\"` で意味を確認し、クライアント ID・シークレット・リダイレクト URI ・テナントを確認してください。",
+    ja="`oauthmail explain \"{error}\"` で意味を確認し、クライアント ID・シークレット・リダイレクト URI・テナントを確認してください。",
 )
 NETWORK = Msg(
     en="Could not reach {url} ({reason}).",
@@ -220,7 +218,7 @@ AAD_REDIRECT = Msg(
 AAD_REDIRECT_HINT = Msg(
     en="In Entra admin center → App registrations → your app → Authentication, add a Web redirect URI exactly "
     "{redirect_uri} (path and case must match; the port may differ for localhost).",
-    ja="Entra 管理センター →「アプリの登録」→ 対象アプリ →「認証」で、Web のリダイレクト URI に {redirect_uri} を"
+    ja="Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」 → 対象のアプリ →「認証」で、「Web」のリダイレクト URI に {redirect_uri} を"
     "そのまま追加してください（パスと大文字小文字は一致が必要、localhost のポートは違っても構いません）。",
 )
 AAD_SECRET_REQUIRED = Msg(
@@ -230,8 +228,7 @@ AAD_SECRET_REQUIRED = Msg(
 AAD_SECRET_REQUIRED_HINT = Msg(
     en="Enter the secret Value (--client-secret or OAUTHMAIL_CLIENT_SECRET). For device sign-in instead, enable "
     "'Allow public client flows' and add a 'Mobile and desktop applications' redirect.",
-    ja="シークレットの「値」を入力してください（--client-secret または OAUTHMAIL_CLIENT_SECRET）。デバイスでのサインインに"
-    "する場合は「パブリック クライアント フローを許可する」を有効にし、「モバイル アプリケーションとデスクトップ アプリケーション」の"
+    ja="シークレットの「値」を入力してください（--client-secret または OAUTHMAIL_CLIENT_SECRET）。デバイス コードでサインインする場合は「パブリック クライアント フローを許可する」を有効にし、「モバイル アプリケーションとデスクトップ アプリケーション」の"
     "リダイレクトを追加してください。",
 )
 AAD_BAD_SECRET = Msg(
@@ -246,7 +243,7 @@ AAD_BAD_SECRET_HINT = Msg(
 )
 AAD_PUBLIC_WITH_SECRET = Msg(
     en="This app is registered as a public (desktop) client, so no secret may be sent (AADSTS700025).",
-    ja="このアプリは公開（デスクトップ）クライアントとして登録されているため、シークレットを送れません（AADSTS700025）。",
+    ja="このアプリはパブリック クライアント（デスクトップ）として登録されているため、シークレットを送れません（AADSTS700025）。",
 )
 AAD_PUBLIC_WITH_SECRET_HINT = Msg(
     en="Leave the client secret empty, or register the redirect under 'Web' in the app's Authentication page.",
@@ -273,7 +270,7 @@ AAD_APP_TENANT_HINT = Msg(
 AAD_POLICY = Msg(
     en="Your organisation's sign-in policy (MFA, Conditional Access or security defaults) blocked this sign-in "
     "(AADSTS50076 / 53003 / 530035).",
-    ja="組織のサインイン ポリシー（多要素認証・条件付きアクセス・セキュリティの既定値）によりサインインがブロックされました"
+    ja="組織のサインイン ポリシー（多要素認証・条件付きアクセス・セキュリティの既定値群）によりサインインがブロックされました"
     "（AADSTS50076／53003／530035）。",
 )
 AAD_POLICY_HINT = Msg(

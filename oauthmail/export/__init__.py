@@ -45,7 +45,7 @@ OUT_NOT_DIR = Msg(
 )
 OUT_NOT_DIR_HINT = Msg(
     en="Give a folder name (it is created if missing), or leave --out out.",
-    ja="フォルダー名を指定するか（無ければ作成します）、--out を省いてください。",
+    ja="フォルダー名を指定するか（なければ作成します）、--out を省いてください。",
 )
 
 #: The INI key (per account) listing what was exported: ``tool=path; tool=path``.

@@ -34,10 +34,13 @@ USE_POSTFIX = Msg(
     "/etc/postfix/ and run `postmap /etc/postfix/sasl_passwd`, install the two systemd files and run "
     "`systemctl enable --now {unit}.timer`, then `postfix reload`. The kit keeps refreshing the token; "
     "sasl-xoauth2 only reads the access token (manage_token_externally), so the refresh token stays in the INI.",
-    ja="Postfix と sasl-xoauth2 の場合: main.cf.oauthmail の内容を /etc/postfix/main.cf に追記し、sasl_passwd を "
-    "/etc/postfix/ にコピーして `postmap /etc/postfix/sasl_passwd` を実行します。systemd の 2 つのファイルを置いて "
-    "`systemctl enable --now {unit}.timer` を実行し、最後に `postfix reload` します。トークンの更新はこのキットが行い、"
-    "sasl-xoauth2 はアクセス トークンを読むだけ（manage_token_externally）なので、リフレッシュ トークンは INI にだけ残ります。",
+    ja="Postfix と sasl-xoauth2 での手順:\n"
+    "1. main.cf.oauthmail の内容を /etc/postfix/main.cf に追記します。\n"
+    "2. sasl_passwd を /etc/postfix/ にコピーし、`postmap /etc/postfix/sasl_passwd` を実行します。\n"
+    "3. systemd の 2 つのファイルを置き、`systemctl enable --now {unit}.timer` を実行します。\n"
+    "4. `postfix reload` を実行します。\n"
+    "トークンの更新はこのキットが行い、sasl-xoauth2 はアクセス トークンを読むだけ（manage_token_externally）なので、"
+    "リフレッシュ トークンは INI にだけ残ります。",
 )
 
 

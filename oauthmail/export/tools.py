@@ -19,6 +19,7 @@ The token is never in a file: every tool runs ``oauthmail token`` when it connec
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable
 from urllib.parse import quote
@@ -30,7 +31,7 @@ HEADER = Msg(
     en="Written by `oauthmail export` for {account} ({tool}). No secret is in this file: the access token "
     "comes from `oauthmail token` each time the tool connects, and the token INI stays the one place "
     "where the refresh token lives.",
-    ja="`oauthmail export` が {account} 用に書き出した {tool} の設定です。このファイルには秘密情報を含みません。"
+    ja="`oauthmail export` が {account} 用に書き出した {tool} の設定です。このファイルに秘密情報は含まれていません。"
     "アクセス トークンはツールが接続するたびに `oauthmail token` から受け取り、リフレッシュ トークンはトークン INI "
     "だけに保存されます。",
 )
@@ -38,7 +39,7 @@ USE_MSMTP = Msg(
     en="Use it with: msmtp -C {file} -a {account} recipient@example.com < message.txt "
     "(or copy it to ~/.msmtprc, mode 0600).",
     ja="使い方: msmtp -C {file} -a {account} 宛先@example.com < message.txt"
-    "（または ~/.msmtprc にコピーし、権限を 0600 にしてください）。",
+    "（または ~/.msmtprc にコピーし、パーミッションを 600 にしてください）。",
 )
 USE_MUTT = Msg(
     en="Add `source {file}` to your {tool} configuration ({rc}).",
@@ -47,8 +48,7 @@ USE_MUTT = Msg(
 USE_GIT = Msg(
     en="Include it in your repository or global configuration: git config --global include.path {file}; "
     "then git send-email works as usual. XOAUTH2 needs git ≥ 2.45 with Authen::SASL ≥ 2.1700.",
-    ja="リポジトリまたは全体の設定に取り込んでください: git config --global include.path {file}"
-    "。その後は通常どおり git send-email が使えます。XOAUTH2 には git 2.45 以降と Authen::SASL 2.1700 以降が必要です。",
+    ja="Git の設定（全体なら --global、リポジトリごとならそのリポジトリで）に取り込んでください: git config --global include.path {file}。その後は通常どおり git send-email が使えます。XOAUTH2 には git 2.45 以降と Authen::SASL 2.1700 以降が必要です。",
 )
 USE_PYTHON = Msg(
     en="Run it: python3 {file} recipient@example.com, or import send() from it in your own script.",
@@ -71,7 +71,13 @@ def header(ctx: ExportContext, tool: str, prefix: str = "# ") -> str:
     return "".join(f"{prefix}{line}\n" for line in _wrap(text))
 
 
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_SENTENCE = re.compile(r"[^。]*。|[^。]+$")
+
+
 def _wrap(text: str, width: int = 96) -> list[str]:
+    if _CJK.search(text):  # Japanese: one sentence a line (a break at a space would split 「アクセス トークン」)
+        return [s for s in _SENTENCE.findall(text) if s.strip()]
     words, lines, line = text.split(" "), [], ""
     for w in words:
         if line and len(line) + 1 + len(w) > width:

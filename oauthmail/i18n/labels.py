@@ -55,7 +55,7 @@ L_VIA_GMAIL_API = Msg(en="Gmail API over HTTPS (gmail.send)", ja="Gmail API（HT
 L_START = Msg(en="Start sign-in", ja="サインインを開始")
 L_DEVICE = Msg(en="Sign in with a device code", ja="デバイス コードでサインイン")
 L_CANCEL = Msg(en="Cancel", ja="中止")
-L_OPEN_LINK = Msg(en="Open the sign-in page", ja="サインインページを開く")
+L_OPEN_LINK = Msg(en="Open the sign-in page", ja="サインイン ページを開く")
 L_PASTE = Msg(en="Address after sign-in", ja="サインイン後のアドレス")
 L_PASTE_PH = Msg(en="http://…/callback?code=… (the whole address)", ja="http://…/callback?code=…（アドレス全体）")
 L_PASTE_BUTTON = Msg(en="Finish with this address", ja="このアドレスで完了")
@@ -70,7 +70,7 @@ L_DOWNLOAD_RECORD = Msg(en="Download the setup record", ja="セットアップ�
 L_INI_NO_DOWNLOAD = Msg(
     en="The INI holds your refresh token, so it is not offered as a download: copy it from this path "
     "with your file manager or terminal, and keep it private.",
-    ja="INI にはリフレッシュ トークンが入っているため、ダウンロードリンクは出しません。このパスからファイル操作や"
+    ja="INI にはリフレッシュ トークンが入っているため、ダウンロード リンクは出しません。このパスからファイル操作や"
     "ターミナルでコピーし、他人に見せないでください。",
 )
 L_CHECK = Msg(en="Check this environment", ja="この環境を診断")
@@ -86,3 +86,30 @@ L_WHAT = Msg(en="What happened", ja="何が起きたか")
 L_CAUSES = Msg(en="Likely causes", ja="考えられる原因")
 L_HINT = Msg(en="What to do", ja="対処方法")
 L_WHERE = Msg(en="Where", ja="設定する場所")
+
+
+
+_PROVIDER_NAMES = {"google": "Google", "microsoft": "Microsoft"}
+_TRANSPORT_NAMES = {"smtp": "SMTP", "graph": "Microsoft Graph", "gmail-api": "Gmail API"}
+_SECURITY_NAMES = {"starttls": "STARTTLS", "ssl": "SSL/TLS"}
+
+
+def _named(raw: str, names: dict[str, str]) -> Msg:
+    """A raw INI value as a parameter: kept as it is in English, by its name in Japanese."""
+    esc = str(raw).replace("{", "{{").replace("}", "}}")
+    return Msg(en=esc, ja=names.get(raw, esc))
+
+
+def provider_name(raw: str) -> Msg:
+    """The provider: 「Google」「Microsoft」 in Japanese text, not the INI's ``google``/``microsoft``."""
+    return _named(raw, _PROVIDER_NAMES)
+
+
+def transport_name(raw: str) -> Msg:
+    """The transport: 「Microsoft Graph」「Gmail API」 in Japanese text, not the INI's ``graph``/``gmail-api``."""
+    return _named(raw, _TRANSPORT_NAMES)
+
+
+def security_name(raw: str) -> Msg:
+    """The SMTP security: 「STARTTLS」「SSL/TLS」 in Japanese text, not the INI's ``starttls``/``ssl``."""
+    return _named(raw, _SECURITY_NAMES)

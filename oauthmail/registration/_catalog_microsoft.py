@@ -142,8 +142,7 @@ REGISTRATION_ENTRIES: tuple[Entry, ...] = (
          ("--tenant or --authority names another tenant.", "--tenant または --authority が別のテナントを指している。")),
         ("Sign out in the browser (or use a private window), then sign in with an account of the tenant that owns the "
          "mailbox; give --tenant <its domain or tenant ID>.",
-         "ブラウザーでサインアウトする（またはプライベート ウィンドウを使う）と、メールボックスを所有するテナントのアカウントで"
-         "サインインし直してください。--tenant <そのドメインかテナント ID> を指定します。"),
+         "ブラウザーでサインアウトして（またはプライベート ウィンドウを使って）、メールボックスを所有するテナントのアカウントでサインインし直してください。--tenant <そのドメインかテナント ID> を指定します。"),
         ("Microsoft Entra admin center → Overview (tenant ID and primary domain)",
          "Microsoft Entra 管理センター →「概要」（テナント ID とプライマリ ドメイン）"),
     ),

@@ -49,8 +49,7 @@ NO_CLIENT_JSON = Msg(en="No downloaded client JSON (client_secret_….json) was 
 NO_CLIENT_JSON_HINT = Msg(
     en="After 'Create' on the Clients page, click 'Download JSON' in the dialog, then give the file: "
     "--client-secrets FILE (or type its path at the prompt). The secret is shown in full only in that dialog.",
-    ja="「クライアント」のページで「作成」を押した後、ダイアログの「JSON をダウンロード」を押し、そのファイルを "
-    "--client-secrets ファイル で指定してください（またはプロンプトにパスを入力）。シークレット全体が表示されるのは"
+    ja="「クライアント」のページで「作成」を押した後、ダイアログの「JSON をダウンロード」を押し、--client-secrets でそのファイルを指定してください（またはプロンプトにパスを入力してください）。シークレット全体が表示されるのは"
     "このダイアログだけです。",
 )
 PROJECT_MISMATCH = Msg(
@@ -114,7 +113,7 @@ def scope_for(transport: str) -> str:
 # Each page: its name in the Google Auth Platform console (fact 60, the older name in brackets) and what to do.
 T_PROJECT = Msg(en="Project", ja="プロジェクト")
 DO_PROJECT = Msg(en="Create the project with the ID {project} (or select it if it exists).",
-                 ja="ID が {project} のプロジェクトを作成します（既にあれば選択）。")
+                 ja="ID が {project} のプロジェクトを作成します（すでにあれば選択）。")
 T_GMAIL_API = Msg(en="APIs & Services → Library → Gmail API", ja="「API とサービス」→「ライブラリ」→「Gmail API」")
 DO_GMAIL_API = Msg(en="Click 'Enable'.", ja="「有効にする」を押します。")
 T_BRANDING = Msg(en="Google Auth Platform → Branding (OAuth consent screen)",
@@ -122,7 +121,7 @@ T_BRANDING = Msg(en="Google Auth Platform → Branding (OAuth consent screen)",
 DO_BRANDING = Msg(
     en="'Get started' if shown: an app name and the user support email, Next; Audience: External; your contact "
     "email; agree, Create.",
-    ja="「開始」が表示されたら: アプリ名とユーザー サポートメールを入力して「次へ」、対象は「外部」、連絡先メール"
+    ja="「開始」が表示されたら: アプリ名と「ユーザー サポートメール」を入力して「次へ」、対象は「外部」、連絡先メール"
     "アドレスを入力し、同意して「作成」。",
 )
 T_AUDIENCE = Msg(en="Google Auth Platform → Audience (Test users)", ja="Google Auth Platform →「対象」（テストユーザー）")

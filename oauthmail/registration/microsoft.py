@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OAuthMailError
-from ..i18n import Msg
+from ..i18n import Msg, current_language, normalize_lang
 from ..providers import is_known_microsoft_host, microsoft_cloud_for_authority
 from . import microsoft_bodies as bodies
 from . import microsoft_messages as m
@@ -242,6 +242,11 @@ class MicrosoftRegistration:
     def _t(self, msg: Msg, **params: Any) -> str:
         return msg.format(self.o.lang, **params)
 
+    def _list(self, items: Any) -> str:
+        """A list in a sentence: 「a、b」 in Japanese, "a, b" in English."""
+        lang = normalize_lang(self.o.lang) if self.o.lang else current_language()
+        return ("、" if lang == "ja" else ", ").join(str(i) for i in items)
+
     @property
     def app_authority(self) -> str:
         return app_authority(self.authority, self.tenant_id, self.o.accounts) if self.tenant_id else self.authority
@@ -373,8 +378,8 @@ class MicrosoftRegistration:
             domain = email.rsplit("@", 1)[1]
             if not any(domain == d.lower() or domain.endswith("." + d.lower()) for d in self.domains):
                 raise RegistrationError(m.WRONG_TENANT, m.WRONG_TENANT_HINT, code="wrong_tenant",
-                                        tenant_name=self.tenant_name, domains=", ".join(self.domains), email=email)
-        role = (self._t(m.ROLE_ADMIN, roles=", ".join(self.roles)) if self.is_admin else self._t(m.ROLE_MEMBER))
+                                        tenant_name=self.tenant_name, domains=self._list(self.domains), email=email)
+        role = (self._t(m.ROLE_ADMIN, roles=self._list(self.roles)) if self.is_admin else self._t(m.ROLE_MEMBER))
         self._mark("directory", "done", self._t(m.DIRECTORY_READ, tenant_name=self.tenant_name,
                                                 tenant_id=self.tenant_id, role=role))
 
@@ -395,8 +400,8 @@ class MicrosoftRegistration:
         platform = m.PLATFORM_PUBLIC if self.o.client_type == "public" else m.PLATFORM_WEB
         self._mark("create_app", "done", self._t(m.APP_CREATED, name=self.o.name, app_id=self.app_id,
                                                  object_id=self.object_id, platform=platform.format(self.o.lang),
-                                                 redirects=", ".join(self.redirect_uris),
-                                                 permissions=", ".join(self.permissions)))
+                                                 redirects=self._list(self.redirect_uris),
+                                                 permissions=self._list(self.permissions)))
 
     def _create_problem(self, exc: RegistrationError) -> RegistrationError:
         details = exc.details or ""
@@ -608,15 +613,18 @@ class MicrosoftRegistration:
     def _record(self) -> None:
         paths = [str(registry_path(self.app_id))]
         if self.o.ini and self.account:
-            from ..record import export_record
+            from ..record import export_record, now_iso
 
             extra = {k: v for k, v in self.summary().items() if k not in ("steps", "ini", "account", "removed_at")}
             extra = {k: (", ".join(v) if isinstance(v, list) else v) for k, v in extra.items()}
-            written = export_record(str(self.o.ini), self.account, steps=[s.to_dict() for s in self.steps],
+            # The record is this step: it is done once the files below exist (not left "not done" in them).
+            steps = [{**s.to_dict(), "status": "done", "done": True, "at": now_iso()} if s.id == "record" else s.to_dict()
+                     for s in self.steps]
+            written = export_record(str(self.o.ini), self.account, steps=steps,
                                     send_result=self.send_result, extra=extra, lang=self.o.lang)
             paths += [str(p) for p in written]
         self.record_paths = paths
-        self._mark("record", "done", self._t(m.RECORD_WRITTEN, paths=", ".join(paths)))
+        self._mark("record", "done", self._t(m.RECORD_WRITTEN, paths=self._list(paths)))
 
     # -- after the run ----------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ ROLE_ADMIN = Msg(en="an administrator ({roles})", ja="管理者（{roles}）")
 ROLE_MEMBER = Msg(en="a member without an admin role", ja="管理者ロールのないメンバー")
 APP_CREATED = Msg(en="\"{name}\": Application (client) ID {app_id}, object ID {object_id}; {platform} redirect {redirects}; "
                   "permissions {permissions}.",
-                  ja="「{name}」: アプリケーション (クライアント) ID {app_id}、オブジェクト ID {object_id}。{platform} の"
+                  ja="「{name}」: アプリケーション (クライアント) ID {app_id}、オブジェクト ID {object_id}。「{platform}」の"
                   "リダイレクト URI {redirects}。アクセス許可 {permissions}。")
 PLATFORM_PUBLIC = Msg(en="Mobile and desktop", ja="モバイル アプリケーションとデスクトップ アプリケーション")
 PLATFORM_WEB = Msg(en="Web", ja="Web")
@@ -61,7 +61,7 @@ VERIFIED_ONLY = Msg(
 )
 WAITING = Msg(en="Microsoft is still publishing the new app (AADSTS700016 right after creation is expected). "
               "{left} s left…",
-              ja="Microsoft が新しいアプリをまだ反映中です（作成直後の AADSTS700016 は想定どおりです）。残り {left} 秒…")
+              ja="新しいアプリがまだ Microsoft 全体に反映されていません（作成直後の AADSTS700016 は想定どおりです）。あと最大 {left} 秒待ちます…")
 READY = Msg(en="The new app is known to sign-in (after {seconds} s).", ja="新しいアプリがサインインで使えるようになりました（{seconds} 秒後）。")
 CONSENTED = Msg(en="Signed in as {email}; the token is saved in {ini} (mode 600).",
                 ja="{email} としてサインインし、トークンを {ini} に保存しました（パーミッション 600）。")
@@ -82,7 +82,7 @@ NOT_ALLOWED_HINT = Msg(
     en="An admin can switch on Entra admin center → Entra ID → Users → User settings → \"Users can register "
     "applications\", give you the Application Developer role, or run this command themselves. Or create the app "
     "by hand in the portal (notebook 02, \"create it yourself\") and run `oauthmail consent microsoft --client-id …`.",
-    ja="管理者が Entra 管理センター →「Entra ID」→「ユーザー」→「ユーザー設定」の「ユーザーはアプリケーションを登録できる」を"
+    ja="管理者が Microsoft Entra 管理センター →「Entra ID」→「ユーザー」→「ユーザー設定」の「ユーザーはアプリケーションを登録できる」を"
     "オンにするか、あなたに「アプリケーション開発者」ロールを割り当てるか、管理者自身がこのコマンドを実行します。"
     "または、ポータルで手作業でアプリを作成し（ノートブック 02 の「自分で作成する」）、"
     "`oauthmail consent microsoft --client-id …` を実行してください。",
@@ -150,7 +150,7 @@ GRAPH_REFUSED_HINT = Msg(
     en="Run `oauthmail explain \"{err_code}\"`; the app may be half made: `oauthmail unregister microsoft --client-id "
     "{app_id}` removes it, or look at it in the Entra admin center → App registrations.",
     ja="`oauthmail explain \"{err_code}\"` で確認してください。アプリが作りかけの可能性があります。"
-    "`oauthmail unregister microsoft --client-id {app_id}` で削除するか、Entra 管理センター →「アプリの登録」で確認してください。",
+    "`oauthmail unregister microsoft --client-id {app_id}` で削除するか、Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」で確認してください。",
 )
 STILL_UNKNOWN = Msg(
     en="After {seconds} s Microsoft still does not know the new app {app_id} (AADSTS700016).",
@@ -199,16 +199,16 @@ APP_NOT_FOUND = Msg(en="There is no app registration with the client ID {app_id}
 APP_NOT_FOUND_HINT = Msg(
     en="Check the client ID (Entra admin center → App registrations → All applications) and the tenant (--tenant / "
     "--authority); an app already removed is gone.",
-    ja="クライアント ID（Entra 管理センター →「アプリの登録」→「すべてのアプリケーション」）とテナント（--tenant／"
-    "--authority）を確認してください。削除済みのアプリはもうありません。",
+    ja="クライアント ID（Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」→「すべてのアプリケーション」）とテナント（--tenant／"
+    "--authority）を確認してください。すでに削除したアプリは見つかりません。",
 )
 DONE_SUMMARY = Msg(
     en="Done: app \"{name}\" ({app_id}) in tenant {tenant}. Next: {next}",
-    ja="完了: テナント {tenant} にアプリ「{name}」（{app_id}）を作成しました。次は: {next}",
+    ja="完了: テナント {tenant} にアプリ「{name}」（{app_id}）を作成しました。次の手順: {next}",
 )
 NEXT_CONSENT = Msg(en="oauthmail consent microsoft --client-id {app_id} {where} --ini FILE",
                    ja="oauthmail consent microsoft --client-id {app_id} {where} --ini ファイル")
 NEXT_SEND = Msg(en="oauthmail send --ini {ini} --to ADDR --subject S --body TEXT",
                 ja="oauthmail send --ini {ini} --to 宛先 --subject 件名 --body 本文")
 CANCELLED = Msg(en="Stopped before the end; what was made so far is listed above and in {registry}.",
-                ja="途中で止めました。ここまでに作ったものは上と {registry} に記録してあります。")
+                ja="途中で止めました。ここまでに作ったものは、上の表示と {registry} に記録してあります。")

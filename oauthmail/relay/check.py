@@ -6,6 +6,7 @@ import smtplib
 
 from ..errors import NetworkError
 from ..i18n import Msg
+from ..i18n.oserrors import os_reason
 
 RELAY_DOWN = Msg(
     en="No relay answers at {where} ({reason}).",
@@ -30,14 +31,15 @@ def check(host: str, port: int, timeout: float = 5) -> str:
         with smtplib.SMTP(host, port, timeout=timeout) as conn:
             code, _ = conn.ehlo()
             if code != 250:
-                raise NetworkError(RELAY_DOWN, RELAY_DOWN_HINT, where=where, reason=f"EHLO answered {code}",
+                raise NetworkError(RELAY_DOWN, RELAY_DOWN_HINT, where=where, reason=Msg(en=f"EHLO answered {code}", ja=f"EHLO に {code} が返りました"),
                                    code="relay_down")
-            mechanisms = conn.esmtp_features.get("auth", "").strip() or (
-                "after STARTTLS" if conn.has_extn("starttls") else "")
+            mechanisms: Msg | str = conn.esmtp_features.get("auth", "").strip() or (
+                Msg(en="after STARTTLS", ja="STARTTLS の後") if conn.has_extn("starttls") else "")
             if not mechanisms:
-                raise NetworkError(RELAY_DOWN, RELAY_DOWN_HINT, where=where, reason="no AUTH offered",
+                raise NetworkError(RELAY_DOWN, RELAY_DOWN_HINT, where=where, reason=Msg(en="no AUTH offered", ja="AUTH が提示されません"),
                                    code="relay_down")
     except (OSError, smtplib.SMTPException) as exc:
-        raise NetworkError(RELAY_DOWN, RELAY_DOWN_HINT, where=where, reason=type(exc).__name__,
+        raise NetworkError(RELAY_DOWN, RELAY_DOWN_HINT, where=where,
+                           reason=os_reason(exc) if isinstance(exc, OSError) else type(exc).__name__,
                            code="relay_down") from None
     return RELAY_OK(where=where, mechanisms=mechanisms)

@@ -20,13 +20,12 @@ BAD_LISTEN_HINT = Msg(
 )
 NEEDS_TLS = Msg(
     en="The relay would listen on {host}, which other machines can reach, without TLS; it was not started.",
-    ja="リレーが {host} で TLS なしに待ち受けることになります。ほかのマシンから届くアドレスなので、起動していません。",
+    ja="{host} はほかのマシンから接続できるアドレスなので、TLS なしではリレーを起動しません。",
 )
 NEEDS_TLS_HINT = Msg(
     en="Listen on 127.0.0.1 (the default), or give --tls-cert FILE --tls-key FILE so that the mailer's password "
     "only travels encrypted (clients must use STARTTLS).",
-    ja="127.0.0.1（既定値）で待ち受けるか、--tls-cert ファイル --tls-key ファイル を指定して、メーラーのパスワードが"
-    "暗号化されてだけ流れるようにしてください（クライアントは STARTTLS が必須になります）。",
+    ja="127.0.0.1（既定値）で待ち受けるか、--tls-cert ファイル --tls-key ファイル を指定して、メーラーのパスワードが必ず暗号化されて送られるようにしてください（クライアントには STARTTLS が必須になります）。",
 )
 BAD_TLS = Msg(
     en="The relay's certificate or key could not be loaded ({reason}).",

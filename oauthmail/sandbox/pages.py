@@ -41,7 +41,7 @@ LOCKED_TITLE = Msg(en="This sandbox page needs its link", ja="このサンドボ
 LOCKED_TEXT = Msg(
     en="The mailbox and device sign-in pages open only through the link the kit shows (it carries this sandbox's "
     "page token, kept in sandbox.json). Open the link from the notebook or from `oauthmail sandbox`.",
-    ja="メールボックスとデバイス サインインのページは、キットが表示するリンク（sandbox.json にあるこのサンドボックスの"
+    ja="メールボックスとデバイス コード入力のページは、キットが表示するリンク（sandbox.json にあるこのサンドボックスの"
     "ページ用トークンが付いています）からしか開けません。ノートブックか `oauthmail sandbox` の表示にあるリンクを開いてください。",
 )
 SWITCH_LANG = Msg(en="日本語", ja="English")

@@ -23,11 +23,11 @@ def _e(id: str, code: str, patterns: tuple[str, ...], kind: type[OAuthMailError]
 
 _ENTRA_API_PERMISSIONS = (
     "Microsoft Entra admin center → App registrations → your app → API permissions",
-    "Microsoft Entra 管理センター →「アプリの登録」→ 対象のアプリ →「API のアクセス許可」",
+    "Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」 → 対象のアプリ →「API のアクセス許可」",
 )
 _GCP_DATA_ACCESS = (
     "Google Cloud console → APIs & Services → OAuth consent screen → Data Access (scopes)",
-    "Google Cloud コンソール →「API とサービス」→「OAuth 同意画面」→「データアクセス」（スコープ）",
+    "Google Cloud コンソール →「Google Auth Platform」→「データアクセス」（スコープ。旧「API とサービス」→「OAuth 同意画面」）",
 )
 
 API_ENTRIES: tuple[Entry, ...] = (
@@ -122,7 +122,7 @@ API_ENTRIES: tuple[Entry, ...] = (
          ("The token was made for SMTP or with other scopes (a quickstart's gmail.readonly or labels).",
           "トークンを SMTP 用、または別のスコープ（サンプルの gmail.readonly や labels など）で作った。"),
          ("A cached token file from before the scope was added is still used.",
-          "スコープを追加する前に保存したトークン ファイルをまだ使っている。")),
+          "スコープを追加する前に保存したトークン INI をまだ使っている。")),
         ("Repeat the consent step for the Gmail API: `oauthmail consent google --client-secrets FILE --transport "
          "gmail-api --ini FILE` (or the notebook's sign-in with 'Gmail API' chosen), and leave the box for "
          "https://www.googleapis.com/auth/gmail.send ticked on Google's page. If Google's page does not list that "

@@ -39,6 +39,7 @@ from ..i18n.labels import (
     L_USE_SANDBOX,
     L_USE_VALUES,
     quote,
+    security_name,
 )
 from ..providers import LOOPBACK_HOSTS
 from ..secrets import redact, shorten_id
@@ -781,7 +782,7 @@ class SendController(Controller):
         recipients = getattr(result, "recipients", None) or [recipient]
         self._set("done", SENT.format(
             self.session.lang, recipients=", ".join(recipients), host=getattr(result, "host", ""),
-            port=getattr(result, "port", ""), security=getattr(result, "security", ""),
+            port=getattr(result, "port", ""), security=security_name(str(getattr(result, "security", ""))),
             elapsed=float(getattr(result, "elapsed", 0.0) or 0.0), message_id=getattr(result, "message_id", ""),
         ))
         return result

@@ -19,12 +19,12 @@ from .controllers import Controller
 from .session import Session
 from .views import View, _fit, _w, status_html
 
-L_TOOL = Msg(en="Mail program", ja="メール プログラム")
+L_TOOL = Msg(en="Mail program", ja="メーラー")
 L_WRITE = Msg(en="Write file", ja="ファイルに書き出す")
 L_TEST = Msg(en="Test it", ja="試しに送る")
 L_COPY = Msg(en="Copy", ja="コピー")
 WRITTEN = Msg(en="Written: {paths}. {usage}", ja="書き出しました: {paths}。{usage}")
-TESTED = Msg(en="{tool} sent a test message to {account}.", ja="{tool} で {account} にテスト メッセージを送りました。")
+TESTED = Msg(en="{tool} sent a test message to {account}.", ja="{tool} で {account} にテストメールを送りました。")
 TEST_FAILED = Msg(en="{tool} could not send ({output})", ja="{tool} で送れませんでした（{output}）")
 NOT_INSTALLED = Msg(
     en="{program} is not installed here, so the test button is off; the configuration works wherever it is.",

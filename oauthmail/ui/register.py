@@ -34,7 +34,7 @@ OPEN_LINK = Msg(en="Open the link and sign in with the account that will own the
                 ja="リンクを開き、アプリの所有者になるアカウントでサインインしてください: {url}")
 CREATED = Msg(
     en="App \"{name}\" created (client ID {app_id}). The client step below already has it; go on to step 10.",
-    ja="アプリ「{name}」を作成しました（クライアント ID {app_id}）。下のクライアントの手順には設定済みなので、手順 10 に進んでください。",
+    ja="アプリ「{name}」を作成しました（クライアント ID {app_id}）。下のクライアントの手順に値が入力済みなので、手順 10 に進んでください。",
 )
 WORKING = Msg(en="Creating the app through Microsoft Graph…", ja="Microsoft Graph でアプリを作成しています…")
 NONE_MADE = Msg(en="The kit has not made any app yet (OAUTHMAIL_HOME/registrations is empty).",

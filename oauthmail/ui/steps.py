@@ -39,15 +39,15 @@ G_GMAIL_API = _s(
 )
 G_CONSENT_SCREEN = _s(
     "google.consent_screen",
-    Msg(en="OAuth consent screen (External)", ja="OAuth 同意画面（外部）"),
+    Msg(en="OAuth consent screen (External)", ja="ブランディングと対象（旧「OAuth 同意画面」）"),
     ("external", Msg(en="User type: External (Internal only for a Workspace-only app)",
-                     ja="ユーザーの種類は「外部」（Workspace 組織内だけなら「内部」）")),
+                     ja="「対象」で「外部」を選んだ（Workspace の組織内だけで使うなら「内部」）")),
     ("named", Msg(en="App name, support e-mail and developer contact filled in",
-                  ja="アプリ名・ユーザーサポートメール・デベロッパーの連絡先を入力した")),
+                  ja="アプリ名・「ユーザー サポートメール」・連絡先のメールアドレスを入力した")),
 )
 G_SCOPES = _s(
     "google.scopes",
-    Msg(en="Gmail scope", ja="Gmail のスコープ"),
+    Msg(en="Gmail scope", ja="Gmail のスコープ（データアクセス）"),
     ("mail_scope", Msg(en="Added https://mail.google.com/ (needed for SMTP)",
                        ja="https://mail.google.com/ を追加した（SMTP 送信に必要）")),
 )
@@ -65,15 +65,15 @@ G_PUBLISHING = _s(
 )
 G_SUMMARY = _s(
     "google.summary",
-    Msg(en="Consent screen summary checked", ja="同意画面の内容の確認"),
+    Msg(en="Consent screen summary checked", ja="同意画面の設定の確認"),
     ("checked", Msg(en="Reviewed the summary: External, Gmail scope, test user",
-                    ja="概要で「外部」・Gmail スコープ・テストユーザーを確認した")),
+                    ja="「外部」・Gmail のスコープ・テストユーザーが設定されていることを確認した")),
 )
 G_CLIENT = _s(
     "google.client",
-    Msg(en="OAuth client ID", ja="OAuth クライアント ID"),
+    Msg(en="OAuth client ID", ja="OAuth クライアント（旧「認証情報」）"),
     ("created", Msg(en="Created an OAuth client ID (Desktop app, or Web application)",
-                    ja="OAuth クライアント ID を作成した（デスクトップ アプリ、またはウェブ アプリケーション）")),
+                    ja="OAuth クライアントを作成した（「デスクトップ アプリ」または「ウェブ アプリケーション」）")),
     ("redirect", Msg(en="Web application only: added exactly http://127.0.0.1:48888/callback",
                      ja="ウェブ アプリケーションの場合: http://127.0.0.1:48888/callback を一字一句そのまま追加した")),
 )
@@ -86,7 +86,7 @@ G_SECRET = _s(
 G_SIGN_IN = _s(
     "google.sign_in",
     Msg(en="Signing in", ja="サインイン"),
-    ("account", Msg(en="I will choose the same account as the test user", ja="テストユーザーと同じアカウントを選ぶ")),
+    ("account", Msg(en="I will choose the same account as the test user", ja="テストユーザーと同じアカウントでサインインすることを確認した")),
     ("unverified", Msg(en="I know \"Google hasn't verified this app\" → Advanced → Go to … is expected",
                        ja="「このアプリは Google で確認されていません」→「詳細」→「…に移動」が想定どおりだと理解した")),
 )
@@ -97,7 +97,7 @@ M_LICENSE = _s(
     "microsoft.license",
     Msg(en="Microsoft 365 business mailbox", ja="Microsoft 365（法人向け）のメールボックス"),
     ("mailbox", Msg(en="The sending mailbox is in Microsoft 365 for business (or is an outlook.com account)",
-                    ja="送信元メールボックスは Microsoft 365 法人向け（または outlook.com の個人アカウント）")),
+                    ja="送信元メールボックスが Microsoft 365 法人向け（または outlook.com の個人アカウント）であることを確認した")),
 )
 M_REGISTER = _s(
     "microsoft.register",
@@ -105,7 +105,7 @@ M_REGISTER = _s(
     ("registered", Msg(en="New registration created with a name and supported account types",
                        ja="名前とサポートされているアカウントの種類を決めて新規登録した")),
     ("redirect", Msg(en="Redirect URI: platform Web, exactly http://localhost:48888/callback",
-                     ja="リダイレクト URI: プラットフォーム「Web」、http://localhost:48888/callback をそのまま")),
+                     ja="プラットフォーム「Web」にリダイレクト URI http://localhost:48888/callback をそのまま追加した")),
 )
 M_OVERVIEW = _s(
     "microsoft.overview",
@@ -117,7 +117,7 @@ M_PERMISSIONS = _s(
     "microsoft.permissions",
     Msg(en="API permissions", ja="API のアクセス許可"),
     ("graph", Msg(en="Microsoft Graph delegated: Mail.Send and offline_access",
-                  ja="Microsoft Graph の委任されたアクセス許可: Mail.Send と offline_access")),
+                  ja="Microsoft Graph の委任されたアクセス許可 Mail.Send と offline_access を追加した")),
     ("smtp", Msg(en="For SMTP: SMTP.Send as well", ja="SMTP で送る場合: SMTP.Send も追加した")),
 )
 M_ADMIN_CONSENT = _s(
@@ -150,14 +150,14 @@ M_SMTP_AUTH = _s(
 M_SIGN_IN = _s(
     "microsoft.sign_in",
     Msg(en="Signing in", ja="サインイン"),
-    ("account", Msg(en="I will sign in as the sending mailbox's user", ja="送信元メールボックスのユーザーでサインインする")),
+    ("account", Msg(en="I will sign in as the sending mailbox's user", ja="送信元メールボックスのユーザーでサインインすることを確認した")),
 )
 
 # --- common --------------------------------------------------------------------------------------
 
 C_TOKEN_FILE = _s(
     "common.token_file",
-    Msg(en="Token file", ja="トークンファイル"),
+    Msg(en="Token file", ja="トークン INI"),
     ("kept", Msg(en="I know the INI holds a refresh token and must stay private (chmod 600)",
                  ja="INI にはリフレッシュ トークンが入っており、他人に見せない（chmod 600）ことを理解した")),
 )
