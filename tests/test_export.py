@@ -167,7 +167,7 @@ def test_out_dash_prints_and_japanese_comments(sandbox: Any, tmp_path: Path) -> 
     p = run_kit("export", "--ini", str(ini), "--for", "neomutt", "--out", "-", "--lang", "ja")
     assert p.returncode == 0, p.stderr
     assert "set smtp_authenticators = \"xoauth2\"" in p.stdout and "smtp_oauth_refresh_command" in p.stdout
-    assert "秘密情報を含みません" in p.stdout
+    assert "秘密情報は含まれていません" in p.stdout
     no_secret(p.stdout + p.stderr, secrets_in(ini))
     assert "exports" not in tokenfile.read(ini).account().extra  # printing writes nothing
 
