@@ -253,7 +253,7 @@ class Mailer:
 
     def __init__(
         self,
-        ini: str | Path,
+        ini: str | Path | tokenfile.TokenFile,
         account: str | None = None,
         *,
         smtp_host: str | None = None,
@@ -266,7 +266,9 @@ class Mailer:
         transport: str | None = None,
         api_url: str | None = None,
     ) -> None:
-        self.ini = ini
+        self.ini = tokenfile.path_of(ini)
+        #: A :class:`~oauthmail.TokenFile` passed in: used for the first login only (later ones re-read).
+        self._given = ini if isinstance(ini, tokenfile.TokenFile) else None
         #: ``graph`` / ``gmail-api`` (flag, else the INI's): messages go over HTTPS, no SMTP connection.
         self.transport = transport
         self.api_url = api_url
@@ -301,7 +303,8 @@ class Mailer:
     def _https(self) -> bool:
         """Whether this account sends over HTTPS (decided once, from the flag or the INI)."""
         if self._api is None and self.transport != "smtp":
-            chosen = chosen_transport(tokenfile.read(self.ini).account(self.account_name), self.transport)
+            chosen = chosen_transport(tokenfile.given_or_read(self._given or self.ini).account(self.account_name),
+                                      self.transport)
             self.transport = chosen
             if chosen != "smtp":
                 from .transports import ApiSender
@@ -317,7 +320,8 @@ class Mailer:
         if self._lost:
             self._lost = False
             self.reconnects += 1
-        token, acc = access_token_and_account(self.ini, self.account_name, timeout=self.timeout)
+        source, self._given = self._given or self.ini, None
+        token, acc = access_token_and_account(source, self.account_name, timeout=self.timeout)
         self.token, self.account = token, acc
         self.token_refreshed = self.token_refreshed or token.refreshed
         self.settings = smtp_settings(acc, **self.overrides)
@@ -470,7 +474,7 @@ class Mailer:
 
 
 def send_message(
-    ini: str | Path,
+    ini: str | Path | tokenfile.TokenFile,
     message: Message,
     *,
     account: str | None = None,
@@ -488,7 +492,8 @@ def send_message(
 
     ``debug=True`` prints the masked transcript to stderr as the conversation goes. An account made
     against the sandbox whose sandbox is not running (refused: nothing was sent) brings it up on its
-    recorded ports and sends once more; the result's warnings say so.
+    recorded ports and sends once more; the result's warnings say so. ``ini`` may be a
+    :class:`~oauthmail.TokenFile` already read (its cached token is used without reading the file again).
     """
     kwargs: dict[str, Any] = {"account": account, "smtp_host": smtp_host, "smtp_port": smtp_port,
                               "smtp_security": smtp_security, "mechanism": mechanism, "debug": debug,
@@ -501,16 +506,17 @@ def send_message(
             raise
         from .sandbox.lifecycle import revive_for_ini  # the error path only: no cost to a normal send
 
-        note = revive_for_ini(ini, account, exc)
+        path = tokenfile.path_of(ini)
+        note = revive_for_ini(path, account, exc)
         if note is None:
             raise
-    result = _send_once(ini, message, **kwargs)
+    result = _send_once(path, message, **kwargs)  # the file again: reviving may have moved the ports
     result.warnings.insert(0, note)
     return result
 
 
 def _send_once(
-    ini: str | Path,
+    ini: str | Path | tokenfile.TokenFile,
     message: Message,
     *,
     account: str | None,
@@ -525,7 +531,7 @@ def _send_once(
     api_url: str | None,
 ) -> SendResult:
     if transport != "smtp":  # graph / gmail-api (flag, else the INI's transport) go over HTTPS
-        acc = tokenfile.read(ini).account(account)
+        acc = tokenfile.given_or_read(ini).account(account)
         chosen = chosen_transport(acc, transport)
         if chosen != "smtp":
             from .transports import send_via
@@ -534,7 +540,7 @@ def _send_once(
                 import sys
 
                 transcript = Transcript(echo=sys.stderr)
-            return send_via(chosen, ini, message, account=acc.email, api_url=api_url, timeout=timeout,
+            return send_via(chosen, tokenfile.path_of(ini), message, account=acc.email, api_url=api_url, timeout=timeout,
                             transcript=transcript)
     t0 = time.perf_counter()
     if transcript is not None:
@@ -565,7 +571,7 @@ def _send_once(
 
 
 def send(
-    ini: str | Path,
+    ini: str | Path | tokenfile.TokenFile,
     *,
     to: str | Sequence[str],
     subject: str,
@@ -595,10 +601,11 @@ def send(
     ``message_id`` and the ``transcript`` (masked: no token in it); errors are
     :class:`~oauthmail.OAuthMailError` subclasses that say what to do.
     """
-    acc = tokenfile.read(ini).account(account)
+    tf = tokenfile.given_or_read(ini)
+    acc = tf.account(account)
     msg: EmailMessage = build_message(sender=acc.email, to=to, subject=subject, body=body, cc=cc, bcc=bcc,
                                       reply_to=reply_to, attachments=attachments, charset=charset,
                                       sender_name=sender_name, html=html, headers=headers)
-    return send_message(ini, msg, account=acc.email, smtp_host=smtp_host, smtp_port=smtp_port,
+    return send_message(tf, msg, account=acc.email, smtp_host=smtp_host, smtp_port=smtp_port,
                         smtp_security=smtp_security, mechanism=mechanism, debug=debug, timeout=timeout,
                         transport=transport, api_url=api_url)

@@ -620,6 +620,20 @@ def is_address(name: str) -> bool:
             and not any(c.isspace() or c in "[];#=\\\"'<>" for c in name))
 
 
+def given_or_read(ini: str | Path | TokenFile) -> TokenFile:
+    """``ini`` itself when it is a :class:`TokenFile` already read, else the file read now.
+
+    Why: a send reads its INI once (the command reads it for the account, the token step reuses it);
+    every write still re-reads the file under its lock (``tokens.refresh_and_store``).
+    """
+    return ini if isinstance(ini, TokenFile) else read(ini)
+
+
+def path_of(ini: str | Path | TokenFile) -> str | Path:
+    """Where ``ini`` lives: the path itself, or the path a :class:`TokenFile` was read from."""
+    return ini._path if isinstance(ini, TokenFile) else ini
+
+
 def read(path: str | Path) -> TokenFile:
     """Read and validate a token INI; adds a warning when others can read it."""
     p: str | Path | None = _plain_path(path)

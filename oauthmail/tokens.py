@@ -344,7 +344,7 @@ def _refresh_microsoft(acc: tokenfile.Account, timeout: float, transport: str | 
 
 
 def access_token_and_account(
-    ini: str | Path,
+    ini: str | Path | tokenfile.TokenFile,
     account: str | None = None,
     *,
     force_refresh: bool = False,
@@ -356,16 +356,17 @@ def access_token_and_account(
 
     ``transport``: a Microsoft account sending by another transport than its INI's needs a token for
     the other resource (Graph vs Outlook): it is refreshed for that one and NOT cached (the INI's
-    cache stays for its own transport); a rotated refresh token is stored as always.
+    cache stays for its own transport); a rotated refresh token is stored as always. ``ini`` may be a
+    :class:`~oauthmail.TokenFile` already read: its cached token is used without reading the file again.
     """
-    tf = tokenfile.read(ini)
+    tf = tokenfile.given_or_read(ini)
     acc = tf.account(account)
     warnings = list(tf.warnings)
     if not force_refresh and cached_token_valid(acc, margin) and not _other_transport(acc, transport):
         assert acc.access_token_expires_at is not None
         return AccessToken(acc.access_token, acc.access_token_expires_at, acc.email, False, warnings), acc
-    resp, acc = refresh_and_store(ini, acc.email, force=force_refresh, margin=margin, timeout=timeout,
-                                  transport=transport)
+    resp, acc = refresh_and_store(tokenfile.path_of(ini), acc.email, force=force_refresh, margin=margin,
+                                  timeout=timeout, transport=transport)
     if resp is None:  # another process refreshed while we waited for the lock
         assert acc.access_token_expires_at is not None
         return AccessToken(acc.access_token, acc.access_token_expires_at, acc.email, False, warnings), acc
@@ -422,7 +423,7 @@ def refresh_and_store(
 
 
 def get_access_token(
-    ini: str | Path,
+    ini: str | Path | tokenfile.TokenFile,
     account: str | None = None,
     *,
     force_refresh: bool = False,

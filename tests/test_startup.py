@@ -408,3 +408,52 @@ def test_argparse_skips_gettext_only_without_a_catalogue(tmp_path: Path) -> None
     p = subprocess.run([sys.executable, "-m", "oauthmail", "send", "--help"], capture_output=True, text=True,
                        env={**env, "LANG": "ja_JP.UTF-8"}, timeout=60)
     assert p.returncode == 0 and p.stdout.startswith("usage: oauthmail send")
+
+
+def test_a_send_reads_its_ini_once(sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11: the INI was read three times per send; the command's read now serves the token step too."""
+    from oauthmail.cli import main
+
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    reads: list[str] = []
+    real = tokenfile.read
+
+    def counting(path: Any) -> tokenfile.TokenFile:
+        reads.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(tokenfile, "read", counting)
+    assert main(["send", "--ini", str(ini), "--to", "bob@example.com", "--subject", "s", "--body", "b"]) == 0
+    assert reads == [str(ini)]
+    reads.clear()
+    from oauthmail import send
+
+    send(ini, to="bob@example.com", subject="s2", body="b")
+    assert reads == [str(ini)]
+    assert [m["Subject"] for m in sandbox.mailbox.messages()] == ["s", "s2"]
+
+
+def test_a_token_file_already_read_is_refreshed_from_its_path(sandbox: Any, tmp_path: Path) -> None:
+    """A TokenFile handed in with an expired token: the refresh re-reads the file under its lock, keeps a
+    valid token found there (no token request), else refreshes and stores it in that file."""
+    from oauthmail import send_message
+    from oauthmail.message import build_message
+
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    tf = tokenfile.read(ini)
+    acc = tf.account()
+    past = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    msg = build_message(sender=acc.email, to="bob@example.com", subject="s", body="b")
+    tf.accounts[acc.email] = acc.replace(access_token_expires_at=past)  # stale object, valid file
+    assert not send_message(tf, msg).token_refreshed
+    assert tokenfile.read(ini).account().access_token == acc.access_token
+
+    tokenfile.update_account(ini, acc.email, access_token_expires_at=past)  # expired in the file too
+    result = send_message(tokenfile.read(ini), msg)
+    assert result.token_refreshed
+    stored = tokenfile.read(ini).account()
+    assert stored.access_token != acc.access_token and stored.access_token_expires_at is not None
+    assert stored.access_token_expires_at > datetime.now(timezone.utc)
+    assert len(sandbox.mailbox.messages()) == 2

@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
                         charset=args.charset)
     transcript = Transcript(echo=sys.stderr if args.debug else None)
     try:
-        result = send_message(ini, msg, account=acc.email, smtp_host=args.smtp_host, smtp_port=args.smtp_port,
+        result = send_message(tf, msg, account=acc.email, smtp_host=args.smtp_host, smtp_port=args.smtp_port,
                               smtp_security=args.smtp_security, mechanism=args.mechanism, debug=args.debug,
                               timeout=args.timeout, transcript=transcript,
                               transport=chosen_transport(acc, getattr(args, "transport", None)),
