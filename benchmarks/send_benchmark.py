@@ -10,7 +10,9 @@ Prints (figures for the README):
    (kit, bare, kit, bare…), wall and CPU time (the child's user + system), against two servers:
    a. a *fast* server (``benchmarks/fast_upstream.py``, its own process: asyncio, any XOAUTH2, answers
       at once — as quick as Dovecot's submission service), where the client's own cost shows (goal <= 1.25);
-   b. the sandbox (aiosmtpd, real token checks), as the README's earlier figure.
+   b. the sandbox (aiosmtpd, real token checks), as the README's earlier figure;
+   d. where valgrind is installed, the fast-server send counted in instructions (callgrind), a figure
+      the machine's load does not move.
 2. ``python -X importtime`` of that send: none of msal, google_auth_oauthlib, requests_oauthlib,
    ipywidgets may be imported (also shows whether requests / google.auth are, and typing,
    dataclasses, inspect, pathlib: start-up time the bare script does not pay).
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import smtplib
@@ -168,6 +171,7 @@ def main() -> int:
                 bare_fast = [*bare[:3], str(fast.port), *bare[4:]]
                 report("[1a] fast server (asyncio, answers at once)", paired(kit_fast, bare_fast, env, args.runs),
                        args.runs, 1.25)
+                instructions(kit_fast, bare_fast, env)
                 fast_batch = batch_against(sb.smtp_host, fast.port, fast_ini, token, sb.ca_file, args)
             report("[1b] sandbox server (aiosmtpd, checks tokens)", paired(kit, bare, env, args.runs), args.runs,
                    None)
@@ -228,6 +232,31 @@ def main() -> int:
         finally:
             sb.stop()
     return 0
+
+
+def counted(cmd: list[str], env: dict[str, str]) -> int | None:
+    """Instructions the client process executed (valgrind's callgrind), or None when it failed."""
+    p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd], env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=300)
+    found = re.search(r"Collected : (\d+)", p.stderr)
+    return int(found.group(1)) if p.returncode == 0 and found else None
+
+
+def instructions(kit: list[str], bare: list[str], env: dict[str, str]) -> None:
+    """[1d]: the same send counted in instructions, which the machine's load does not change.
+
+    Why: on a shared 2-core machine the wall and CPU medians move by more than the kit's own cost;
+    callgrind gives the same count to within 0.1 % run after run. Needs valgrind (Debian); skipped otherwise.
+    """
+    if not shutil.which("valgrind"):
+        print("[1d] instructions: skipped (valgrind is not installed: apt-get install valgrind)")
+        return
+    k, b = counted(kit, env), counted(bare, env)
+    if not k or not b:
+        print("[1d] instructions: valgrind did not finish a run; no figure")
+        return
+    print(f"[1d] instructions (callgrind, fast server): oauthmail send {k / 1e6:.1f} M, bare smtplib {b / 1e6:.1f} M, "
+          f"ratio {k / b:.2f}  (goal <= 1.25)  {'OK' if k / b <= 1.25 else 'OVER GOAL'}")
 
 
 def batch_against(host: str, port: int, ini: Path, token: str, ca_file: Path,
