@@ -449,3 +449,76 @@ def test_sigterm_finishes_the_message_in_flight(sandbox: Any, tmp_path: Path) ->
     assert replies == [{}], err
     assert proc.returncode == 0 and "stopped (1 message(s) delivered)" in err
     assert [m["Subject"] for m in sandbox.mailbox.messages()] == ["in flight"]
+
+
+def _pipelining_relay(sandbox: Any, tmp_path: Path) -> tuple[RefusingUpstream, Running]:
+    up = RefusingUpstream(sandbox, "nobody@example.com")
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    tokenfile.update_account(ini, GOOGLE_USER, smtp_port=up.port)
+    return up, start_relay(ini, debug=True)
+
+
+def test_client_drop_mid_data_after_early_forwarding_delivers_nothing(sandbox: Any, tmp_path: Path) -> None:
+    """MAIL/RCPT/DATA go upstream at the client's DATA; a client gone before its final dot → nothing sent."""
+    import base64
+
+    up, r = _pipelining_relay(sandbox, tmp_path)
+    try:
+        with r.client() as c:
+            c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "first"))  # upstream now logged in
+            with socket.create_connection(("127.0.0.1", r.port), timeout=10) as raw:
+                f = raw.makefile("rb")
+                auth = base64.b64encode(f"\0{GOOGLE_USER}\0{r.password}".encode()).decode()
+                f.readline()
+                one = [(f"MAIL FROM:<{GOOGLE_USER}>".encode(), b"250"), (b"RCPT TO:<bob@example.com>", b"250"),
+                       (b"DATA", b"354")]
+                for line, code in [(b"EHLO x", b"250 "), (f"AUTH PLAIN {auth}".encode(), b"235"), *one,
+                                   (b"Subject: second\r\n\r\nwhole\r\n.", b"250"), *one]:
+                    raw.sendall(line + b"\r\n")
+                    reply = f.readline()
+                    while reply[3:4] == b"-":
+                        reply = f.readline()
+                    assert reply.startswith(code), reply
+                raw.sendall(b"Subject: never\r\n\r\nhalf a messa")  # no final dot: the client goes away
+            deadline = time.time() + 10
+            while not any("abandoned" in line for line in r.log.lines) and time.time() < deadline:
+                time.sleep(0.05)
+            c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "fourth"))  # the first session goes on
+    finally:
+        r.relay.stop()
+        up.stop()
+    assert up.delivered == [["bob@example.com"]] * 3
+    assert any("abandoned" in line for line in r.log.lines)
+    early = [i for i, line in enumerate(r.log.lines) if "(pipelined)" in line]
+    assert len(early) == 4  # one MAIL/RCPT/DATA group per message, the abandoned one included
+
+
+def test_client_rset_after_mail_sends_nothing_for_it(sandbox: Any, tmp_path: Path) -> None:
+    up, r = _pipelining_relay(sandbox, tmp_path)
+    try:
+        with r.client() as c:
+            assert c.mail("someone@else.example")[0] == 250
+            assert c.rcpt("carol@example.com")[0] == 250
+            assert c.rset()[0] == 250
+            c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "after rset"))
+    finally:
+        r.relay.stop()
+        up.stop()
+    assert up.delivered == [["bob@example.com"]]
+    assert not any("carol@" in line for line in r.log.lines if " C: " in line)  # nothing of it went upstream
+    assert any(" C: MAIL FROM:" in line for line in r.log.lines)
+
+
+def test_relay_address_parsing_matches_aiosmtpd() -> None:
+    """RelaySMTP._getaddr drops aiosmtpd's per-call class creation; the results must stay aiosmtpd's."""
+    from aiosmtpd.smtp import SMTP
+
+    from oauthmail.relay.server import RelaySMTP
+
+    ours, theirs = RelaySMTP.__new__(RelaySMTP), SMTP.__new__(SMTP)
+    for limit in (0, 5):
+        ours.local_part_limit = theirs.local_part_limit = limit
+        for arg in ("", "<a@example.com>", "<a@example.com> SIZE=10", "a@example.com", " <x@[1.2.3.4]>",
+                    '<"q r"@example.com>', "<bad", "<>", "longlocalpart@example.com", "@@"):
+            assert ours._getaddr(arg) == theirs._getaddr(arg), arg

@@ -75,5 +75,28 @@ def run(args: argparse.Namespace) -> int:
     from ..relay.server import Relay
 
     relay = Relay(ini, stored, host=host, port=port, tls=tls, debug=args.debug)
-    asyncio.run(relay.run())
+    loop_factory = _loop_factory()
+    if loop_factory is None:
+        asyncio.run(relay.run())
+    else:  # asyncio.Runner(loop_factory=…) is Python 3.11+; the kit supports 3.10
+        loop = loop_factory()
+        try:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(relay.run())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
     return 0
+
+
+def _loop_factory() -> Any:
+    """uvloop's event loop when it is installed (optional, never required), unless OAUTHMAIL_RELAY_LOOP=asyncio."""
+    import os
+
+    if os.environ.get("OAUTHMAIL_RELAY_LOOP", "").lower() == "asyncio":
+        return None
+    try:
+        import uvloop  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return uvloop.new_event_loop

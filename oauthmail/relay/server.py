@@ -14,7 +14,9 @@ import sys
 import threading
 import time
 import warnings
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
+from email._header_value_parser import get_addr_spec, get_angle_addr
+from email.errors import HeaderParseError
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -67,19 +69,49 @@ class RelaySMTP(SMTP):
     """aiosmtpd's SMTP with the session's upstream attached; closes it when the client goes."""
 
     upstream: Upstream | None = None
-    prepared: Future[None] | None = None
     account: str = ""
     tag: str = ""
     relay: Relay | None = None
 
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        """aiosmtpd 1.4's own address parsing, minus the ``typing.Protocol`` class it defines on every call.
+
+        Same parser (:mod:`email`'s ``get_angle_addr``/``get_addr_spec``), same results (a test compares
+        them with aiosmtpd's); the class creation alone cost 0.13 ms per MAIL and per RCPT.
+        """
+        if not arg:
+            return "", ""
+        try:
+            address, rest = (get_angle_addr if arg.lstrip().startswith("<") else get_addr_spec)(arg)
+        except HeaderParseError:
+            return None, None
+        addr = str(address.addr_spec)
+        if self.local_part_limit and len(addr.rpartition("@")[0]) > self.local_part_limit:
+            return None, None
+        return addr, str(rest)
+
+    async def smtp_DATA(self, arg: str) -> None:
+        """aiosmtpd's DATA, with MAIL/RCPT/DATA written upstream first so only the content is left at the end.
+
+        If the content never reaches :meth:`Handler.handle_DATA` (the client drops mid-DATA, the
+        message is too big) the upstream transaction is dropped: upstream never sees a final dot.
+        """
+        up, env = self.upstream, self.envelope
+        relay = self.relay
+        if (up is not None and relay is not None and not arg and env is not None and env.rcpt_tos
+                and env.mail_from is not None and not relay.stopping):
+            await up.begin(env.mail_from, list(env.rcpt_tos), list(env.mail_options))
+        try:
+            await super().smtp_DATA(arg)
+        finally:
+            if up is not None:
+                up.abort()  # a no-op once handle_DATA has had upstream's verdict
+
     def connection_lost(self, error: Exception | None) -> None:
         super().connection_lost(error)
         up, self.upstream = self.upstream, None
-        if up is not None and self.relay is not None:
-            try:
-                self.relay.executor.submit(up.close)
-            except RuntimeError:  # the relay is stopping: its workers are gone, close here
-                up.close()
+        if up is not None:
+            up.close()
 
 
 class Handler:
@@ -103,8 +135,9 @@ class Handler:
         server.account = self.relay.account_of[login.lower()]
         relay = self.relay
         transcript = Transcript(echo=_Echo(relay.log, server.tag)) if relay.debug else None  # type: ignore[arg-type]
-        server.upstream = Upstream(relay.ini, server.account, timeout=relay.timeout, transcript=transcript)
-        server.prepared = relay.executor.submit(server.upstream.prepare)  # upstream opens while the client goes on
+        server.upstream = Upstream(relay.ini, server.account, timeout=relay.timeout, transcript=transcript,
+                                   executor=relay.executor)
+        server.upstream.start()  # upstream opens while the client goes on
         if self.relay.debug:
             self.relay.log.write(f"{server.tag} client AUTH {mechanism} {login} ***** → 235")
         return AuthResult(success=True, auth_data=login)
@@ -139,12 +172,8 @@ class Handler:
         relay.in_flight += 1
         relay.idle.clear()
         try:
-            if server.prepared is not None:
-                prepared, server.prepared = server.prepared, None
-                await asyncio.wrap_future(prepared)
-            verdict: Verdict = await asyncio.get_running_loop().run_in_executor(
-                relay.executor, up.deliver, envelope.mail_from or "", list(envelope.rcpt_tos), data,
-                list(envelope.mail_options))
+            verdict: Verdict = await up.deliver(envelope.mail_from or "", list(envelope.rcpt_tos), data,
+                                                list(envelope.mail_options))
         finally:
             relay.in_flight -= 1
             if relay.in_flight == 0:

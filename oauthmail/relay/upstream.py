@@ -1,6 +1,7 @@
 """One client session's upstream: a :class:`~oauthmail.mailer.Mailer` kept open across the session's messages.
 
-Runs in a worker thread (smtplib is blocking). The mailer does the token (the INI's cached one, shared
+The mailer logs in from a worker thread (its code is blocking); the messages then go from the event
+loop over the same socket (:mod:`.wire`), no thread per message. The mailer does the token (the INI's cached one, shared
 by every session and every restart; a refresh goes through the INI's lock, so concurrent sessions make
 one token request), the connection, and the XOAUTH2 login with its rule "a 535 to a cached token:
 refresh once, log in again once". This module adds the relay's delivery rules:
@@ -17,17 +18,24 @@ Graph / Gmail API accounts (the INI's ``transport``) send through the same maile
 
 from __future__ import annotations
 
+import asyncio
 import re
 import smtplib
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from email import message_from_bytes
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import getaddresses
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ..errors import NetworkError, OAuthMailError
 from ..mailer import Mailer
 from ..secrets import redact
 from ..smtp import Transcript
+from .wire import Wire
+
+T = TypeVar("T")
 
 
 class Verdict:
@@ -66,6 +74,14 @@ class _Refused(Exception):
         self.verdict = verdict
 
 
+_BARE = re.compile(r"[^<>()\s,;:\\\"\[\]]*@?[^<>()\s,;:\\\"\[\]]*")
+
+
+def _angle(address: str) -> str:
+    """``<address>``: aiosmtpd hands over bare addr-specs, so smtplib's parsing is only for anything else."""
+    return f"<{address}>" if _BARE.fullmatch(address) else smtplib.quoteaddr(address)
+
+
 def _text(msg: bytes | str) -> str:
     return msg.decode("utf-8", "replace") if isinstance(msg, (bytes, bytearray)) else str(msg)
 
@@ -74,12 +90,28 @@ class Upstream:
     """The upstream side of one client session (one connection, reused; closed with the session)."""
 
     def __init__(self, ini: str | Path, account: str, *, timeout: float = 30,
-                 transcript: Transcript | None = None) -> None:
+                 transcript: Transcript | None = None, executor: Executor | None = None) -> None:
         self.account = account
         self.transcript = transcript
+        self.timeout = timeout
+        self.executor = executor
         self.mailer = Mailer(ini, account, timeout=timeout, transcript=transcript, max_reconnects=1)
         self.secrets: list[str] = []
         self._prepare_error: OAuthMailError | None = None
+        self._prepared: Future[None] | None = None
+        self.wire: Wire | None = None
+        #: MAIL/RCPT/DATA already written upstream (at the client's DATA command): how many replies to read.
+        self._early = 0
+        #: A transaction is open upstream (commands written, no final reply yet): only closing ends it.
+        self.busy = False
+        self.payload_started = False
+
+    # -- the connection (opened in a worker thread, then driven from the event loop) -----------------
+
+    def start(self) -> None:
+        """Open the connection in the background while the client goes on (called at the client's AUTH)."""
+        if self.executor is not None:
+            self._prepared = self.executor.submit(self.prepare)
 
     def prepare(self) -> None:
         """Open the connection ahead of the first message (called when the client has logged in).
@@ -94,6 +126,29 @@ class Upstream:
         except OAuthMailError as exc:
             self._prepare_error = exc
 
+    def ready(self) -> bool:
+        """Logged in upstream and idle: a transaction can start at once (nothing to wait for)."""
+        if self._prepared is not None:
+            if not self._prepared.done():
+                return False
+            self._prepared = None
+        return (self._prepare_error is None and not self.busy and self.mailer.conn is not None
+                and self.mailer.transport == "smtp" and self.mailer.conn.has_extn("pipelining"))
+
+    def _wire(self) -> Wire:
+        if self.wire is None:
+            assert self.mailer.conn is not None
+            self.wire = Wire(self.mailer.conn, self.timeout)
+        return self.wire
+
+    def _drop(self) -> None:
+        """Close the connection without QUIT (a transaction may be open: closing is how it is abandoned)."""
+        wire, self.wire = self.wire, None
+        if wire is not None:
+            wire.release()
+        self.mailer._drop()
+        self.busy, self._early = False, 0
+
     def _remember_secrets(self) -> None:
         m = self.mailer
         if m.token is not None:
@@ -106,11 +161,75 @@ class Upstream:
         what = redact(exc.what("en"), self.secrets)
         return Verdict(451, f"{code} upstream: {what} (the message was not sent; try again later)")
 
-    def deliver(self, mail_from: str, rcpts: list[str], data: bytes, options: list[str] | None = None) -> Verdict:
+    async def _blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    def _open(self) -> None:
+        self.mailer.open()
+        self._remember_secrets()
+
+    # -- the transaction ---------------------------------------------------------------------------
+
+    def _commands(self, mail_from: str, rcpts: list[str], options: list[str]) -> list[str]:
+        conn = self.mailer.conn
+        assert conn is not None
+        wanted = [o for o in options if o.upper().split("=")[0] in ("BODY", "SMTPUTF8", "SIZE")]
+        mail_opts = [o for o in wanted if conn.has_extn(o.split("=")[0].lower())]
+        mail = f"MAIL FROM:{_angle(mail_from)}" + "".join(f" {o}" for o in mail_opts)
+        return [mail, *(f"RCPT TO:{_angle(r)}" for r in rcpts), "DATA"]
+
+    def _note(self, who: str, text: str) -> None:
+        t = self.transcript
+        if t is not None:
+            (t.client if who == "C" else t.server)(text)
+
+    async def _reply(self) -> tuple[int, bytes]:
+        code, msg = await self._wire().getreply()
+        if self.transcript is not None:
+            lines = msg.decode("utf-8", "replace").split("\n")
+            for i, text in enumerate(lines):
+                self._note("S", f"{code}{'-' if i < len(lines) - 1 else ' '}{text}".rstrip())
+        return code, msg
+
+    async def _write_group(self, commands: list[str]) -> None:
+        self.busy = True
+        self._note("C", " / ".join(commands) + (" (pipelined)" if len(commands) > 1 else ""))
+        await self._wire().send("".join(c + "\r\n" for c in commands).encode("ascii"))
+
+    async def begin(self, mail_from: str, rcpts: list[str], options: list[str]) -> None:
+        """The client said DATA: write MAIL, every RCPT and DATA now (RFC 2920) if upstream is ready.
+
+        Upstream reads them while the client sends the content; at the end of DATA only the content
+        and its final dot remain. Their replies are read — and judged — in :meth:`deliver`. Does
+        nothing if upstream is not ready (still logging in, HTTPS, no PIPELINING): :meth:`deliver`
+        then does it all.
+        """
+        if not self.ready() or not (mail_from + "".join(rcpts)).isascii():
+            return
+        commands = self._commands(mail_from, rcpts, options)
+        try:
+            await self._write_group(commands)
+        except (OSError, smtplib.SMTPException):
+            self._drop()  # deliver() reconnects (nothing was sent)
+            return
+        self._early = len(commands)
+
+    def abort(self) -> None:
+        """The client went away, or its content was refused, after :meth:`begin`: upstream gets no final dot."""
+        if self.busy:
+            if self.transcript is not None:
+                self.transcript.note("client transaction abandoned: upstream connection closed, nothing sent")
+            self._drop()
+
+    async def deliver(self, mail_from: str, rcpts: list[str], data: bytes,
+                      options: list[str] | None = None) -> Verdict:
         """Send one message; never raises (every outcome is a :class:`Verdict` for the client)."""
+        if self._prepared is not None:
+            prepared, self._prepared = self._prepared, None
+            await asyncio.wrap_future(prepared)
         try:
             if self.mailer._https():
-                return self._deliver_https(rcpts, data)
+                return await self._blocking(self._deliver_https, rcpts, data)
         except OAuthMailError as exc:
             return self._error(exc)
         if self._prepare_error is not None:
@@ -118,50 +237,23 @@ class Upstream:
             return self._error(early)
         attempts = 0
         while True:
-            try:
-                self.mailer.open()
-            except OAuthMailError as exc:
-                return self._error(exc)
-            self._remember_secrets()
-            conn = self.mailer.conn
-            assert conn is not None
-            try:
-                conn.payload_started = False  # type: ignore[attr-defined]
-                wanted = [o for o in options or () if o.upper().split("=")[0] in ("BODY", "SMTPUTF8", "SIZE")]
-                mail_opts = [o for o in wanted if conn.has_extn(o.split("=")[0].lower())]
-                if conn.has_extn("pipelining") and (mail_from + "".join(rcpts)).isascii():
-                    try:
-                        return self._pipelined(conn, mail_from, mail_opts, rcpts, data)
-                    except _Refused as refused:
-                        return refused.verdict
-                code, msg = conn.mail(mail_from, mail_opts)
-                if code == 421:
-                    raise smtplib.SMTPServerDisconnected("421")
-                if code != 250:
-                    self._rset(conn)
-                    return Verdict(code, _text(msg))
-                for rcpt in rcpts:
-                    code, msg = conn.rcpt(rcpt)
-                    if code == 421:
-                        raise smtplib.SMTPServerDisconnected("421")
-                    if code not in (250, 251):
-                        self._rset(conn)
-                        return Verdict(code, f"{_text(msg)} (recipient <{rcpt}>; nothing was sent)")
+            if self.mailer.conn is None:
                 try:
-                    code, msg = conn.data(data)
-                except smtplib.SMTPDataError as exc:  # DATA itself refused: no content went out
-                    if exc.smtp_code == 421:
-                        raise smtplib.SMTPServerDisconnected("421") from None
-                    self._rset(conn)
-                    return Verdict(exc.smtp_code, _text(exc.smtp_error))
-                if code == 421 and getattr(conn, "payload_started", False):
-                    self.mailer._drop()
-                    return Verdict(451, "4.4.2 upstream closed the connection after the message content; "
-                                        "it was not accepted, try again")
-                return Verdict(code, _text(msg))
+                    await self._blocking(self._open)
+                except OAuthMailError as exc:
+                    return self._error(exc)
+            self._remember_secrets()
+            self.payload_started = False
+            try:
+                try:
+                    return await self._transaction(mail_from, rcpts, data, list(options or ()))
+                finally:
+                    self.busy, self._early = False, 0
+            except _Refused as refused:
+                return refused.verdict
             except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError):
-                in_flight = bool(getattr(conn, "payload_started", False))
-                self.mailer._drop()
+                in_flight = self.payload_started
+                self._drop()
                 if in_flight:
                     return Verdict(451, "4.4.2 upstream connection lost while the message was being sent; "
                                         "not resent by the relay (no duplicate); try again")
@@ -172,46 +264,63 @@ class Upstream:
                 if self.transcript is not None:
                     self.transcript.note("upstream connection lost before the content: reconnecting once")
 
-    def _pipelined(self, conn: smtplib.SMTP, mail_from: str, mail_opts: list[str], rcpts: list[str],
-                   data: bytes) -> Verdict:
-        """RFC 2920: MAIL, every RCPT and DATA in one write, then the content — two round trips, not 3 + n."""
-        mail = f"MAIL FROM:{smtplib.quoteaddr(mail_from)}" + "".join(f" {o}" for o in mail_opts)
-        commands = [mail, *(f"RCPT TO:{smtplib.quoteaddr(r)}" for r in rcpts), "DATA"]
-        conn.send("".join(c + "\r\n" for c in commands))
-        replies = [conn.getreply() for _ in commands]
+    async def _transaction(self, mail_from: str, rcpts: list[str], data: bytes, options: list[str]) -> Verdict:
+        """MAIL, RCPT…, DATA (pipelined when upstream offers it, else one by one), then the content.
+
+        All or nothing: if upstream refuses any recipient the transaction is reset and the client gets
+        upstream's refusal, naming the recipient.
+        """
+        conn = self.mailer.conn
+        assert conn is not None
+        commands = self._commands(mail_from, rcpts, options)
+        replies: list[tuple[int, bytes]] = []
+        if self._early:
+            replies = [await self._reply() for _ in range(self._early)]
+        elif conn.has_extn("pipelining") and (mail_from + "".join(rcpts)).isascii():
+            await self._write_group(commands)
+            replies = [await self._reply() for _ in commands]
+        else:  # one command, one reply; stop at the first refusal
+            for command in commands:
+                await self._write_group([command])
+                replies.append(await self._reply())
+                if replies[-1][0] not in (250, 251, 354):
+                    break
         if any(code == 421 for code, _ in replies):
             raise smtplib.SMTPServerDisconnected("421")
-        (mcode, mmsg), rreplies, (dcode, dmsg) = replies[0], replies[1:-1], replies[-1]
         problem: Verdict | None = None
+        mcode, mmsg = replies[0]
         if mcode != 250:
             problem = Verdict(mcode, _text(mmsg))
         else:
-            for rcpt, (rcode, rmsg) in zip(rcpts, rreplies, strict=True):
+            for rcpt, (rcode, rmsg) in zip(rcpts, replies[1:len(rcpts) + 1], strict=False):
                 if rcode not in (250, 251):
                     problem = Verdict(rcode, f"{_text(rmsg)} (recipient <{rcpt}>; nothing was sent)")
                     break
+        dcode, dmsg = replies[-1] if len(replies) == len(commands) else (0, b"")
         if problem is None and dcode != 354:
             problem = Verdict(dcode, _text(dmsg))
         if problem is not None:
             if dcode == 354:  # upstream waits for content that must not go: drop the transaction with the line
-                self.mailer._drop()
+                self._drop()
             else:
-                self._rset(conn)
+                await self._rset()
             raise _Refused(problem)
-        conn.send(dot_stuffed(data))
-        code, msg = conn.getreply()
+        self.payload_started = True
+        self._note("C", f"<message content: {len(data)} bytes>")
+        await self._wire().send(dot_stuffed(data))
+        code, msg = await self._reply()
         if code == 421:
-            self.mailer._drop()
+            self._drop()
             return Verdict(451, "4.4.2 upstream closed the connection after the message content; "
                                 "it was not accepted, try again")
         return Verdict(code, _text(msg))
 
-    @staticmethod
-    def _rset(conn: smtplib.SMTP) -> None:
+    async def _rset(self) -> None:
         try:
-            conn.rset()
+            await self._write_group(["RSET"])
+            await self._reply()
         except (OSError, smtplib.SMTPException):
-            pass
+            self._drop()
 
     def _deliver_https(self, rcpts: list[str], data: bytes) -> Verdict:
         msg = message_from_bytes(data, policy=SMTP_POLICY)
@@ -231,4 +340,20 @@ class Upstream:
         return Verdict(250, f"2.0.0 OK {mid} via {self.mailer.transport}", str(self.mailer.transport))
 
     def close(self) -> None:
-        self.mailer.close()
+        """The client session ended (call on the loop): an open transaction is dropped at once (no final dot,
+        nothing delivered); an idle connection gets its QUIT in a worker thread."""
+        if self.busy:
+            self.abort()
+            return
+        wire, self.wire = self.wire, None
+        if wire is not None:
+            wire.release()
+        if self._prepared is not None and not self._prepared.done():  # still logging in: QUIT when it is done
+            self._prepared.add_done_callback(lambda _: self.mailer.close())
+            return
+        try:
+            if self.executor is None:
+                raise RuntimeError("no executor")
+            self.executor.submit(self.mailer.close)
+        except RuntimeError:  # the relay is stopping: its workers are gone, close here
+            self.mailer.close()
