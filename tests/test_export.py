@@ -191,3 +191,114 @@ def test_setup_record_lists_the_exports(sandbox: Any, tmp_path: Path) -> None:
     md = render(rec, "md")
     assert "Exported configurations" in md and "msmtp=" in md
     no_secret(md, secrets_in(ini))
+
+
+def _mailer_env(tmp_path: Path) -> dict[str, str]:
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return {**os.environ, "HOME": str(home), "PYTHONPATH": str(Path.cwd()), "TMPDIR": str(tmp_path)}
+
+
+@pytest.mark.parametrize("tool", ["neomutt", "mutt"])
+def test_mutt_family_delivers_in_batch_mode_with_the_exported_file(sandbox: Any, tmp_path: Path, tool: str) -> None:
+    if not shutil.which(tool):
+        pytest.skip(f"Debian's {tool} is not installed (apt-get install {tool})")
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini, cached=False)  # the refresh command gets the token (and refreshes it)
+    rc = tmp_path / f"{tool}.rc"
+    p = run_kit("export", "--ini", str(ini), "--for", tool, "--out", str(rc))
+    assert p.returncode == 0, p.stderr
+    body = tmp_path / "body.txt"
+    body.write_text(f"hello from {tool}\n")
+    with body.open() as stdin:
+        r = subprocess.run([tool, "-n", "-F", str(rc), "-e", "set copy=no", "-s", f"via {tool}", "--",
+                            "bob@example.com"], stdin=stdin, capture_output=True, text=True, timeout=90,
+                           env=_mailer_env(tmp_path), cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    (got,) = sandbox.mailbox.messages()
+    assert got["Subject"] == f"via {tool}" and got["X-Sandbox-Authenticated-User"] == GOOGLE_USER
+    assert f"hello from {tool}" in got.get_payload()
+    no_secret(rc.read_text() + r.stdout + r.stderr, secrets_in(ini))
+
+
+def _perl_has(module: str) -> bool:
+    return shutil.which("perl") is not None and subprocess.run(["perl", f"-M{module}", "-e1"],
+                                                               capture_output=True).returncode == 0
+
+
+def _git_send_email(cfg: Path, eml: Path, tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    subprocess.run(["git", "init", "-q", str(tmp_path / "repo")], check=True)
+    env = {**env, "GIT_CONFIG_GLOBAL": str(cfg), "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "Alice",
+           "GIT_AUTHOR_EMAIL": GOOGLE_USER, "GIT_COMMITTER_NAME": "Alice", "GIT_COMMITTER_EMAIL": GOOGLE_USER}
+    return subprocess.run(["git", "send-email", "--confirm=never", "--no-validate", "--to=bob@example.com",
+                           "--no-chain-reply-to", str(eml)], capture_output=True, text=True, timeout=90, env=env,
+                          cwd=tmp_path / "repo")
+
+
+def _eml(tmp_path: Path, subject: str) -> Path:
+    eml = tmp_path / "m.eml"
+    eml.write_text(f"From: {GOOGLE_USER}\nTo: bob@example.com\nSubject: {subject}\n\nhello from git send-email\n")
+    return eml
+
+
+def _git_missing() -> str:
+    if not Path(subprocess.run(["git", "--exec-path"], capture_output=True, text=True).stdout.strip(),
+                "git-send-email").exists():
+        return "git send-email is not installed (apt-get install git-email)"
+    if not _perl_has("Authen::SASL"):
+        return "git send-email needs Authen::SASL for AUTH (apt-get install libauthen-sasl-perl)"
+    if not _perl_has("Mail::Address"):
+        return "git send-email needs Mail::Address (apt-get install libmailtools-perl)"
+    return ""
+
+
+def test_git_send_email_delivers_with_the_exported_config(sandbox: Any, tmp_path: Path) -> None:
+    if _git_missing():
+        pytest.skip(_git_missing())
+    if not _perl_has("Authen::SASL::Perl::XOAUTH2"):
+        pytest.skip("this Authen::SASL has no XOAUTH2 (Debian 12 ships 2.1600; XOAUTH2 came in 2.1700): "
+                    "git send-email goes through `oauthmail relay` here (next test)")
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini, cached=False)
+    (cfg,) = write_export(ini, "git-send-email", out=tmp_path / "g", kit=KIT).paths
+    r = _git_send_email(cfg, _eml(tmp_path, "via git send-email"), tmp_path, _mailer_env(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    (got,) = sandbox.mailbox.messages()
+    assert got["Subject"] == "via git send-email" and got["X-Sandbox-Authenticated-User"] == GOOGLE_USER
+    no_secret(cfg.read_text() + r.stdout + r.stderr, secrets_in(ini))
+
+
+def test_git_send_email_through_the_relay_with_auth_plain(sandbox: Any, tmp_path: Path) -> None:
+    """Debian 12's git send-email cannot do XOAUTH2: AUTH PLAIN with the relay password, the relay does XOAUTH2."""
+    if _git_missing():
+        pytest.skip(_git_missing())
+    from oauthmail.relay import Relay, RelayLog, logins, set_password
+
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    _, password = set_password(ini, GOOGLE_USER)
+    lines: list[str] = []
+
+    class Sink:
+        def write(self, s: str) -> int:
+            lines.append(s)
+            return len(s)
+
+        def flush(self) -> None:
+            pass
+
+    relay = Relay(ini, logins(ini), port=0, log=RelayLog(Sink())).start()  # type: ignore[arg-type]
+    try:
+        cfg = tmp_path / "gitconfig"
+        helper = '!f() { test "$1" = get || exit 0; echo "password=$OAUTHMAIL_RELAY_PASSWORD"; }; f'
+        cfg.write_text(f"[sendemail]\n\tsmtpServer = 127.0.0.1\n\tsmtpServerPort = {relay.port}\n"
+                       f"\tsmtpUser = {GOOGLE_USER}\n\tsmtpAuth = PLAIN\n\tfrom = {GOOGLE_USER}\n"
+                       f'[credential "smtp://127.0.0.1:{relay.port}"]\n\thelper = "{helper}"\n')
+        env = {**_mailer_env(tmp_path), "OAUTHMAIL_RELAY_PASSWORD": password}
+        r = _git_send_email(cfg, _eml(tmp_path, "git via relay"), tmp_path, env)
+    finally:
+        relay.stop()
+    assert r.returncode == 0, r.stdout + r.stderr
+    (got,) = sandbox.mailbox.messages()
+    assert got["Subject"] == "git via relay" and got["X-Sandbox-Authenticated-User"] == GOOGLE_USER
+    no_secret(cfg.read_text() + r.stdout + r.stderr + "".join(lines), [*secrets_in(ini), password])
