@@ -510,7 +510,11 @@ def send_message(
         note = revive_for_ini(path, account, exc)
         if note is None:
             raise
-    result = _send_once(path, message, **kwargs)  # the file again: reviving may have moved the ports
+    try:
+        result = _send_once(path, message, **kwargs)  # the file again: reviving may have moved the ports
+    except OAuthMailError as exc:
+        exc.add_note(note)  # the sandbox was started all the same: a caller that retries shows it
+        raise
     result.warnings.insert(0, note)
     return result
 

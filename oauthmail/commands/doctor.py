@@ -43,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
     from ..sandbox.lifecycle import ensure_for_ini
 
     note = ensure_for_ini(ini, account)  # an INI made against a stopped sandbox: bring it up first
+    from . import trust_the_sandbox
+
+    trust_the_sandbox(ini, account)  # a sandbox's INI in a terminal that does not trust its CA (else nothing)
     if note:
         from .send import warn
 

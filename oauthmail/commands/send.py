@@ -80,10 +80,11 @@ def _body(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from .. import tokenfile
-    from ..errors import OAuthMailError
-    from ..mailer import chosen_transport, send_message
+    from ..errors import NetworkError, OAuthMailError
+    from ..mailer import SendResult, chosen_transport, send_message
     from ..message import build_message
     from ..smtp import Transcript
+    from . import trust_the_sandbox
 
     if args.ini:
         ini = args.ini
@@ -99,12 +100,24 @@ def run(args: argparse.Namespace) -> int:
                         reply_to=args.reply_to, subject=args.subject, body=_body(args), attachments=args.attach,
                         charset=args.charset)
     transcript = Transcript(echo=sys.stderr if args.debug else None)
+
+    def attempt() -> SendResult:
+        return send_message(tf, msg, account=acc.email, smtp_host=args.smtp_host, smtp_port=args.smtp_port,
+                            smtp_security=args.smtp_security, mechanism=args.mechanism, debug=args.debug,
+                            timeout=args.timeout, transcript=transcript,
+                            transport=chosen_transport(acc, getattr(args, "transport", None)),
+                            api_url=getattr(args, "api_url", None))
+
     try:
-        result = send_message(tf, msg, account=acc.email, smtp_host=args.smtp_host, smtp_port=args.smtp_port,
-                              smtp_security=args.smtp_security, mechanism=args.mechanism, debug=args.debug,
-                              timeout=args.timeout, transcript=transcript,
-                              transport=chosen_transport(acc, getattr(args, "transport", None)),
-                              api_url=getattr(args, "api_url", None))
+        try:
+            result = attempt()
+        except NetworkError as exc:  # an INI made with the sandbox, used from a terminal that does not trust it
+            if exc.code != "tls_verify" or args.smtp_host or getattr(args, "api_url", None) \
+                    or not trust_the_sandbox(ini, acc.email):
+                raise
+            for note in getattr(exc, "__notes__", ()):  # e.g. "the sandbox was not running: started it"
+                warn(note)
+            result = attempt()
     except OAuthMailError as exc:
         if args.debug and exc.details:
             print(f"details: {exc.details}", file=sys.stderr)

@@ -39,18 +39,26 @@ def run(args: argparse.Namespace) -> int:
 
         write_token_file(ini, args.account, args.sasl_xoauth2_file)
         return 0
+    from .. import tokenfile
     from ..errors import NetworkError
+    from . import trust_the_sandbox
     from .send import warn
 
+    tf = tokenfile.read(ini)
     try:
-        tok = get_access_token(ini, args.account, force_refresh=args.force_refresh)
-    except NetworkError as exc:  # refused: an INI made against a sandbox that is not running?
-        from ..sandbox.lifecycle import revive_for_ini
+        try:
+            tok = get_access_token(tf, args.account, force_refresh=args.force_refresh)
+        except NetworkError as exc:  # refused: an INI made against a sandbox that is not running?
+            from ..sandbox.lifecycle import revive_for_ini
 
-        note = revive_for_ini(ini, args.account, exc)
-        if note is None:
+            note = revive_for_ini(ini, args.account, exc)
+            if note is None:
+                raise
+            warn(note)
+            tok = get_access_token(ini, args.account, force_refresh=args.force_refresh)
+    except NetworkError as exc:  # a sandbox's INI in a terminal that does not trust its CA
+        if exc.code != "tls_verify" or not trust_the_sandbox(ini, args.account):
             raise
-        warn(note)
         tok = get_access_token(ini, args.account, force_refresh=args.force_refresh)
 
     for warning in tok.warnings:

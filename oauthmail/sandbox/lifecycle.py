@@ -182,6 +182,44 @@ def account_endpoints(acc: Any) -> set[int]:
     return ports
 
 
+def all_endpoints_loopback(acc: Any) -> bool:
+    """Whether every endpoint the account names (sign-in, token, APIs, SMTP) is on this machine."""
+    from urllib.parse import urlsplit
+
+    for url in (acc.token_uri, acc.authority, acc.auth_uri, acc.graph_url, acc.gmail_api_url):
+        if url and not is_loopback(urlsplit(str(url)).hostname):
+            return False
+    return is_loopback(acc.smtp_host)
+
+
+def sandbox_ca_for(ini: str | Path, acc: Any) -> Path | None:
+    """The CA certificate of the sandbox an account was made with, when it may be trusted for it.
+
+    Why: an INI exported from a notebook is used the next day from a terminal, where ``SSL_CERT_FILE``
+    does not name the sandbox's CA; without this every command fails on "certificate not trusted".
+    Only when every endpoint of the account is on loopback and on the recorded ports of one sandbox
+    folder of this INI, and that folder and its ``ca.pem`` are this user's and writable by no one else
+    (the CA is name-constrained to localhost/127.0.0.0/8/::1: it cannot vouch for any other site).
+    """
+    if not all_endpoints_loopback(acc):
+        return None
+    ports = account_endpoints(acc)
+    if not ports:
+        return None
+    state = sandbox_for_ports(ports, candidate_dirs(ini))
+    if state is None or not ports <= set(recorded_ports(state).values()):
+        return None
+    ca = state / "ca.pem"
+    try:
+        for item in (state, ca):
+            st = item.lstat()
+            if st.st_uid != os.getuid() or st.st_mode & 0o022 or (item is ca and not ca.is_file()):
+                return None
+    except OSError:
+        return None
+    return ca
+
+
 def candidate_dirs(ini: str | Path | None = None) -> list[Path]:
     """Where a sandbox behind an INI may keep its state: ``OAUTHMAIL_HOME/sandbox``, then around the INI
     (``sandbox/`` beside it or one folder up, the INI's own folder, any folder beside it with a sandbox.json)."""

@@ -200,3 +200,74 @@ def test_cli_detach_stop_and_a_deleted_folder(tmp_path: Path) -> None:
     pid = int((lifecycle.read_info(state) or {})["pid"])
     (state / "sandbox.json").unlink()
     assert wait_gone(pid, 15)
+
+
+def _terminal_env(**extra: str) -> dict[str, str]:
+    """A terminal the next day: no variable names the sandbox's CA (this machine's bundle, if any, instead)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "SSL_CERT_DIR")}
+    system = "/etc/ssl/certs/ca-certificates.crt"
+    if os.path.exists(system):
+        env["SSL_CERT_FILE"] = env["REQUESTS_CA_BUNDLE"] = system
+    return {**env, **extra}
+
+
+def test_an_ini_made_with_the_sandbox_works_from_a_terminal_that_does_not_trust_it(tmp_path: Path) -> None:
+    """Found by trying it: `make demo` (or a notebook), then `oauthmail doctor|send|token --ini` in a new
+    terminal failed with "certificate not trusted" — the CA was only trusted inside the process that
+    started the sandbox. The commands now trust that sandbox's own (name-constrained) CA for its INIs."""
+    state = tmp_path / "sandbox"
+    handle = lifecycle.start_detached(state)
+    ini = tmp_path / "t.ini"
+    write_ini(handle, ini, cached=False)  # the send refreshes at the token endpoint (requests) too
+    env = _terminal_env()
+    cmd = [sys.executable, "-m", "oauthmail"]
+    try:
+        p = subprocess.run([*cmd, "send", "--ini", str(ini), "--to", "bob@example.com", "--subject", "next day",
+                            "--body", "b"], capture_output=True, text=True, timeout=90, env=env)
+        assert p.returncode == 0, p.stderr
+        p = subprocess.run([*cmd, "token", "--ini", str(ini), "--force-refresh"], capture_output=True, text=True,
+                           timeout=90, env=env)
+        assert p.returncode == 0, p.stderr
+        p = subprocess.run([*cmd, "doctor", "--ini", str(ini)], capture_output=True, text=True, timeout=90, env=env)
+        assert p.returncode == 0, p.stdout + p.stderr
+        # Another server named on the command line: the sandbox's CA is not vouched for it.
+        p = subprocess.run([*cmd, "send", "--ini", str(ini), "--to", "bob@example.com", "--subject", "no",
+                            "--body", "b", "--smtp-host", "localhost"], capture_output=True, text=True, timeout=90,
+                           env=env)
+        assert p.returncode == 1 and "error: " in p.stderr and "Traceback" not in p.stderr, p.stderr
+        lifecycle.stop(state)
+        p = subprocess.run([*cmd, "send", "--ini", str(ini), "--to", "bob@example.com", "--subject", "stopped",
+                            "--body", "b"], capture_output=True, text=True, timeout=90, env=env)
+        assert p.returncode == 0 and "was not running" in p.stderr, p.stderr
+        assert [m["Subject"] for m in handle.mailbox.messages()] == ["next day", "stopped"]
+    finally:
+        lifecycle.stop(state)
+
+
+def test_the_sandbox_ca_is_trusted_only_for_its_own_accounts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from oauthmail import tokenfile
+
+    monkeypatch.setenv("OAUTHMAIL_HOME", str(tmp_path / "home"))
+
+    state = tmp_path / "sandbox"
+    handle = lifecycle.start_detached(state)
+    try:
+        ini = tmp_path / "t.ini"
+        write_ini(handle, ini)
+        acc = tokenfile.read(ini).account()
+        assert lifecycle.sandbox_ca_for(ini, acc) == state / "ca.pem"
+        # one endpoint elsewhere (a real token endpoint): not a sandbox account
+        assert lifecycle.sandbox_ca_for(ini, acc.replace(token_uri="https://oauth2.googleapis.com/token")) is None
+        # loopback, but a port the sandbox never had
+        assert lifecycle.sandbox_ca_for(ini, acc.replace(smtp_port=1)) is None
+        # an INI with no sandbox around it
+        other = tmp_path / "far" / "away" / "t.ini"  # not beside it, nor one folder up
+        other.parent.mkdir(parents=True)
+        assert lifecycle.sandbox_ca_for(other, acc) is None
+        # a CA file others may write is not trusted
+        os.chmod(state / "ca.pem", 0o666)
+        assert lifecycle.sandbox_ca_for(ini, acc) is None
+        os.chmod(state / "ca.pem", 0o644)
+        assert lifecycle.sandbox_ca_for(ini, acc) == state / "ca.pem"
+    finally:
+        lifecycle.stop(state)
