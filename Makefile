@@ -32,7 +32,7 @@ lab: $(STAMP)
 # The whole test suite. Browser tests run when Debian's chromium is installed (CI installs it)
 # and say clearly that they were skipped otherwise.
 test: $(STAMP)
-	$(VENV)/bin/ruff check oauthmail tests benchmarks
+	$(VENV)/bin/ruff check oauthmail tests benchmarks tools examples
 	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
