@@ -60,6 +60,9 @@ class OAuthMailError(Exception):
         self.details = _clean(details) if isinstance(details, str) else details
         #: A short stable identifier (``"535 5.7.139"``, ``"invalid_grant"``, ``"AADSTS50011"``).
         self.code = code
+        #: Warnings that still hold although this error ended the call ("the sandbox was started"), for a
+        #: caller that shows them or retries (``add_note`` needs Python 3.11).
+        self.warnings: list[str] = []
         super().__init__(self.what("en"))
 
     def text_params(self) -> dict[str, Any]:

@@ -513,7 +513,7 @@ def send_message(
     try:
         result = _send_once(path, message, **kwargs)  # the file again: reviving may have moved the ports
     except OAuthMailError as exc:
-        exc.add_note(note)  # the sandbox was started all the same: a caller that retries shows it
+        exc.warnings.insert(0, note)  # the sandbox was started all the same: a caller that retries shows it
         raise
     result.warnings.insert(0, note)
     return result

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             if exc.code != "tls_verify" or args.smtp_host or getattr(args, "api_url", None) \
                     or not trust_the_sandbox(ini, acc.email):
                 raise
-            for note in getattr(exc, "__notes__", ()):  # e.g. "the sandbox was not running: started it"
+            for note in exc.warnings:  # e.g. "the sandbox was not running: started it"
                 warn(note)
             result = attempt()
     except OAuthMailError as exc:
