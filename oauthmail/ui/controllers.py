@@ -633,9 +633,6 @@ class ConsentController(Controller):
             pasted = text
 
             result = consent.finish(self.flow, pasted)
-            # Finished by the paste: the waiting thread, woken by the cancel below, must not take it for a
-            # cancel (seen on a hub: "Sign-in cancelled" after a good paste while port 48888 was busy).
-            self.status = "working"
             self._cancel.set()
             self._save(result)
             return True
