@@ -12,13 +12,12 @@ Like the report, it reads only setup records: never a token INI, a sandbox folde
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+from .._observable import Observable
 from ..i18n import Msg
 from .report import ClassReport, build_report, render_html, render_table
 
@@ -39,7 +38,6 @@ T_EMPTY_PATTERN = Msg(en="Enter the pattern of the students' folders first (e.g.
 T_NOTHING = Msg(en="No folder matches {pattern} yet.", ja="{pattern} に一致するフォルダーはまだありません。")
 T_FAILED = Msg(en="Could not read the class: {reason}", ja="クラスの記録を読み込めませんでした: {reason}")
 
-Listener = Callable[[], None]
 
 
 def default_pattern() -> str:
@@ -53,33 +51,23 @@ def default_html() -> Path:
     return home() / "exports" / "class-report.html"
 
 
-class TrainerController:
+class TrainerController(Observable):
     """The pattern, the last report, its table and its picture; :meth:`refresh` is the button."""
 
     def __init__(self, lang: str = "en", pattern: str | None = None, html_path: str | Path | None = None,
                  *, every: float = 30.0) -> None:
+        super().__init__()
         self.lang = lang
         self.pattern = default_pattern() if pattern is None else pattern
         self.html_path = Path(html_path) if html_path is not None else None
         self.every = every
-        self.status = "idle"
-        self.message = ""
         self.report: ClassReport | None = None
         self.table = ""
         self.html = ""
         self.refreshed = 0
-        self._listeners: list[Listener] = []
         self._lock = threading.Lock()
         self._watch: threading.Thread | None = None
         self._stop = threading.Event()
-
-    def subscribe(self, listener: Listener) -> None:
-        self._listeners.append(listener)
-
-    def _changed(self) -> None:
-        for listener in list(self._listeners):
-            with contextlib.suppress(Exception):
-                listener()
 
     def _set(self, status: str, message: str) -> None:
         self.status, self.message = status, message

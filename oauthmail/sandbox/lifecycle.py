@@ -167,12 +167,17 @@ def is_loopback(host: str | None) -> bool:
     return (host or "").strip().lower() in LOOPBACK
 
 
+def endpoint_urls(acc: Any) -> tuple[str, ...]:
+    """The URLs an INI account talks to besides SMTP: sign-in, token endpoint, HTTPS APIs."""
+    return (acc.token_uri, acc.authority, acc.auth_uri, acc.graph_url, acc.gmail_api_url)
+
+
 def account_endpoints(acc: Any) -> set[int]:
     """The loopback ports an INI account talks to (token endpoint, authority, SMTP, HTTPS APIs)."""
     from urllib.parse import urlsplit
 
     ports: set[int] = set()
-    for url in (acc.token_uri, acc.authority, acc.auth_uri, acc.graph_url, acc.gmail_api_url):
+    for url in endpoint_urls(acc):
         parts = urlsplit(str(url or ""))
         if parts.hostname and is_loopback(parts.hostname):
             port = _port_of(url) or (443 if parts.scheme == "https" else 80)
@@ -186,7 +191,7 @@ def all_endpoints_loopback(acc: Any) -> bool:
     """Whether every endpoint the account names (sign-in, token, APIs, SMTP) is on this machine."""
     from urllib.parse import urlsplit
 
-    for url in (acc.token_uri, acc.authority, acc.auth_uri, acc.graph_url, acc.gmail_api_url):
+    for url in endpoint_urls(acc):
         if url and not is_loopback(urlsplit(str(url)).hostname):
             return False
     return is_loopback(acc.smtp_host)

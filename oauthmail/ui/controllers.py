@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .._observable import Observable
 from ..clients import ClientConfig
 from ..errors import ConfigError, ConsentError, OAuthMailError
 from ..i18n import Msg
@@ -181,7 +182,6 @@ BINDER_NOTE = Msg(
     ja="公開 Binder では外向きの SMTP（25・465・587 番ポート）が遮断されています。本番の送信はできないので、サンドボックスを使ってください。",
 )
 
-Listener = Callable[[], None]
 
 #: The sandbox's answers for a client ID it does not know (Google, Entra authorize and token endpoints).
 UNKNOWN_CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client", "AADSTS700016"})
@@ -197,24 +197,14 @@ def error_of(exc: BaseException) -> OAuthMailError:
     return OAuthMailError(UNEXPECTED, UNEXPECTED_HINT, name=type(exc).__name__, text=redact(str(exc))[:300])
 
 
-class Controller:
+class Controller(Observable):
     """Status, message and error, plus subscribers to redraw a view."""
 
     def __init__(self, session: Session) -> None:
+        super().__init__()
         self.session = session
-        self.status = "idle"
-        self.message = ""
         self.error: OAuthMailError | None = None
-        self._listeners: list[Listener] = []
         self._lock = threading.RLock()
-
-    def subscribe(self, listener: Listener) -> None:
-        self._listeners.append(listener)
-
-    def _changed(self) -> None:
-        for listener in list(self._listeners):
-            with contextlib.suppress(Exception):
-                listener()
 
     def _set(self, status: str, message: str = "", error: OAuthMailError | None = None) -> None:
         self.status, self.message, self.error = status, message, error
