@@ -96,6 +96,29 @@ def test_on_a_hub_the_paste_works_while_another_student_holds_the_port(
     assert c.wait(5)  # the waiting thread ended too
 
 
+def test_a_paste_while_waiting_for_the_port_is_never_taken_for_a_cancel(
+        sandbox: Any, held_port: socket.socket, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The waiting thread wakes when the paste ends the wait; saving the token takes a moment (slow here on
+    purpose), and meanwhile the thread must not say "Sign-in cancelled" (the hub test met it for real)."""
+    monkeypatch.setenv("JUPYTERHUB_USER", "student-04")
+    c = ConsentController(_session(sandbox), timeout=30)
+    seen: list[str] = []
+    c.subscribe(lambda: seen.append(c.status))
+    c.start()
+    assert _wait_for(lambda: "busy" in c.message), c.message
+    save = c._save
+
+    def slow_save(result: Any) -> None:
+        time.sleep(1.5)
+        save(result)
+
+    monkeypatch.setattr(c, "_save", slow_save)
+    assert c.paste(sandbox.approve(c.auth_uri, follow=False)), c.message
+    assert c.wait(5)
+    time.sleep(1.0)
+    assert c.status == "done" and "cancelled" not in seen, seen
+
+
 def test_cancel_while_waiting_for_the_port(sandbox: Any, held_port: socket.socket,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUPYTERHUB_USER", "student-03")

@@ -313,6 +313,33 @@ def test_pasted_access_denied(sandbox: Any) -> None:
         c.cancel()
 
 
+def test_a_denied_paste_is_never_shown_as_cancelled(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The paste wakes the waiting thread to end the wait; while the paste is still saying "denied" (slow here
+    on purpose), the thread must not say "Sign-in cancelled" (a race a clean run met: 'cancelled' won)."""
+    s = make_session("google", sandbox)
+    ClientController(s).use_sandbox("web")
+    c = ConsentController(s, timeout=30)
+    seen: list[str] = []
+    c.subscribe(lambda: seen.append(c.status))
+    c.start()
+    try:
+        assert c.wait_listening(10)
+        redirect = sandbox.deny(c.auth_uri, follow=False)
+        discard = c._discard_saved_flow
+
+        def slow_discard() -> None:
+            time.sleep(1.0)
+            discard()
+
+        monkeypatch.setattr(c, "_discard_saved_flow", slow_discard)
+        assert not c.paste(redirect)
+        assert c.wait(10) is False
+        time.sleep(0.5)
+        assert c.status == "failed" and "cancelled" not in seen, seen
+    finally:
+        c.cancel()
+
+
 def test_paste_finishes_the_sign_in(sandbox: Any) -> None:
     s = make_session("google", sandbox)
     ClientController(s).use_sandbox("web")

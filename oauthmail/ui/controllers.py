@@ -424,6 +424,9 @@ class ConsentController(Controller):
         self.remote = False
         self.started_at = 0.0
         self._cancel = threading.Event()
+        #: Set (under the lock) when a paste takes over the end of this sign-in, before it wakes the waiting
+        #: thread: from then on only the paste says how it ended (done or failed), never the thread.
+        self._pasted = threading.Event()
         self._thread: threading.Thread | None = None
         #: Set once the loopback listener is up (the browser may be sent to the link).
         self.listening = threading.Event()
@@ -560,6 +563,7 @@ class ConsentController(Controller):
                 self._fail(exc)
                 return ""
             self._cancel = threading.Event()
+            self._pasted = threading.Event()
             self.listening = threading.Event()
             self.started_at = time.monotonic()
             who = self.email or SENDING_ACCOUNT.format(self.session.lang)
@@ -574,11 +578,25 @@ class ConsentController(Controller):
     def _listen(self) -> None:
         from .. import consent
 
-        flow = self.flow
+        flow, pasted = self.flow, self._pasted
         assert flow is not None
         deadline = time.monotonic() + self.timeout
         busy_until = time.monotonic() + (self.timeout if self.remote else self.busy_wait)
         told = False
+
+        def say(status: str, text: str = "", exc: BaseException | None = None) -> bool:
+            """Set what the wait ended with (or a new waiting line) unless a paste owns the end."""
+            with self._lock:
+                if pasted.is_set() or self.status != "waiting":
+                    return False  # finished or ended by a paste, or already over: keep what it said
+                if status != "waiting":
+                    self._discard_saved_flow()  # the sign-in is over
+                if exc is not None:
+                    self._fail(exc)
+                else:
+                    self._set(status, text)
+                return True
+
         while True:
             try:
                 result = consent.run_consent(flow, open_browser=False, cancel=self._cancel,
@@ -587,26 +605,22 @@ class ConsentController(Controller):
                 self._save(result)
                 return
             except Exception as exc:
-                if self.status != "waiting":
-                    return  # finished by a paste (done), or ended by one (failed): keep what it said
                 if self._cancel.is_set():
-                    self._discard_saved_flow()
-                    self._set("cancelled", CONSENT_CANCELLED.format(self.session.lang))
+                    say("cancelled", CONSENT_CANCELLED.format(self.session.lang))
                     return
                 if getattr(exc, "code", None) != "port_busy" or time.monotonic() >= busy_until:
-                    self._discard_saved_flow()  # timed out or failed: the sign-in is over
-                    self._fail(exc)
+                    say("failed", exc=exc)  # timed out or failed
                     return
                 # Another sign-in on this machine holds the registered port (on a hub: another
                 # student). Wait for it, saying so; a remote kernel's person can paste meanwhile.
                 if not told:
                     port = getattr(exc, "params", {}).get("port", "")
-                    self._set("waiting", f"{self.message} " + (CONSENT_PORT_WAIT_REMOTE if self.remote
-                                                                else CONSENT_PORT_WAIT).format(self.session.lang, port=port))
                     told = True
+                    wait = CONSENT_PORT_WAIT_REMOTE if self.remote else CONSENT_PORT_WAIT
+                    if not say("waiting", f"{self.message} " + wait.format(self.session.lang, port=port)):
+                        return
                 if self._cancel.wait(0.5):  # cancelled, or finished by a paste
-                    if self.status == "waiting":
-                        self._set("cancelled", CONSENT_CANCELLED.format(self.session.lang))
+                    say("cancelled", CONSENT_CANCELLED.format(self.session.lang))
                     return
 
     def paste(self, text: str) -> bool:
@@ -623,7 +637,7 @@ class ConsentController(Controller):
             pasted = text
 
             result = consent.finish(self.flow, pasted)
-            self._cancel.set()
+            self._end_by_paste()
             self._save(result)
             return True
         except Exception as exc:
@@ -633,10 +647,16 @@ class ConsentController(Controller):
                 # A wrong paste does not end the sign-in: say what to copy, keep the box and link.
                 self._set("waiting", err.what(self.session.lang), err)
             else:
-                self._cancel.set()  # denied, expired, mismatched…: this sign-in is over
+                self._end_by_paste()  # denied, expired, mismatched…: this sign-in is over
                 self._discard_saved_flow()
                 self._fail(err)
             return False
+
+    def _end_by_paste(self) -> None:
+        """Take over the end of the sign-in, then wake the waiting thread (which now only leaves)."""
+        with self._lock:
+            self._pasted.set()
+        self._cancel.set()
 
     def start_device_code(self) -> None:
         """Microsoft device sign-in (public client with \"Allow public client flows\")."""
