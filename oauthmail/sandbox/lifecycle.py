@@ -242,13 +242,22 @@ def candidate_dirs(ini: str | Path | None = None) -> list[Path]:
     return unique
 
 
-def sandbox_for_ports(ports: Iterable[int], dirs: Iterable[Path]) -> Path | None:
-    """The first state folder whose recorded ports include one of ``ports``."""
-    wanted = set(ports)
+def sandbox_for_ports(ports: Iterable[int], dirs: Iterable[Path], *,
+                      account_ports: Iterable[int] = ()) -> Path | None:
+    """The state folder whose recorded ports include one of ``ports`` and most of ``account_ports``.
+
+    Why the count: an old folder beside the INI may have recorded one of the same ephemeral ports; the
+    account's sandbox is the one that recorded all of them (ties: the nearer folder, ``dirs``' order).
+    """
+    wanted, whole = set(ports), set(account_ports) | set(ports)
+    best: tuple[int, Path] | None = None
     for d in dirs:
-        if wanted & set(recorded_ports(d).values()):
-            return d
-    return None
+        recorded = set(recorded_ports(d).values())
+        if wanted & recorded:
+            score = len(whole & recorded)
+            if best is None or score > best[0]:
+                best = (score, d)
+    return best[1] if best else None
 
 
 # --- locks ---------------------------------------------------------------------------------------------
@@ -504,12 +513,13 @@ def revive_for_ini(ini: str | Path, account: str | None, error: OAuthMailError) 
     except OAuthMailError:
         return None
     ports = account_endpoints(acc)
+    everything = set(ports)
     refused = refused_port(error)
     if refused:  # only the account's own endpoints: an override (--api-url, --smtp-port) is the person's
         ports &= {refused}
     if not ports:
         return None
-    state = sandbox_for_ports(ports, candidate_dirs(ini))
+    state = sandbox_for_ports(ports, candidate_dirs(ini), account_ports=everything)
     if state is None:
         port = refused or sorted(ports)[0]
         raise _with_hint(error, SANDBOX_UNKNOWN_HINT, where=f"127.0.0.1:{port}", port=port)

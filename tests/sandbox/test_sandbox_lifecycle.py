@@ -271,3 +271,18 @@ def test_the_sandbox_ca_is_trusted_only_for_its_own_accounts(tmp_path: Path, mon
         assert lifecycle.sandbox_ca_for(ini, acc) == state / "ca.pem"
     finally:
         lifecycle.stop(state)
+
+
+def test_an_old_folder_that_recorded_one_of_the_ports_is_not_taken_for_the_accounts(tmp_path: Path) -> None:
+    """Ephemeral ports come round again: a stale folder beside the INI may have recorded the refused one.
+    The account's sandbox is the folder that recorded all of its ports (a clean run once met the other)."""
+    stale, mine = tmp_path / "a-old", tmp_path / "b-mine"
+    for folder, ports in ((stale, {"https": 50001, "ui": 50002, "smtp_starttls": 41000, "smtp_ssl": 50004}),
+                          (mine, {"https": 40001, "ui": 40002, "smtp_starttls": 41000, "smtp_ssl": 40004})):
+        folder.mkdir()
+        (folder / "sandbox.json").write_text(json.dumps({"ports": ports}))
+    dirs = [stale, mine]
+    assert lifecycle.sandbox_for_ports({41000}, dirs) == stale  # one port alone cannot tell them apart
+    assert lifecycle.sandbox_for_ports({41000}, dirs, account_ports={40001, 41000, 40004}) == mine
+    assert lifecycle.sandbox_for_ports({40001, 41000}, dirs) == mine
+    assert lifecycle.sandbox_for_ports({12345}, dirs) is None
