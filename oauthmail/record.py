@@ -440,6 +440,9 @@ EXTRA_LABELS: dict[str, Msg] = {
     "auto_ticked_steps": Msg(en="Steps ticked automatically", ja="自動でチェックした手順"),
     "client_secret_expires": Msg(en="Client secret expires", ja="クライアント シークレットの有効期限"),
     "consent_warnings": Msg(en="Warnings at consent", ja="同意のときの警告"),
+    "project_id": Msg(en="Google Cloud project ID", ja="Google Cloud のプロジェクト ID"),
+    "gcloud_account": Msg(en="gcloud account", ja="gcloud のアカウント"),
+    "client_json": Msg(en="Client JSON file", ja="クライアント JSON のファイル"),
 }
 
 

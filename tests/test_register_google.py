@@ -354,6 +354,21 @@ def test_register_then_consent_then_send_against_the_sandbox(sandbox: Any, tmp_p
     account = tokenfile.read(ini).accounts[ALICE]
     for secret in account.secrets():
         assert secret not in out + err
+    # The setup record: what gcloud did, the pages done by hand, the sign-in; never a secret.
+    records = sorted((tmp_path / "home" / "records").glob("setup-*.json"))
+    assert len(records) == 1 and f"setup record: {records[0].with_suffix('.md')}" in err, err
+    rec = json.loads(records[0].read_text())
+    assert rec["account"] == ALICE and rec["provider"] == "google"
+    assert [(s["id"], s["done"]) for s in rec["steps"]] == [
+        ("project", True), ("gmail-api", True), ("branding", True), ("audience", True), ("data-access", True),
+        ("client", True), ("consent", True)]
+    assert rec["steps"][0]["label"] == "Project (gcloud)" and "(in the console, by hand)" in rec["steps"][2]["label"]
+    assert {k: rec["extra"][k] for k in ("project_id", "gcloud_account", "created_by")} == {
+        "project_id": "oauthmail-sandbox", "gcloud_account": ALICE, "created_by": "oauthmail register google"}
+    for written in (tmp_path / "home" / "records").iterdir():
+        assert stat.S_IMODE(written.stat().st_mode) == 0o600
+        for secret in account.secrets():
+            assert secret not in written.read_text()
     sb.mailbox.clear()
     sent = subprocess.run([sys.executable, "-m", "oauthmail", "send", "--ini", str(ini), "--to", BOB, "--subject",
                            "registered by gcloud", "--body", "こんにちは"], capture_output=True, text=True, env=env,
@@ -386,6 +401,8 @@ def test_register_json_paste_mode_keeps_stdout_for_the_summary(sandbox: Any, tmp
     data = json.loads(out)  # nothing else on stdout
     assert data["ini"] == str(ini) and data["steps"][0] == {"id": "project", "status": "selected",
                                                              "detail": "oauthmail-sandbox"}
+    assert [Path(p).suffix for p in data["records"]] == [".md", ".json", ".html"]
+    assert all(Path(p).exists() for p in data["records"])
     assert BOB in tokenfile.read(ini).accounts
     for secret in tokenfile.read(ini).accounts[BOB].secrets():
         assert secret not in out + err

@@ -83,6 +83,12 @@ def _err(text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Exactly ``oauthmail.consent.google(...)`` / ``oauthmail.consent.microsoft(...)``, with the command's output."""
+    sign_in(args)
+    return 0
+
+
+def sign_in(args: argparse.Namespace) -> Any:
+    """The sign-in :func:`run` does, returning the consent result (``register google`` records its account)."""
     from .. import consent, paths
 
     mode = "device_code" if args.device_code else "paste" if args.paste else "loopback"
@@ -125,4 +131,4 @@ def run(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         _err(warning)
     print(SAVED_LINE(email=result.email, provider=provider_name(result.provider), path=str(Path(ini).expanduser())), flush=True)
-    return 0
+    return result

@@ -52,6 +52,7 @@ NO_GRAPH = Msg(en="--transport graph is Microsoft's; a Google account sends with
                ja="--transport graph は Microsoft 用です。Google のアカウントは smtp か gmail-api で送ります。")
 NO_GRAPH_HINT = Msg(en="Use --transport smtp (the default) or --transport gmail-api.",
                     ja="--transport smtp（既定）または --transport gmail-api を指定してください。")
+RECORD_WRITTEN = Msg(en="✓ setup record: {paths}", ja="✓ セットアップ記録: {paths}")
 NEXT_CONSENT = Msg(en="Next, sign in once and save the token INI:", ja="次に、一度サインインしてトークン INI を保存します:")
 
 
@@ -144,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         _err(warning)
     _err(GOT_JSON(path=str(path), client=shorten_id(client.client_id)))
 
-    rc = 0
+    records: list[Path] = []
     if args.ini is not None:
         import contextlib
 
@@ -153,7 +154,9 @@ def run(args: argparse.Namespace) -> int:
         consent_args = argparse.Namespace(**{**vars(args), "provider": "google", "client_secrets": str(path),
                                              "device_code": False})
         with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
-            rc = consent.run(consent_args)  # with --json, stdout is the summary's alone
+            result = consent.sign_in(consent_args)  # with --json, stdout is the summary's alone
+        records = _write_record(reg, Path(args.ini).expanduser(), path, result.email, lang)
+        _err(RECORD_WRITTEN(paths=", ".join(str(p) for p in records)))
     else:
         print(NEXT_CONSENT(), file=out)
         transport = f" --transport {args.transport}" if args.transport != "smtp" else ""
@@ -169,6 +172,16 @@ def run(args: argparse.Namespace) -> int:
             "client_secrets": str(path),
             "client_id": shorten_id(client.client_id),
             "ini": args.ini,
+            "records": [str(p) for p in records],
         }
         print(json.dumps(summary, ensure_ascii=False, indent=2))
-    return rc
+    return 0
+
+
+def _write_record(reg: Any, ini: Path, client_json: Path, account: str, lang: str) -> list[Path]:
+    """The setup record of the account just signed in (what gcloud did, the pages, the sign-in)."""
+    from ..record import export_record
+    from ..registration.google import record_extra, record_steps
+
+    return export_record(ini, account, lang=lang, steps=record_steps(reg, signed_in=True, lang=lang),
+                         extra=record_extra(reg, client_json))

@@ -23,6 +23,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from ..clients import ClientConfig, load_google_client
@@ -145,6 +146,9 @@ DO_CLIENT = Msg(
     "表示されるのはこのときだけです）。",
 )
 YOUR_ADDRESS = Msg(en="your Google address", ja="自分の Google アドレス")
+BY_GCLOUD = Msg(en="{title} (gcloud)", ja="{title}（gcloud）")
+BY_HAND = Msg(en="{title} (in the console, by hand)", ja="{title}（コンソールで手動）")
+T_SIGNED_IN = Msg(en="Sign-in and token INI", ja="サインインとトークン INI")
 
 
 def console_steps(project: str, *, email: str | None = None, transport: str = "smtp",
@@ -235,6 +239,39 @@ class GoogleRegistration:
             warnings.append(PROJECT_MISMATCH(found=found, project=self.project))
         self.results.append(StepResult("client", "downloaded", Path(path).name))
         return client, warnings
+
+
+def record_steps(reg: GoogleRegistration, *, signed_in: bool, lang: str | None = None) -> list[dict[str, Any]]:
+    """The setup record's checklist for one ``register google`` run, in the order it was done.
+
+    What gcloud did is done when gcloud said so. The console pages have no API, so the kit cannot see them;
+    a sign-in that worked shows that branding, audience and the client were in place (Google refuses the
+    consent screen otherwise), and the client page is done once its JSON was taken.
+    """
+    from ..record import now_iso
+
+    at = now_iso()
+    done_by_gcloud = {r.id for r in reg.results if r.status in ("created", "selected", "enabled")}
+    client_taken = any(r.id == "client" for r in reg.results)
+    steps: list[dict[str, Any]] = []
+    for step in reg.console_steps(lang):
+        done = client_taken if step.id == "client" else signed_in
+        steps.append({"id": step.id, "label": BY_HAND.format(lang, title=step.title(lang)), "done": done,
+                      "at": at if done else ""})
+    for gid, title in (("gmail-api", T_GMAIL_API), ("project", T_PROJECT)):
+        if gid in done_by_gcloud:
+            steps.insert(0, {"id": gid, "label": BY_GCLOUD.format(lang, title=title(lang)), "done": True, "at": at})
+    steps.append({"id": "consent", "label": T_SIGNED_IN.format(lang), "done": signed_in, "at": at if signed_in else ""})
+    return steps
+
+
+def record_extra(reg: GoogleRegistration, client_json: str | Path) -> dict[str, str]:
+    """The record's notes for a ``register google`` run (no secret: names and IDs only)."""
+    extra = {"provider": "google", "created_by": "oauthmail register google", "project_id": reg.project,
+             "client_json": Path(client_json).name, "transport": reg.transport}
+    if reg.account:
+        extra["gcloud_account"] = reg.account
+    return extra
 
 
 def _project_of(path: Path) -> str | None:
