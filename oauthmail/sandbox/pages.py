@@ -54,7 +54,7 @@ GRANULAR_NOTE = Msg(en="You can untick a permission you do not want to give (the
                     ja="許可したくない項目はチェックを外せます（その場合アプリが動かないことがあります）。")
 NOT_TEST_USER_NOTE = Msg(en="not a test user of this app", ja="このアプリのテストユーザーではありません")
 ALLOW = Msg(en="Allow", ja="許可")
-DENY = Msg(en="Deny", ja="拒否")
+DENY = Msg(en="Cancel", ja="キャンセル")  # Google's consent screen: 「キャンセル」 and 「許可」
 MS_ACCEPT = Msg(en="Accept", ja="承諾")
 MS_CANCEL = Msg(en="Cancel", ja="キャンセル")
 MS_PERMISSIONS_TITLE = Msg(en="Permissions requested", ja="要求されているアクセス許可")

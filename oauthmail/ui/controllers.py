@@ -119,8 +119,10 @@ NO_CLIENT_HINT = Msg(en="Go back to the client cell, upload the JSON or type the
 NO_TOKEN = Msg(en="There is no token yet.", ja="まだトークンがありません。")
 NO_TOKEN_HINT = Msg(en="Run the sign-in (consent) step first.", ja="先にサインイン（同意）の手順を実行してください。")
 CONSENT_OPEN = Msg(en="Open the link, sign in as {who} and allow access. Waiting for the browser (up to {minutes} min)…",
-                   ja="リンクを開き、{who} でサインインしてアクセスを許可してください。ブラウザーからの戻りを待っています（最大 {minutes} 分）…")
+                   ja="リンクを開き、{who}でサインインしてアクセスを許可してください。ブラウザーからの戻りを待っています（最大 {minutes} 分）…")
 SENDING_ACCOUNT = Msg(en="the sending account", ja="送信元のアカウント")
+#: An address in a Japanese sentence takes a space before the particle; 「送信元のアカウントで」 none.
+WHO_ADDRESS = Msg(en="{email}", ja="{email} ")
 CONSENT_REMOTE = Msg(
     en="This notebook runs on a remote machine, so the sign-in page cannot come back here by itself. Open the "
     "link, allow access, and when the browser shows \"This site can't be reached\", copy the whole address "
@@ -566,7 +568,7 @@ class ConsentController(Controller):
             self._pasted = threading.Event()
             self.listening = threading.Event()
             self.started_at = time.monotonic()
-            who = self.email or SENDING_ACCOUNT.format(self.session.lang)
+            who = WHO_ADDRESS.format(self.session.lang, email=self.email) if self.email else SENDING_ACCOUNT.format(self.session.lang)
             text = CONSENT_OPEN.format(self.session.lang, who=who, minutes=int(self.timeout // 60))
             if self.remote:
                 text += " " + CONSENT_REMOTE.format(self.session.lang)

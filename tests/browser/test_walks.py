@@ -420,11 +420,13 @@ def test_gmail_remote_kernel_paste_signs_in_ja(
     walk.open_and_run()
     walk.client_by_upload()
     popup = walk.start_consent()
-    walk.wait("consent_remote")
+    waiting = walk.wait("consent_remote")
+    # The picture: what to do and the empty box (a pasted address would show its one-time code).
+    walk.lab.shot("remote-instructions", target=waiting, doc="gmail-ja-remote-paste")
     returned = approve_unreachable(walk, popup, sandbox_facts.info["users"][0])
     paste_address(walk, returned)
     done = walk.wait("consent_done")
-    walk.lab.shot("signed-in-by-paste", target=done, doc="gmail-ja-remote-paste")
+    walk.lab.shot("signed-in-by-paste", target=done)
     box = walk.lab.widget("text", walk.s("paste")).locator("input")
     assert box.count() == 0 or box.input_value() == "", "the pasted address (with its one-time code) stayed in the box"
 

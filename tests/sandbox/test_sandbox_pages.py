@@ -33,7 +33,7 @@ def test_consent_page_in_english_and_japanese(sandbox: Any) -> None:
     assert "carol@example.com" in en and "not a test user" in en
     assert "Google hasn&#x27;t verified this app" in en  # Testing app + restricted Gmail scope
     ja = requests.get(url + "&hl=ja", timeout=5).text
-    assert "アクセスを求めています" in ja and "許可" in ja and "拒否" in ja and "確認されていません" in ja
+    assert "アクセスを求めています" in ja and "許可" in ja and "キャンセル" in ja and "確認されていません" in ja
     by_header = requests.get(url, headers={"Accept-Language": "ja-JP,ja;q=0.9"}, timeout=5).text
     assert "アクセスを求めています" in by_header
     # Every form action and link is relative (works behind jupyter-server-proxy).
