@@ -99,3 +99,23 @@ def test_buttons_drive_the_same_controller(sandbox: Any) -> None:
     c.approve_in_sandbox(DAVE)
     assert c.wait_task(90) and c.status == "done", c.message
     assert "✓" in view.steps.value and c.registration.app_id in view.status.value
+
+
+def test_on_a_hub_the_sign_in_link_goes_through_the_proxy(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hub's browser cannot open the kernel's 127.0.0.1: the admin sign-in link (and the status line) go
+    through jupyter-server-proxy with the page token, as the consent step's link does."""
+    from oauthmail.ui.register import RegisterView
+
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/student-01/")
+    monkeypatch.setenv("JUPYTERHUB_USER", "student-01")
+    s = _session(sandbox)
+    c = RegisterController(s, timeout=60)
+    view = RegisterView(c)
+    assert c.start(email=DAVE, client_type="public")
+    try:
+        assert c.url_shown.wait(30), c.message
+        assert c.auth_uri.startswith("https://127.0.0.1:")  # the kernel side still talks to the sandbox itself
+        assert "/user/student-01/proxy/" in view.status.value and "127.0.0.1" not in view.status.value
+        assert "/user/student-01/proxy/" in c.message and "127.0.0.1" not in c.message
+    finally:
+        c.cancel()

@@ -409,6 +409,15 @@ class ClientController(Controller):
 # --- consent -------------------------------------------------------------------------------------
 
 
+def browser_link(session: Session, url: str) -> str:
+    """The address of a sandbox page as a person's browser must open it: through jupyter-server-proxy when the
+    kernel runs on a hub (the browser cannot reach the kernel's 127.0.0.1), unchanged otherwise."""
+    if session.mode == "sandbox" and url:
+        with contextlib.suppress(Exception):
+            return str(session.sandbox().public_url(url))
+    return url
+
+
 class ConsentController(Controller):
     """Start the sign-in, wait for the browser on a thread (cancellable), or take a pasted address."""
 
@@ -719,18 +728,11 @@ class ConsentController(Controller):
         return self.status == "done"
 
     def device_link(self) -> str:
-        uri = self.device.get("uri", "")
-        if self.session.mode == "sandbox" and uri:
-            with contextlib.suppress(Exception):
-                return str(self.session.sandbox().public_url(uri))
-        return uri
+        return browser_link(self.session, self.device.get("uri", ""))
 
     def link(self) -> str:
         """The address a person's browser must open (through jupyter-server-proxy on a hub, in the sandbox)."""
-        if self.session.mode == "sandbox" and self.auth_uri:
-            with contextlib.suppress(Exception):
-                return str(self.session.sandbox().public_url(self.auth_uri))
-        return self.auth_uri
+        return browser_link(self.session, self.auth_uri)
 
     def approve_in_sandbox(self, user: str | None = None) -> None:
         """Autorun: the sandbox's simulated user follows the link once the listener is up."""

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from ..i18n import Msg
-from .controllers import Controller
+from .controllers import Controller, browser_link
 from .session import Session
 
 L_REGISTER = Msg(en="Let the kit create the app", ja="キットにアプリを作成させる")
@@ -119,7 +119,7 @@ class RegisterController(Controller):
     def _url(self, url: str) -> None:
         self.auth_uri = url
         self.url_shown.set()
-        self._set("waiting", OPEN_LINK.format(self.session.lang, url=url))
+        self._set("waiting", OPEN_LINK.format(self.session.lang, url=browser_link(self.session, url)))
 
     def paste(self, text: str) -> None:
         """Remote kernels: the address the browser ended on."""
@@ -179,7 +179,7 @@ class RegistrationsController(Controller):
     def _url(self, url: str) -> None:
         self.auth_uri = url
         self.url_shown.set()
-        self._set("waiting", OPEN_LINK.format(self.session.lang, url=url))
+        self._set("waiting", OPEN_LINK.format(self.session.lang, url=browser_link(self.session, url)))
 
     def approve_in_sandbox(self, user: str | None = None, timeout: float = 60.0) -> None:
         from ..sandbox import approve
@@ -258,7 +258,7 @@ class RegisterView:
         c = self.ctrl
         text = self._status_html(c)
         if c.status == "waiting" and c.auth_uri:
-            url = html.escape(c.auth_uri, quote=True)
+            url = html.escape(browser_link(c.session, c.auth_uri), quote=True)
             text = f"{html.escape(OPEN_LINK.format(c.session.lang, url=''))}<a href='{url}' target='_blank'>{url}</a>"
         self.status.value = text
         self.steps.value = steps_html(c.steps)
