@@ -50,7 +50,7 @@ else:
 
 from . import __version__  # noqa: E402
 from .errors import OAuthMailError  # noqa: E402
-from .i18n import Msg, current_language, set_language  # noqa: E402
+from .i18n import Msg, current_language, pick, set_language  # noqa: E402
 from .secrets import printable, redact  # noqa: E402
 
 TYPE_CHECKING = False  # start-up time: no ``typing`` (nor ``importlib``, ``shutil``) on the way to a command
@@ -118,13 +118,68 @@ def terminal_columns() -> int:
     return columns
 
 
+#: Japanese punctuation a line may not start with (closing) or end with (opening): 禁則処理.
+_NO_LINE_START = set("、。，）」』】：！？ー・…々,.:;!?)]")
+_NO_LINE_END = set("（「『【([")
+
+
+def wrap_wide(text: str, width: int) -> list[str]:
+    """``textwrap.wrap`` for text with full-width characters: widths as a terminal shows them (2 for
+    a kanji), a break allowed between two Japanese characters, and none before 「、」「）」 or after 「（」.
+    """
+    from unicodedata import east_asian_width
+
+    def wide(ch: str) -> bool:
+        return east_asian_width(ch) in ("W", "F")
+
+    units: list[str] = []  # pieces no line break may cut; "" stands for a space
+    for ch in " ".join(text.split()):
+        last = units[-1] if units else ""
+        if ch == " ":
+            units.append("")
+        elif last and (ch in _NO_LINE_START or last[-1] in _NO_LINE_END
+                       or not (wide(ch) or wide(last[-1]))):
+            units[-1] += ch
+        else:
+            units.append(ch)
+    lines: list[str] = []
+    line, used, space = "", 0, False
+    for unit in units:
+        if not unit:
+            space = bool(line)
+            continue
+        size = sum(2 if wide(c) else 1 for c in unit)
+        if line and used + space + size > width:
+            lines.append(line)
+            line, used = unit, size
+        else:
+            line, used = line + " " * space + unit, used + space + size
+        space = False
+    return [*lines, line] if line else lines
+
+
 class HelpFormatter(argparse.HelpFormatter):
-    """argparse's formatter, measuring the terminal with :func:`terminal_columns`."""
+    """argparse's formatter, measuring the terminal with :func:`terminal_columns`; Japanese help is
+    wrapped by :func:`wrap_wide` (textwrap counts a kanji as one column and breaks only at spaces).
+    """
 
     def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
                  width: int | None = None) -> None:
         super().__init__(prog, indent_increment, max_help_position,
                          terminal_columns() - 2 if width is None else width)
+
+    def _format_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None) -> str:
+        if prefix is None and current_language() == "ja":  # 「使い方: 」 takes 8 columns, as "usage:  " does
+            return super()._format_usage(usage, actions, groups, "usage:  ").replace("usage:  ", "使い方: ", 1)
+        return super()._format_usage(usage, actions, groups, prefix)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return super()._split_lines(text, width) if text.isascii() else wrap_wide(text, width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.isascii():
+            return super()._fill_text(text, width, indent)
+        return "\n".join(indent + line for line in wrap_wide(text, width - len(indent)))
 
 
 USAGE_HINT = Msg(en="See `{prog} --help` for the options.", ja="`{prog} --help` で指定できる引数を確認してください。")
@@ -170,21 +225,63 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # type: ignore[override]
         """argparse's ``usage:`` and ``error:`` lines, in Japanese under ``--lang ja``, then a ``hint:``."""
         japanese = current_language() == "ja"
-        usage = self.format_usage()
-        print(("使い方: " + usage.removeprefix("usage: ")) if japanese else usage, end="", file=sys.stderr)
+        print(self.format_usage(), end="", file=sys.stderr)  # 「使い方:」 in Japanese (HelpFormatter)
         print(f"error: {argparse_message_ja(message) if japanese else message}", file=sys.stderr)
         print(f"hint: {USAGE_HINT(prog=self.prog)}", file=sys.stderr)
         sys.exit(2)
 
 
+#: The words argparse writes itself into ``--help`` and ``usage:`` (Python 3.10-3.13), in Japanese.
+ARGPARSE_WORDS_JA = {
+    "positional arguments": "引数",
+    "options": "オプション",
+    "optional arguments": "オプション",
+    "show this help message and exit": "このヘルプを表示して終了する",
+}
+
+
+class _ArgparseWords:
+    """argparse's ``_`` (gettext): the Japanese of :data:`ARGPARSE_WORDS_JA` under Japanese, else as before.
+
+    argparse looks ``_`` up when it builds a parser and when it formats usage, so the language chosen
+    with ``--lang`` or the locale is the one in force. Its error texts go on through unchanged
+    (:func:`argparse_message_ja` translates them in :meth:`ArgumentParser.error`).
+    """
+
+    def __init__(self, previous: Any) -> None:
+        self.previous = previous
+
+    def __call__(self, text: str) -> str:
+        if current_language() == "ja":
+            japanese = ARGPARSE_WORDS_JA.get(text)
+            if japanese is not None:
+                return japanese
+        return str(self.previous(text))
+
+
+def _argparse_speaks_the_language() -> None:
+    if not isinstance(argparse._, _ArgparseWords):  # type: ignore[attr-defined]
+        argparse._ = _ArgparseWords(argparse._)  # type: ignore[attr-defined]
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The parser; with ``only``, just that sub-command is registered (the others stay unimported)."""
+    """The parser; with ``only``, just that sub-command is registered (the others stay unimported).
+
+    Help texts are in the language in force when it is built (``--lang``, ``OAUTHMAIL_LANG``, the locale).
+    """
+    _argparse_speaks_the_language()
     parser = ArgumentParser(
         prog="oauthmail",
-        description="Send mail through Gmail or Microsoft 365 with OAuth2 (XOAUTH2), set up and checked step by step.",
+        description=pick("Send mail through Gmail or Microsoft 365 with OAuth2 (XOAUTH2), set up and checked "
+                         "step by step.",
+                         "OAuth2（XOAUTH2）で Gmail や Microsoft 365 からメールを送るためのキットです。設定から"
+                         "送信の確認まで、一歩ずつ進められます。"),
     )
-    parser.add_argument("--version", action="version", version=f"oauthmail {__version__}")
-    parser.add_argument("--lang", choices=("en", "ja"), help="language of messages (default: from OAUTHMAIL_LANG / LANG)")
+    parser.add_argument("--version", action="version", version=f"oauthmail {__version__}",
+                        help=pick("show the version and exit", "バージョンを表示して終了する"))
+    parser.add_argument("--lang", choices=("en", "ja"),
+                        help=pick("language of messages and help (default: from OAUTHMAIL_LANG, else LANG)",
+                                  "メッセージとヘルプの言語（既定では環境変数 OAUTHMAIL_LANG、なければ LANG で決まる）"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in (only,) if only else COMMANDS:
         qualified = f"oauthmail.commands.{MODULES.get(name, name)}"
@@ -217,8 +314,11 @@ def _argparse_without_catalog() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     _argparse_without_catalog()
-    if "--lang" in arguments[:-1]:  # argparse's own errors come before the arguments are parsed
+    # argparse's own errors and --help come before the arguments are parsed.
+    if "--lang" in arguments[:-1]:
         set_language(arguments[arguments.index("--lang") + 1])
+    elif any(a.startswith("--lang=") for a in arguments):
+        set_language(next(a for a in arguments if a.startswith("--lang="))[len("--lang="):])
     parser = build_parser(_wanted_command(arguments))
     args = parser.parse_args(arguments)
     if args.lang:

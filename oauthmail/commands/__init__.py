@@ -4,9 +4,31 @@ from __future__ import annotations
 
 import os
 
+from ..i18n import pick
+
 TYPE_CHECKING = False  # no ``typing`` import at run time (start-up time of the commands)
 if TYPE_CHECKING:
+    import argparse
     from pathlib import Path
+
+
+def add_ini_option(p: argparse.ArgumentParser) -> None:
+    """``--ini`` as most commands take it (the help in both languages, written once)."""
+    p.add_argument("--ini", help=pick("token INI (default: OAUTHMAIL_HOME/oauthmail.ini)",
+                                      "トークン INI（既定: OAUTHMAIL_HOME/oauthmail.ini）"))
+
+
+def add_account_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--account", help=pick("which account of the INI (default: its default account)",
+                                          "INI の中のどのアカウントを使うか（既定: INI の既定のアカウント）"))
+
+
+def add_json_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help=pick("machine-readable output", "結果を JSON で出力する"))
+
+
+def add_lang_option(p: argparse.ArgumentParser, dest: str = "cmd_lang") -> None:
+    p.add_argument("--lang", dest=dest, choices=("en", "ja"), help=pick("language of the output", "出力の言語"))
 
 
 def trust_the_sandbox(ini: str | Path, account: str | None) -> bool:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..i18n import Msg
+from ..i18n import Msg, pick
 from ..i18n.labels import provider_name
 
 OPEN_THIS = Msg(
@@ -37,42 +37,64 @@ SAVED_LINE = Msg(
 
 def add_consent_options(p: argparse.ArgumentParser) -> None:
     """The options every consent takes (also ``register google --ini …``, which goes on into consent)."""
-    p.add_argument("--ini", help="token INI to create or update (default: OAUTHMAIL_HOME/oauthmail.ini)")
-    p.add_argument("--email", help="the address you will sign in as (checked; nothing saved on a mismatch)")
-    p.add_argument("--redirect-uri", help="the registered loopback return address")
-    p.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
+    p.add_argument("--ini", help=pick("token INI to create or update (default: OAUTHMAIL_HOME/oauthmail.ini)",
+                                      "作成または更新するトークン INI（既定: OAUTHMAIL_HOME/oauthmail.ini）"))
+    p.add_argument("--email", help=pick("the address you will sign in as (checked; nothing saved on a mismatch)",
+                                        "サインインに使うメール アドレス（照合し、違っていれば何も保存しない）"))
+    p.add_argument("--redirect-uri", help=pick("the registered loopback return address",
+                                               "登録済みのリダイレクト URI（ループバック アドレス）"))
+    p.add_argument("--no-browser", action="store_true", help=pick("print the URL instead of opening a browser",
+                                                                  "ブラウザーを開かず、URL を表示する"))
     p.add_argument("--paste", action="store_true",
-                   help="remote machine: paste the final address (or the code) on stdin instead of listening")
-    p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the browser (default 300)")
+                   help=pick("remote machine: paste the final address (or the code) on stdin instead of listening",
+                             "リモートのマシン向け: 待ち受けずに、ブラウザーが最後に開いたアドレス（またはコード）を標準入力に貼り付ける"))
+    p.add_argument("--timeout", type=float, default=300.0, help=pick("seconds to wait for the browser (default 300)",
+                                                                     "ブラウザーからの戻りを待つ秒数（既定: 300）"))
     p.add_argument("--transport", choices=("smtp", "graph", "gmail-api"), default="smtp",
-                   help="what the token will be used for (default smtp)")
-    p.add_argument("--smtp-host", help="override the provider's SMTP host")
-    p.add_argument("--smtp-port", type=int, help="override the SMTP port")
-    p.add_argument("--smtp-security", choices=("starttls", "ssl"), help="override the SMTP security")
-    p.add_argument("--default", action="store_true", help="make this the INI's default account")
+                   help=pick("what the token will be used for (default smtp)",
+                             "トークンの用途（既定: smtp）"))
+    p.add_argument("--smtp-host", help=pick("override the provider's SMTP host",
+                                            "プロバイダーの SMTP ホストの代わりに使うホスト"))
+    p.add_argument("--smtp-port", type=int, help=pick("override the SMTP port",
+                                                      "既定の代わりに使う SMTP のポート"))
+    p.add_argument("--smtp-security", choices=("starttls", "ssl"), help=pick("override the SMTP security",
+                                                                             "既定の代わりに使う SMTP の暗号化方式"))
+    p.add_argument("--default", action="store_true", help=pick("make this the INI's default account",
+                                                               "このアカウントを INI の既定のアカウントにする"))
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "consent", help="sign in once (Google or Microsoft) and save the refresh token",
-        description="Run the OAuth consent and save the account to a token INI (0600).")
+        "consent", help=pick("sign in once (Google or Microsoft) and save the refresh token",
+                             "一度だけサインインして（Google または Microsoft）、リフレッシュ トークンを保存する"),
+        description=pick("Run the OAuth consent and save the account to a token INI (0600).",
+                         "OAuth の同意の手順を実行し、アカウントをトークン INI（パーミッション 600）に保存します。"))
     sub = parser.add_subparsers(dest="provider", metavar="PROVIDER")
     sub.required = True
 
-    g = sub.add_parser("google", help="Gmail / Google Workspace (client_secret_*.json)")
-    g.add_argument("--client-secrets", required=True, metavar="FILE", help="the OAuth client JSON from Google Cloud")
+    g = sub.add_parser("google", help=pick("Gmail / Google Workspace (client_secret_*.json)",
+                                           "Gmail／Google Workspace（client_secret_*.json を使う）"))
+    g.add_argument("--client-secrets", required=True, metavar="FILE", help=pick("the OAuth client JSON from Google Cloud",
+                                                                                "Google Cloud からダウンロードした OAuth クライアントの JSON"))
     g.add_argument("--device-code", action="store_true",
-                   help="not possible: Google does not allow Gmail permissions on device sign-in (use --paste)")
+                   help=pick("not possible: Google does not allow Gmail permissions on device sign-in (use --paste)",
+                             "使えません: Google はデバイス コードでのサインインに Gmail の権限を認めていません（代わりに --paste を使う）"))
     add_consent_options(g)
     g.set_defaults(func=run)
 
-    m = sub.add_parser("microsoft", help="Microsoft 365 / Outlook.com (Entra app registration)")
-    m.add_argument("--client-id", required=True, help="Application (client) ID")
-    m.add_argument("--client-secret", help="secret Value (better: env OAUTHMAIL_CLIENT_SECRET)")
+    m = sub.add_parser("microsoft", help=pick("Microsoft 365 / Outlook.com (Entra app registration)",
+                                              "Microsoft 365／Outlook.com（Entra のアプリの登録を使う）"))
+    m.add_argument("--client-id", required=True, help=pick("Application (client) ID",
+                                                           "アプリケーション (クライアント) ID"))
+    m.add_argument("--client-secret", help=pick("secret Value (better: env OAUTHMAIL_CLIENT_SECRET)",
+                                                "クライアント シークレットの「値」（環境変数 OAUTHMAIL_CLIENT_SECRET で渡すほうが安全）"))
     where = m.add_mutually_exclusive_group()
-    where.add_argument("--tenant", default="common", help="common | organizations | consumers | tenant id | domain")
-    where.add_argument("--authority", help="full authority URL (sovereign clouds, test providers)")
-    m.add_argument("--device-code", action="store_true", help="sign in with a code on another device (public client)")
+    where.add_argument("--tenant", default="common", help=pick("common | organizations | consumers | tenant id | domain",
+                                                               "common、organizations、consumers、テナント ID、ドメインのどれか"))
+    where.add_argument("--authority", help=pick("full authority URL (sovereign clouds, test providers)",
+                                                "認証機関（authority）の URL 全体（ソブリン クラウドやテスト用のプロバイダー）"))
+    m.add_argument("--device-code", action="store_true", help=pick("sign in with a code on another device (public client)",
+                                                                   "別のデバイスでコードを入力してサインインする（パブリック クライアントのみ）"))
     add_consent_options(m)
     m.set_defaults(func=run)
 

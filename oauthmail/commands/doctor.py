@@ -8,21 +8,29 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..i18n import pick
+from . import add_account_option, add_ini_option, add_json_option, add_lang_option
+
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "doctor", help="preflight checks, each with a verdict and a fix",
-        description="Check the token INI, DNS, TCP, TLS, EHLO, the token endpoint, the clock, the refresh and "
-        "SMTP AUTH (no message is sent).")
-    p.add_argument("--ini", help="token INI (default: OAUTHMAIL_HOME/oauthmail.ini)")
-    p.add_argument("--account", help="which account of the INI")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--record", metavar="FILE.json", help="also say what changed since this setup record")
+        "doctor", help=pick("preflight checks, each with a verdict and a fix",
+                            "送信前の診断（項目ごとに結果と対処方法を示す）"),
+        description=pick("Check the token INI, DNS, TCP, TLS, EHLO, the token endpoint, the clock, the refresh and "
+        "SMTP AUTH (no message is sent).",
+                         "トークン INI、DNS、TCP、TLS、EHLO、トークン エンドポイント、時計、トークンの更新、SMTP AUTH を確認します（メールは送信しません）。"))
+    add_ini_option(p)
+    add_account_option(p)
+    add_json_option(p)
+    p.add_argument("--record", metavar="FILE.json", help=pick("also say what changed since this setup record",
+                                                              "このセットアップ記録のときから変わったことも示す"))
     p.add_argument("--check", action="append", metavar="ID",
-                   help="run only this check (and what it needs); repeatable: ini, secret_expiry, dns, tcp, tls, "
-                   "ehlo, token_endpoint, clock, refresh, smtp_auth")
-    p.add_argument("--timeout", type=float, default=10, help="seconds per network step (default 10)")
-    p.add_argument("--lang", dest="cmd_lang", choices=("en", "ja"), help="language of the output")
+                   help=pick("run only this check (and what it needs); repeatable: ini, secret_expiry, dns, tcp, tls, "
+                   "ehlo, token_endpoint, clock, refresh, smtp_auth",
+                             "この項目（と、その前提になる項目）だけを確認する。繰り返し指定できる: ini、secret_expiry、dns、tcp、tls、ehlo、token_endpoint、clock、refresh、smtp_auth"))
+    p.add_argument("--timeout", type=float, default=10, help=pick("seconds per network step (default 10)",
+                                                                  "ネットワークの確認 1 つあたりの制限時間（秒、既定: 10）"))
+    add_lang_option(p)
     p.set_defaults(func=run)
 
 

@@ -10,10 +10,11 @@ import argparse
 import sys
 from typing import Any
 
-from ..i18n import Msg
+from ..i18n import Msg, pick
 from ..i18n.labels import L_CAUSES, L_WHAT, L_WHERE
 from ..i18n.labels import L_HINT as L_FIX
 from ..secrets import printable
+from . import add_json_option
 
 L_CODE = Msg(en="Code", ja="コード")
 L_DECODED = Msg(en="Server challenge (decoded)", ja="サーバーからの応答（デコード済み）")
@@ -33,11 +34,15 @@ EMPTY_INPUT_HINT = Msg(
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "explain", help="what an error message means and what to do",
-        description="Explain an error text from Google, Microsoft, a mail server or the network (ja/en).")
-    p.add_argument("text", nargs="*", help="the error text (or `-` to read it from stdin)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--lang", dest="explain_lang", choices=("en", "ja"), help="language of the explanation")
+        "explain", help=pick("what an error message means and what to do",
+                             "エラー メッセージの意味と対処方法を説明する"),
+        description=pick("Explain an error text from Google, Microsoft, a mail server or the network (ja/en).",
+                         "Google、Microsoft、メールサーバー、ネットワークが返したエラーの文面を説明します（日本語／英語）。"))
+    p.add_argument("text", nargs="*", help=pick("the error text (or `-` to read it from stdin)",
+                                                "エラーの文面（`-` なら標準入力から読む）"))
+    add_json_option(p)
+    p.add_argument("--lang", dest="explain_lang", choices=("en", "ja"), help=pick("language of the explanation",
+                                                                                  "説明の言語"))
     p.set_defaults(func=run)
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..i18n import Msg
+from ..i18n import Msg, pick
+from . import add_account_option, add_ini_option
 
 WROTE = Msg(en="Wrote {path}", ja="書き出しました: {path}")
 TOOL_NAMES = "msmtp, neomutt, mutt, git-send-email, postfix, python, curl, swaks"
@@ -17,17 +18,23 @@ TOOL_NAMES = "msmtp, neomutt, mutt, git-send-email, postfix, python, curl, swaks
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "export", help="write a ready-made configuration for your mailer (msmtp, mutt, git, Postfix…)",
-        description="Write what a mail tool needs to send with this INI's account over OAuth2, using the tool's own "
-        "conventions and `oauthmail token` for the access token (no secret in the file).")
-    p.add_argument("--ini", help="token INI (default: OAUTHMAIL_HOME/oauthmail.ini)")
-    p.add_argument("--account", help="which account of the INI")
-    p.add_argument("--for", dest="tool", required=True, metavar="TOOL", help=TOOL_NAMES)
-    p.add_argument("--out", help="file (a folder for postfix; default OAUTHMAIL_HOME/exports/TOOL/); '-' prints it")
-    p.add_argument("--lang", dest="cmd_lang", choices=("en", "ja"), help="language of the comments")
-    p.add_argument("--ca-file", help="CA bundle the tool should trust (default: SSL_CERT_FILE, else the system's)")
-    p.add_argument("--relay", metavar="HOST:PORT", help="oauthmail relay address for tools without OAuth2 "
-                   "(default 127.0.0.1:1587)")
+        "export", help=pick("write a ready-made configuration for your mailer (msmtp, mutt, git, Postfix…)",
+                            "メーラー（msmtp、mutt、git、Postfix など）の設定ファイルをそのまま使える形で書き出す"),
+        description=pick("Write what a mail tool needs to send with this INI's account over OAuth2, using the tool's own "
+        "conventions and `oauthmail token` for the access token (no secret in the file).",
+                         "INI のアカウントで OAuth2 を使って送信するために、メーラーなどのツールが必要とする設定を書き出します。書式はそのツールの流儀に従い、アクセス トークンは `oauthmail token` から受け取ります（ファイルに秘密情報は書きません）。"))
+    add_ini_option(p)
+    add_account_option(p)
+    p.add_argument("--for", dest="tool", required=True, metavar="TOOL", help=pick(f"the tool: {TOOL_NAMES}", f"書き出す対象のツール: {TOOL_NAMES.replace(', ', '、')}"))
+    p.add_argument("--out", help=pick("file (a folder for postfix; default OAUTHMAIL_HOME/exports/TOOL/); '-' prints it",
+                                      "書き出し先のファイル（postfix ではフォルダー。既定: OAUTHMAIL_HOME/exports/TOOL/）。`-` なら画面に表示する"))
+    p.add_argument("--lang", dest="cmd_lang", choices=("en", "ja"), help=pick("language of the comments",
+                                                                              "ファイルの中のコメントの言語"))
+    p.add_argument("--ca-file", help=pick("CA bundle the tool should trust (default: SSL_CERT_FILE, else the system's)",
+                                          "ツールに信頼させる CA バンドル（既定: SSL_CERT_FILE、なければシステムのもの）"))
+    p.add_argument("--relay", metavar="HOST:PORT", help=pick("oauthmail relay address for tools without OAuth2 "
+                   "(default 127.0.0.1:1587)",
+                                                             "OAuth2 に対応していないツール向けの oauthmail relay のアドレス（既定: 127.0.0.1:1587）"))
     p.set_defaults(func=run)
 
 

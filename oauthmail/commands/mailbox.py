@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..i18n import Msg
+from ..i18n import Msg, pick
 
 M_EMPTY = Msg(en="No message in {dir} yet.", ja="{dir} にはまだメールがありません。")
 M_COLUMNS = Msg(en="#  Date | From | To | Subject", ja="#  日時 | 差出人 | 宛先 | 件名")
@@ -27,13 +27,20 @@ M_NO_MAILBOX_HINT = Msg(en="Start the sandbox (`oauthmail sandbox`) and send a m
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "mailbox", help="list or read the messages delivered to the sandbox",
-        description="List or read the messages the sandbox mail server delivered (.eml files).")
-    p.add_argument("--state-dir", help="the sandbox's state folder (default: OAUTHMAIL_HOME/sandbox)")
-    p.add_argument("--show", type=int, metavar="N", help="print message N (1 = oldest)")
-    p.add_argument("--raw", action="store_true", help="with --show: the whole .eml as delivered")
-    p.add_argument("--json", action="store_true", help="machine-readable list")
-    p.add_argument("--clear", action="store_true", help="delete all delivered messages")
+        "mailbox", help=pick("list or read the messages delivered to the sandbox",
+                             "サンドボックスに届いたメールを一覧表示する、または読む"),
+        description=pick("List or read the messages the sandbox mail server delivered (.eml files).",
+                         "サンドボックスのメールサーバーに届いたメール（.eml ファイル）を一覧表示する、または読みます。"))
+    p.add_argument("--state-dir", help=pick("the sandbox's state folder (default: OAUTHMAIL_HOME/sandbox)",
+                                            "サンドボックスの状態フォルダー（既定: OAUTHMAIL_HOME/sandbox）"))
+    p.add_argument("--show", type=int, metavar="N", help=pick("print message N (1 = oldest)",
+                                                              "N 番目のメールを表示する（1 がいちばん古い）"))
+    p.add_argument("--raw", action="store_true", help=pick("with --show: the whole .eml as delivered",
+                                                           "--show と一緒に: 届いたままの .eml 全体を表示する"))
+    p.add_argument("--json", action="store_true", help=pick("machine-readable list",
+                                                            "一覧を JSON で出力する"))
+    p.add_argument("--clear", action="store_true", help=pick("delete all delivered messages",
+                                                             "届いたメールをすべて削除する"))
     p.set_defaults(func=run)
 
 

@@ -5,22 +5,29 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..i18n import Msg
+from ..i18n import Msg, pick
+from . import add_account_option, add_ini_option, add_lang_option
 
 WRITTEN = Msg(en="Setup record written: {path}", ja="セットアップ記録を書き出しました: {path}")
 
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "record", help="write the setup record (no secret in it)",
-        description="Write who set up which mailbox, how and when, as Markdown, JSON or HTML (no secret).")
-    p.add_argument("--ini", help="token INI (default: OAUTHMAIL_HOME/oauthmail.ini)")
-    p.add_argument("--account", help="which account of the INI")
-    p.add_argument("--out", help="FILE.md, FILE.json or FILE.html (default: OAUTHMAIL_HOME/records/…)")
-    p.add_argument("--doctor", action="store_true", help="run `oauthmail doctor` first and include its results")
-    p.add_argument("--steps", help="a JSON file with the notebook's checklist ([{id, label, done, at}])")
-    p.add_argument("--note", action="append", default=[], metavar="KEY=VALUE", help="add a note (repeatable)")
-    p.add_argument("--lang", dest="cmd_lang", choices=("en", "ja"), help="language of the output")
+        "record", help=pick("write the setup record (no secret in it)",
+                            "セットアップ記録を書き出す（秘密情報は含まない）"),
+        description=pick("Write who set up which mailbox, how and when, as Markdown, JSON or HTML (no secret).",
+                         "誰が、いつ、どのメールボックスをどう設定したかを Markdown／JSON／HTML で書き出します（秘密情報は含みません）。"))
+    add_ini_option(p)
+    add_account_option(p)
+    p.add_argument("--out", help=pick("FILE.md, FILE.json or FILE.html (default: OAUTHMAIL_HOME/records/…)",
+                                      "書き出し先: FILE.md、FILE.json、FILE.html のどれか（既定: OAUTHMAIL_HOME/records/…）"))
+    p.add_argument("--doctor", action="store_true", help=pick("run `oauthmail doctor` first and include its results",
+                                                              "先に `oauthmail doctor` を実行し、診断の結果も記録に入れる"))
+    p.add_argument("--steps", help=pick("a JSON file with the notebook's checklist ([{id, label, done, at}])",
+                                        "ノートブックのチェックリストの JSON ファイル（`[{id, label, done, at}]`）"))
+    p.add_argument("--note", action="append", default=[], metavar="KEY=VALUE", help=pick("add a note (repeatable)",
+                                                                                         "メモを追加する（繰り返し指定できる）"))
+    add_lang_option(p)
     p.set_defaults(func=run)
 
 

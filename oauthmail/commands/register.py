@@ -10,14 +10,18 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from ..i18n import pick
+
 #: The provider modules, in the order ``--help`` lists them.
 PROVIDERS = ("register_microsoft", "register_google")
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "register", help="create the app registration / OAuth client setup (Microsoft by Graph, Google by gcloud)",
-        description="Create what the provider's console would otherwise make you click through.")
+        "register", help=pick("create the app registration / OAuth client setup (Microsoft by Graph, Google by gcloud)",
+                              "アプリの登録や OAuth クライアントを作る（Microsoft は Graph で、Google は gcloud で）"),
+        description=pick("Create what the provider's console would otherwise make you click through.",
+                         "プロバイダーのコンソールで一つずつクリックして作るものを、コマンドで作ります。"))
     sub = parser.add_subparsers(dest="provider", metavar="PROVIDER")
     sub.required = True
     for name in PROVIDERS:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..i18n import Msg
+from ..i18n import Msg, pick
 
 GCLOUD_ABSENT = Msg(
     en="gcloud is not installed: do the project and the Gmail API in the console too (two more pages below). "
@@ -61,19 +61,30 @@ def add_parser(sub: Any) -> None:
     from .consent import add_consent_options
 
     g: argparse.ArgumentParser = sub.add_parser(
-        "google", help="Google: project + Gmail API with gcloud, then the console pages, then consent",
-        description="Create or select the Google Cloud project and enable the Gmail API with your gcloud login, open "
+        "google", help=pick("Google: project + Gmail API with gcloud, then the console pages, then consent",
+                            "Google: gcloud でプロジェクトと Gmail API を用意し、コンソールのページを開き、最後に同意の手順へ進む"),
+        description=pick("Create or select the Google Cloud project and enable the Gmail API with your gcloud login, open "
         "the Google Auth Platform pages that have no API (branding, audience, data access, create client) with the "
-        "project filled in, and take the downloaded client JSON; with --ini, go on into consent.")
-    g.add_argument("--project", metavar="ID", help="project ID to select or create (default with gcloud: a new one)")
-    g.add_argument("--name", default="oauthmail", help="display name of a project the kit creates (default oauthmail)")
-    g.add_argument("--no-create", action="store_true", help="only select an existing project, never create one")
-    g.add_argument("--no-gcloud", action="store_true", help="do not use gcloud even if it is installed")
-    g.add_argument("--gcloud", metavar="PATH", help="the gcloud to use (default: the one on PATH)")
-    g.add_argument("--client-secrets", metavar="FILE", help="the downloaded client JSON (default: wait for it)")
-    g.add_argument("--downloads", metavar="DIR", help="where the browser saves files (default ~/Downloads)")
-    g.add_argument("--wait", type=float, default=600.0, help="seconds to wait for the JSON download (default 600)")
-    g.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
+        "project filled in, and take the downloaded client JSON; with --ini, go on into consent.",
+                         "gcloud にログインしているアカウントで Google Cloud のプロジェクトを作成（または選択）して Gmail API を有効にし、API では設定できない Google Auth Platform のページ（「ブランディング」「対象」「データアクセス」「クライアントを作成」）をそのプロジェクトで開き、ダウンロードされたクライアントの JSON を受け取ります。--ini を付けると、そのまま同意の手順に進みます。"))
+    g.add_argument("--project", metavar="ID", help=pick("project ID to select or create (default with gcloud: a new one)",
+                                                        "選択または作成するプロジェクトの ID（gcloud があるときの既定: 新しく作る）"))
+    g.add_argument("--name", default="oauthmail", help=pick("display name of a project the kit creates (default oauthmail)",
+                                                            "キットが作るプロジェクトの表示名（既定: oauthmail）"))
+    g.add_argument("--no-create", action="store_true", help=pick("only select an existing project, never create one",
+                                                                 "既存のプロジェクトを選ぶだけで、新しくは作らない"))
+    g.add_argument("--no-gcloud", action="store_true", help=pick("do not use gcloud even if it is installed",
+                                                                 "gcloud がインストールされていても使わない"))
+    g.add_argument("--gcloud", metavar="PATH", help=pick("the gcloud to use (default: the one on PATH)",
+                                                         "使う gcloud のパス（既定: PATH にあるもの）"))
+    g.add_argument("--client-secrets", metavar="FILE", help=pick("the downloaded client JSON (default: wait for it)",
+                                                                 "ダウンロード済みのクライアントの JSON（既定: ダウンロードされるのを待つ）"))
+    g.add_argument("--downloads", metavar="DIR", help=pick("where the browser saves files (default ~/Downloads)",
+                                                           "ブラウザーがファイルを保存するフォルダー（既定: ~/Downloads）"))
+    g.add_argument("--wait", type=float, default=600.0, help=pick("seconds to wait for the JSON download (default 600)",
+                                                                  "JSON のダウンロードを待つ秒数（既定: 600）"))
+    g.add_argument("--json", action="store_true", help=pick("print a machine-readable summary on stdout",
+                                                            "結果のまとめを JSON で標準出力に出す"))
     add_consent_options(g)
     g.set_defaults(func=run)
 

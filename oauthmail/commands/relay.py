@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..i18n import Msg
+from ..i18n import Msg, pick
+from . import add_ini_option
 
 NEW_PASSWORD = Msg(
     en="Relay password for {account} (shown once; only its hash is stored in the INI): {password}\n"
@@ -29,18 +30,27 @@ NO_PASSWORD_HINT = Msg(
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "relay", help="a local SMTP relay for mailers without OAuth2 (AUTH PLAIN in, XOAUTH2 upstream)",
-        description="Accept mail from local programs with AUTH PLAIN/LOGIN and a relay password, and send it "
-        "upstream with the INI account's OAuth2 token (XOAUTH2, or Graph / Gmail API).")
-    p.add_argument("--ini", help="token INI (default: OAUTHMAIL_HOME/oauthmail.ini)")
-    p.add_argument("--listen", default="127.0.0.1:1587", help="HOST:PORT (default 127.0.0.1:1587; "
-                   "another than loopback needs --tls-cert/--tls-key)")
-    p.add_argument("--account", action="append", default=[], help="serve only this account (repeatable)")
-    p.add_argument("--tls-cert", help="PEM certificate for STARTTLS (required off loopback)")
-    p.add_argument("--tls-key", help="PEM private key for --tls-cert")
-    p.add_argument("--new-password", action="store_true", help="make a new relay password for --account, show it once")
-    p.add_argument("--check", action="store_true", help="check that a relay answers at --listen (exit 0/1)")
-    p.add_argument("--debug", action="store_true", help="show both sides' transcripts, secrets masked")
+        "relay", help=pick("a local SMTP relay for mailers without OAuth2 (AUTH PLAIN in, XOAUTH2 upstream)",
+                           "OAuth2 に対応していないメーラーのためのローカルの SMTP リレー（受け取りは AUTH PLAIN、送り出しは XOAUTH2）"),
+        description=pick("Accept mail from local programs with AUTH PLAIN/LOGIN and a relay password, and send it "
+        "upstream with the INI account's OAuth2 token (XOAUTH2, or Graph / Gmail API).",
+                         "このコンピューターのプログラムから AUTH PLAIN／LOGIN とリレー用のパスワードでメールを受け取り、INI のアカウントの OAuth2 トークンでプロバイダーへ送ります（XOAUTH2、または Graph／Gmail API）。"))
+    add_ini_option(p)
+    p.add_argument("--listen", default="127.0.0.1:1587", help=pick("HOST:PORT (default 127.0.0.1:1587; "
+                   "another than loopback needs --tls-cert/--tls-key)",
+                                                                   "待ち受ける HOST:PORT（既定: 127.0.0.1:1587。ループバック アドレス以外では --tls-cert と --tls-key が必要）"))
+    p.add_argument("--account", action="append", default=[], help=pick("serve only this account (repeatable)",
+                                                                       "このアカウントだけを中継する（繰り返し指定できる）"))
+    p.add_argument("--tls-cert", help=pick("PEM certificate for STARTTLS (required off loopback)",
+                                           "STARTTLS 用の PEM 形式の証明書（ループバック アドレス以外で待ち受けるときは必須）"))
+    p.add_argument("--tls-key", help=pick("PEM private key for --tls-cert",
+                                          "--tls-cert の証明書の PEM 形式の秘密鍵"))
+    p.add_argument("--new-password", action="store_true", help=pick("make a new relay password for --account, show it once",
+                                                                    "--account のアカウントにリレー用のパスワードを新しく作り、一度だけ表示する"))
+    p.add_argument("--check", action="store_true", help=pick("check that a relay answers at --listen (exit 0/1)",
+                                                             "--listen のアドレスでリレーが応答するか確かめる（終了コード 0／1）"))
+    p.add_argument("--debug", action="store_true", help=pick("show both sides' transcripts, secrets masked",
+                                                             "両側のやり取りを表示する（秘密情報は伏せる）"))
     p.set_defaults(func=run)
 
 

@@ -12,7 +12,7 @@ import argparse
 import os
 from typing import Any
 
-from ..i18n import Msg
+from ..i18n import Msg, pick
 
 S_RUNNING = Msg(en="oauthmail sandbox is running", ja="oauthmail サンドボックスを起動しました")
 S_STATE = Msg(en="State folder", ja="状態フォルダー")
@@ -63,22 +63,31 @@ S_MAIL_API = Msg(en="HTTPS mail APIs (Graph sendMail, Gmail API; --api-url): {ur
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "sandbox", help="start the local Google/Microsoft sign-in and XOAUTH2 mail server",
-        description="Run a local Google-like and Microsoft-like sign-in and an XOAUTH2 mail server for "
-                    "practice, classes and tests. No account is needed.")
-    p.add_argument("--state-dir", help="where to keep the CA, client files, tokens and mailbox "
-                                       "(default: OAUTHMAIL_HOME/sandbox)")
-    p.add_argument("--config", help="JSON file with users, clients, lifetimes and faults")
-    p.add_argument("--port-base", type=int, help="use fixed ports N (HTTPS), N+1 (pages over HTTP), "
-                                                 "N+2 (SMTP STARTTLS), N+3 (SMTP SSL)")
+        "sandbox", help=pick("start the local Google/Microsoft sign-in and XOAUTH2 mail server",
+                             "Google・Microsoft のサインインと XOAUTH2 のメールサーバーをローカルで動かす"),
+        description=pick("Run a local Google-like and Microsoft-like sign-in and an XOAUTH2 mail server for "
+                    "practice, classes and tests. No account is needed.",
+                         "Google や Microsoft に似せたサインインと、XOAUTH2 のメールサーバーをこのコンピューターで動かします。練習、研修、テストに使えます。アカウントは要りません。"))
+    p.add_argument("--state-dir", help=pick("where to keep the CA, client files, tokens and mailbox "
+                                       "(default: OAUTHMAIL_HOME/sandbox)",
+                                            "CA、クライアント ファイル、トークン、メールボックスを置くフォルダー（既定: OAUTHMAIL_HOME/sandbox）"))
+    p.add_argument("--config", help=pick("JSON file with users, clients, lifetimes and faults",
+                                         "ユーザー、クライアント、有効期限、わざと起こす障害を書いた JSON ファイル"))
+    p.add_argument("--port-base", type=int, help=pick("use fixed ports N (HTTPS), N+1 (pages over HTTP), "
+                                                 "N+2 (SMTP STARTTLS), N+3 (SMTP SSL)",
+                                                      "ポートを固定する: N（HTTPS）、N+1（HTTP のページ）、N+2（SMTP の STARTTLS）、N+3（SMTP の SSL）"))
     what = p.add_mutually_exclusive_group()
     what.add_argument("--detach", action="store_true",
-                      help="run in the background (a process of its own) and return once it is ready")
-    what.add_argument("--stop", action="store_true", help="stop the sandbox running for the state folder")
-    what.add_argument("--status", action="store_true", help="say whether it runs, and where")
+                      help=pick("run in the background (a process of its own) and return once it is ready",
+                                "バックグラウンド（別のプロセス）で動かし、準備ができたら戻る"))
+    what.add_argument("--stop", action="store_true", help=pick("stop the sandbox running for the state folder",
+                                                               "この状態フォルダーのサンドボックスを止める"))
+    what.add_argument("--status", action="store_true", help=pick("say whether it runs, and where",
+                                                                 "動いているかどうかと、その場所を表示する"))
     p.add_argument("--allow-remote", action="store_true",
-                   help="allow a --config host other than loopback (the sandbox has no passwords: only on a "
-                        "machine and network you trust)")
+                   help=pick("allow a --config host other than loopback (the sandbox has no passwords: only on a "
+                        "machine and network you trust)",
+                             "--config でループバック アドレス以外のホストを使えるようにする（サンドボックスにはパスワードがないため、信頼できるマシンとネットワークでだけ使う）"))
     p.set_defaults(func=run)
 
 

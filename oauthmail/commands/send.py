@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 
 from ..errors import ConfigError
-from ..i18n import Msg
+from ..i18n import Msg, pick
 from ..i18n.labels import security_name
+from . import add_account_option, add_ini_option
 
 TYPE_CHECKING = False  # no ``typing`` import at run time (start-up time of the command)
 if TYPE_CHECKING:
@@ -25,30 +26,45 @@ REFUSED_SOME = Msg(en="warning: the server refused these recipients: {refused}",
 
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser("send", help="send one message with the OAuth2 token (XOAUTH2)",
-                                                description="Send one message with the account's OAuth2 token.")
-    p.add_argument("--ini", help="token INI (default: OAUTHMAIL_HOME/oauthmail.ini)")
-    p.add_argument("--account", help="which account of the INI (default: its default account)")
-    p.add_argument("--to", action="append", default=[], help="recipient (repeatable)")
-    p.add_argument("--cc", action="append", default=[], help="Cc recipient (repeatable)")
-    p.add_argument("--bcc", action="append", default=[], help="Bcc recipient (repeatable)")
-    p.add_argument("--reply-to", help="Reply-To address")
-    p.add_argument("--subject", required=True)
-    p.add_argument("--body", help="the body text (else --body-file, else stdin)")
-    p.add_argument("--body-file", help="read the body from this UTF-8 file")
-    p.add_argument("--attach", action="append", default=[], metavar="FILE", help="attach a file (repeatable)")
-    p.add_argument("--charset", default="utf-8", choices=("utf-8", "iso-2022-jp"))
-    p.add_argument("--from-name", help="display name for From")
-    p.add_argument("--smtp-host")
-    p.add_argument("--smtp-port", type=int)
-    p.add_argument("--smtp-security", choices=("starttls", "ssl"))
-    p.add_argument("--mechanism", choices=("XOAUTH2", "OAUTHBEARER"), type=str.upper)
+    p: argparse.ArgumentParser = sub.add_parser("send", help=pick("send one message with the OAuth2 token (XOAUTH2)",
+                                                                  "OAuth2 のトークンでメールを 1 通送る（XOAUTH2）"),
+                                                description=pick("Send one message with the account's OAuth2 token.",
+                                                                 "アカウントの OAuth2 トークンを使って、メールを 1 通送ります。"))
+    add_ini_option(p)
+    add_account_option(p)
+    p.add_argument("--to", action="append", default=[], help=pick("recipient (repeatable)",
+                                                                  "宛先（繰り返し指定できる）"))
+    p.add_argument("--cc", action="append", default=[], help=pick("Cc recipient (repeatable)",
+                                                                  "Cc の宛先（繰り返し指定できる）"))
+    p.add_argument("--bcc", action="append", default=[], help=pick("Bcc recipient (repeatable)",
+                                                                   "Bcc の宛先（繰り返し指定できる）"))
+    p.add_argument("--reply-to", help=pick("Reply-To address", "返信先（Reply-To）のアドレス"))
+    p.add_argument("--subject", required=True, help=pick("the subject", "件名"))
+    p.add_argument("--body", help=pick("the body text (else --body-file, else stdin)",
+                                       "本文（指定しなければ --body-file、それもなければ標準入力から読む）"))
+    p.add_argument("--body-file", help=pick("read the body from this UTF-8 file",
+                                            "本文をこの UTF-8 のファイルから読む"))
+    p.add_argument("--attach", action="append", default=[], metavar="FILE", help=pick("attach a file (repeatable)",
+                                                                                      "ファイルを添付する（繰り返し指定できる）"))
+    p.add_argument("--charset", default="utf-8", choices=("utf-8", "iso-2022-jp"),
+                   help=pick("character set of the message (default utf-8)", "メールの文字コード（既定: utf-8）"))
+    p.add_argument("--from-name", help=pick("display name for From", "差出人（From）の表示名"))
+    p.add_argument("--smtp-host", help=pick("use this SMTP host instead of the INI's", "INI の SMTP ホストの代わりに使うホスト"))
+    p.add_argument("--smtp-port", type=int, help=pick("use this SMTP port instead of the INI's", "INI の SMTP ポートの代わりに使うポート"))
+    p.add_argument("--smtp-security", choices=("starttls", "ssl"),
+                   help=pick("use this SMTP security instead of the INI's", "INI の SMTP の暗号化方式の代わりに使う方式"))
+    p.add_argument("--mechanism", choices=("XOAUTH2", "OAUTHBEARER"), type=str.upper,
+                   help=pick("SASL mechanism (default: the INI's, else XOAUTH2)", "SASL の認証方式（既定: INI の設定、なければ XOAUTH2）"))
     p.add_argument("--transport", choices=("smtp", "graph", "gmail-api"),
-                   help="smtp (XOAUTH2), graph (Microsoft Graph sendMail over HTTPS) or gmail-api (Gmail API over "
-                        "HTTPS); default: the INI's transport, else smtp")
-    p.add_argument("--api-url", help="base URL of Graph or the Gmail API (default: INI graph_url / gmail_api_url)")
-    p.add_argument("--timeout", type=float, default=30)
-    p.add_argument("--debug", action="store_true", help="print the SMTP conversation (masked) with timings to stderr")
+                   help=pick("smtp (XOAUTH2), graph (Microsoft Graph sendMail over HTTPS) or gmail-api (Gmail API over "
+                        "HTTPS); default: the INI's transport, else smtp",
+                             "送信方法: smtp（XOAUTH2）、graph（HTTPS で Microsoft Graph の sendMail）、gmail-api（HTTPS で Gmail API）。既定は INI の送信方法、なければ smtp"))
+    p.add_argument("--api-url", help=pick("base URL of Graph or the Gmail API (default: INI graph_url / gmail_api_url)",
+                                          "Graph または Gmail API のベース URL（既定: INI の graph_url または gmail_api_url）"))
+    p.add_argument("--timeout", type=float, default=30,
+                   help=pick("seconds to wait for the server (default 30)", "サーバーの応答を待つ秒数（既定: 30）"))
+    p.add_argument("--debug", action="store_true", help=pick("print the SMTP conversation (masked) with timings to stderr",
+                                                             "SMTP のやり取りを所要時間つきで標準エラー出力に表示する（秘密情報は伏せる）"))
     p.set_defaults(func=run)
 
 

@@ -6,6 +6,9 @@ reads it from stdout. Everything else (warnings, errors) goes to stderr.
 
 from __future__ import annotations
 
+from ..i18n import pick
+from . import add_account_option, add_ini_option
+
 TYPE_CHECKING = False  # no ``typing`` import at run time (start-up time of the command)
 if TYPE_CHECKING:
     import argparse
@@ -14,14 +17,19 @@ if TYPE_CHECKING:
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "token", help="print a fresh access token (for msmtp passwordeval)",
-        description="Print a valid access token on stdout (refreshed if needed), for msmtp/mutt passwordeval.")
-    p.add_argument("--ini", help="token INI (default: OAUTHMAIL_HOME/oauthmail.ini)")
-    p.add_argument("--account", help="which account of the INI")
-    p.add_argument("--xoauth2", action="store_true", help="print the base64 SASL XOAUTH2 string instead")
-    p.add_argument("--force-refresh", action="store_true", help="refresh even if the cached token is still valid")
+        "token", help=pick("print a fresh access token (for msmtp passwordeval)",
+                           "有効なアクセス トークンを表示する（msmtp の passwordeval 用）"),
+        description=pick("Print a valid access token on stdout (refreshed if needed), for msmtp/mutt passwordeval.",
+                         "有効なアクセス トークンを標準出力に出します（必要なら更新します）。msmtp や mutt の passwordeval で使います。"))
+    add_ini_option(p)
+    add_account_option(p)
+    p.add_argument("--xoauth2", action="store_true", help=pick("print the base64 SASL XOAUTH2 string instead",
+                                                               "代わりに SASL XOAUTH2 の文字列（base64）を表示する"))
+    p.add_argument("--force-refresh", action="store_true", help=pick("refresh even if the cached token is still valid",
+                                                                     "保存されているトークンがまだ有効でも更新する"))
     p.add_argument("--sasl-xoauth2-file", metavar="FILE",
-                   help="write the token into sasl-xoauth2's token file (Postfix; see `oauthmail export --for postfix`)")
+                   help=pick("write the token into sasl-xoauth2's token file (Postfix; see `oauthmail export --for postfix`)",
+                             "トークンを sasl-xoauth2 が読むファイルに書き込む（Postfix 用。`oauthmail export --for postfix` を参照）"))
     p.set_defaults(func=run)
 
 

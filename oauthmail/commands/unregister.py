@@ -11,18 +11,26 @@ import json
 import sys
 from typing import Any
 
+from ..i18n import pick
+
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("unregister", help="delete an app registration made with `register`",
-                                   description="Remove an app registration (Microsoft: through Microsoft Graph).")
+    parser = subparsers.add_parser("unregister", help=pick("delete an app registration made with `register`",
+                                                           "`register` で作ったアプリの登録を削除する"),
+                                   description=pick("Remove an app registration (Microsoft: through Microsoft Graph).",
+                                                    "アプリの登録を削除します（Microsoft では Microsoft Graph を使います）。"))
     sub = parser.add_subparsers(dest="provider", metavar="PROVIDER")
     sub.required = True
     from .register_microsoft import add_common
 
-    m = sub.add_parser("microsoft", help="Microsoft 365: delete the Entra app registration",
-                       description="Sign in with the bootstrap client and delete the app registration.")
-    m.add_argument("--client-id", required=True, help="Application (client) ID of the app to delete")
-    m.add_argument("--email", help="the account to sign in with (pre-fills the sign-in page)")
+    m = sub.add_parser("microsoft", help=pick("Microsoft 365: delete the Entra app registration",
+                                              "Microsoft 365: Entra のアプリの登録を削除する"),
+                       description=pick("Sign in with the bootstrap client and delete the app registration.",
+                                        "最初のサインイン用のクライアント（--bootstrap-client）でサインインし、アプリの登録を削除します。"))
+    m.add_argument("--client-id", required=True, help=pick("Application (client) ID of the app to delete",
+                                                           "削除するアプリのアプリケーション (クライアント) ID"))
+    m.add_argument("--email", help=pick("the account to sign in with (pre-fills the sign-in page)",
+                                        "サインインに使うアカウント（サインイン ページにあらかじめ入力される）"))
     add_common(m)
     m.set_defaults(func=run)
 

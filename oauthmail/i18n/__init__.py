@@ -54,6 +54,15 @@ def current_language() -> Lang:
     return "en"
 
 
+def pick(en: str, ja: str) -> str:
+    """``en`` or ``ja`` in :func:`current_language`, for a text used at once (a command's ``--help``).
+
+    Both languages sit side by side where the text is used; ``tests/test_cli_help.py`` builds every
+    parser in both languages and fails when an option's help is missing or left in English.
+    """
+    return ja if current_language() == "ja" else en
+
+
 class Msg(Frozen):
     """One text in both languages, with ``{name}`` placeholders filled by :meth:`format`.
 
