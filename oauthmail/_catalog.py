@@ -279,8 +279,8 @@ register(
          ("Send As was granted only recently (it can take up to an hour).", "Send As の権限を付けた直後（反映に最大 1 時間ほど）。")),
         ("Send from the signed-in mailbox, or have an admin grant Send As on the From address "
          "(Exchange admin center → Recipients → Mailboxes → the mailbox → Delegation → Send as).",
-         "サインインしたメールボックスから送るか、管理者に From のアドレスへの「送信者」（Send As）権限を付けてもらってください"
-         "（Exchange 管理センター →「受信者」→「メールボックス」→ 対象 →「委任」→「送信者」（Send as））。"),
+         "サインインしたメールボックスから送るか、管理者に From のアドレスへの「送信者」（Send As）権限を付けてもらってください。"
+         "権限は Exchange 管理センター →「受信者」→「メールボックス」→ 対象 →「委任」→「送信者」で付けます。"),
         ("Exchange admin center → Recipients → Mailboxes → the mailbox → Delegation → Send as",
          "Exchange 管理センター →「受信者」→「メールボックス」→ 対象のメールボックス →「委任」→「送信者」（Send as）"),
     ),

@@ -84,7 +84,7 @@ SECRET_MISSING_HINT = Msg(
     en="Google only shows a client secret when it is created. Download the JSON at creation time, or add a new "
     "secret on the client page (Credentials → your client → Add secret) and download the JSON again.",
     ja="Google はクライアント シークレットを作成時にしか表示しません。作成直後に JSON をダウンロードするか、"
-    "クライアントのページ（「クライアント」（旧「認証情報」）→ 対象のクライアント →「シークレットを追加」）で新しいシークレットを作り、"
+    "「クライアント」（旧「認証情報」）→ 対象のクライアント →「シークレットを追加」で新しいシークレットを作り、"
     "JSON をダウンロードし直してください。",
 )
 OOB_ONLY = Msg(

@@ -118,6 +118,32 @@ def wrapped_sentence_problems(texts: list[Text]) -> list[str]:
     return problems
 
 
+def nested_bracket_problems(texts: list[Text]) -> list[str]:
+    """Full-width brackets inside full-width brackets (表記ルール「括弧の入れ子」)."""
+    problems = []
+    for t in texts:
+        text, depth = prose(t.text), 0
+        for i, ch in enumerate(text):
+            if ch == "（":
+                depth += 1
+                if depth == 2:
+                    context = t.text[max(0, i - 20):i + 20].replace("\n", " ")
+                    problems.append(f"{t.locate(i)}: brackets inside brackets; end the inner part with 「: 」 or "
+                                    f"rewrite the sentence … {context} …  [edit {t.source}]")
+            elif ch == "）":
+                depth = max(0, depth - 1)
+            elif ch == "\n" and t.markdown and text[i + 1:i + 2] == "\n":
+                depth = 0  # a new paragraph
+    return problems
+
+
+def test_no_brackets_inside_brackets(texts: list[Text]) -> None:
+    problems = nested_bracket_problems(texts)
+    assert not problems, "\n".join(problems)
+    planted = [Text("x.py:1", "クライアントのページ（「クライアント」（旧「認証情報」）→「追加」）", "x.py", False)]
+    assert len(nested_bracket_problems(planted)) == 1
+
+
 @pytest.fixture(scope="module")
 def texts() -> list[Text]:
     return all_texts()

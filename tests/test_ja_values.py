@@ -27,10 +27,10 @@ ASCII_WORDS = re.compile(r"(?<![\w.:/@-])(?:web|installed|typed|sandbox|yes|no|s
     ("HTTPSConnectionPool(host='x', port=443): Max retries exceeded (Caused by NewConnectionError("
      "'<urllib3.connection.HTTPSConnection>: Failed to establish a new connection: [Errno 111] Connection refused'))",
      "接続を拒否されました", "[Errno 111] Connection refused"),
-    (socket.gaierror(-2, "Name or service not known"), "ホスト名を解決できません", "Name or service not known"),
+    (socket.gaierror(-2, "Name or service not known"), "DNS でホスト名を解決できません", "Name or service not known"),
     (OSError(errno.ENETUNREACH, "Network is unreachable"), "ネットワークに到達できません", "Network is unreachable"),
-    (OSError(errno.EADDRINUSE, "Address already in use"), "アドレス（ポート）はすでに使われています", "Address already in use"),
-    (PermissionError(errno.EACCES, "Permission denied"), "アクセスが拒否されました", "Permission denied"),
+    (OSError(errno.EADDRINUSE, "Address already in use"), "このアドレスとポートはすでに使われています", "Address already in use"),
+    (PermissionError(errno.EACCES, "Permission denied"), "権限がないためアクセスできません", "Permission denied"),
     ("timed out", "タイムアウトしました", "timed out"),
 ])
 def test_common_os_errors_in_japanese_with_the_raw_text(error: object, japanese: str, raw: str) -> None:
@@ -56,7 +56,8 @@ def test_reachability_line_for_a_closed_port_is_japanese() -> None:
 
 def test_network_error_for_other_os_errors_names_it_in_japanese() -> None:
     err = network_error(OSError(errno.ENETUNREACH, "Network is unreachable"), "smtp.gmail.com:587")
-    assert "ネットワークに到達できません（Network is unreachable）" in err.what("ja")
+    # The reason sits in the message's own brackets: the raw text follows a colon, no nested pair.
+    assert "（ネットワークに到達できません: Network is unreachable）" in err.what("ja")
     assert "Network is unreachable" in err.what("en")
 
 
@@ -182,3 +183,30 @@ def test_argparse_errors_in_japanese_with_a_hint() -> None:
     assert done.returncode == 2
     assert "error: 次の引数が必要です: --for" in done.stderr and "hint: `oauthmail export --help`" in done.stderr
     assert "the following arguments" not in done.stderr and done.stderr.startswith("使い方: ")
+
+
+def test_a_reason_in_brackets_never_nests_brackets() -> None:
+    """Every message that puts a value in brackets (「…（{reason}）」), filled with an OS error's wording
+    (「接続を拒否されました（Connection refused）」), reads 「（接続を拒否されました: Connection refused）」."""
+    import importlib
+    import pkgutil
+
+    import oauthmail
+    from oauthmail.i18n import Msg
+
+    reason = os_reason(ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"))
+    checked = 0
+    for info in pkgutil.walk_packages(oauthmail.__path__, "oauthmail."):
+        if info.name.endswith("__main__"):
+            continue
+        for name, msg in vars(importlib.import_module(info.name)).items():
+            inside = set(re.findall(r"（[^（）]*\{(\w+)\}）", msg.ja)) if isinstance(msg, Msg) else set()
+            if not inside:
+                continue
+            try:
+                text = msg.format("ja", **{p: reason if p in inside else "x" for p in msg.placeholders("ja")})
+            except ValueError:  # a number field ({elapsed:.2f}): not a reason
+                continue
+            assert not re.search(r"（[^）]*（", text), f"{info.name}.{name}: {text}"
+            checked += 1
+    assert checked > 20

@@ -170,8 +170,8 @@ password can send through `oauthmail relay` instead (see the README).
         """
 ## 使っているメーラーの設定
 
-メールを送るプログラム（msmtp、neomutt／mutt、git send-email、Postfix（sasl-xoauth2）、Python のスクリプト、
-curl、swaks）を選ぶと、そのプログラムのマニュアルどおりの書き方で設定を表示します。アクセス トークンは
+メーラー（msmtp、neomutt／mutt、git send-email、Postfix と sasl-xoauth2、Python のスクリプト、curl、swaks）を
+選ぶと、そのメーラーのマニュアルどおりの書き方で設定を表示します。アクセス トークンは
 そのつど `oauthmail token` から受け取るので、設定に秘密情報は入りません。**コピー** でクリップボードに写し、
 **ファイルに書き出す** でキットの `exports` フォルダーに保存します（セットアップ記録にも残ります）。
 **試しに送る** は、そのプログラムがこの環境に入っていれば、自分宛てにテストメールを送ります。
@@ -916,8 +916,8 @@ oauthmail send --ini PATH/TO/FILE.ini --to someone@example.com --subject "Hello"
 ## 手順 14 — INI とセットアップ記録を書き出す
 
 ⟦L_EXPORT⟧ を押すと、トークン INI の場所を表示し（本人だけが読めることも確認します）、
-**セットアップ記録**（チェックした手順とその時刻、クライアント（ID は短縮し、シークレットは含めません）、
-同意、テスト送信の結果）を Markdown・JSON・HTML 形式でキットの `records` フォルダーに保存します。
+**セットアップ記録**（チェックした手順とその時刻、クライアント、同意、テスト送信の結果。クライアント ID は
+短縮し、シークレットは含めません）を Markdown・JSON・HTML 形式でキットの `records` フォルダーに保存します。
 記録にはダウンロード リンクが付きますが、INI にはリフレッシュ トークンが入っているため、あえて付けていません。
 
 INI はプログラムやコマンドラインから使えます:

@@ -95,11 +95,12 @@ class Msg(Frozen):
             if isinstance(value, Msg):
                 params[key] = value.format(lang or current_language())
         try:
-            return template.format_map(_KeepMissing(params))
+            text = template.format_map(_KeepMissing(params))
         except (ValueError, IndexError, KeyError, AttributeError, TypeError):
             # Positional fields and other oddities: the general formatter decides (and raises
             # exactly what it always raised).
-            return _safe_formatter().format(template, **params)
+            text = _safe_formatter().format(template, **params)
+        return unnest_brackets(text) if template is self.ja and self.ja != self.en else text
 
     def __call__(self, lang: str | None = None, /, **params: object) -> str:
         return self.format(lang, **params)
@@ -109,6 +110,25 @@ class Msg(Frozen):
         import string
 
         return {name for _, name, _, _ in string.Formatter().parse(self.text(lang)) if name}
+
+
+def unnest_brackets(text: str) -> str:
+    """No full-width brackets inside full-width brackets (docs/glossary.ja.md, 表記ルール「括弧の入れ子」):
+    an inner pair that ends where the outer one ends becomes 「: 」 — a reason 「（{reason}）」 filled with an OS
+    error's 「接続を拒否されました（Connection refused）」 reads 「（接続を拒否されました: Connection refused）」.
+    """
+    if text.count("（") < 2:
+        return text
+    chars = list(text)
+    opened: list[int] = []
+    for i, ch in enumerate(chars):
+        if ch == "（":
+            opened.append(i)
+        elif ch == "）" and opened:
+            start = opened.pop()
+            if opened and chars[i + 1:i + 2] == ["）"]:
+                chars[start], chars[i] = ": ", ""
+    return "".join(chars)
 
 
 class _KeepMissing(dict[str, object]):

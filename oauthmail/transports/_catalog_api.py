@@ -84,8 +84,8 @@ API_ENTRIES: tuple[Entry, ...] = (
         ("Send from the signed-in mailbox, or have an admin grant Send As on the From mailbox (Exchange admin "
          "center → Recipients → Mailboxes → the mailbox → Delegation → Send as) and wait up to an hour.",
          "サインインしたメールボックスから送るか、管理者に From のメールボックスの「送信者」（Send As）権限を付けて"
-         "もらい（Exchange 管理センター →「受信者」→「メールボックス」→ 対象 →「委任」→「送信者」（Send as））、"
-         "最大 1 時間ほど待ってください。"),
+         "もらい、最大 1 時間ほど待ってください。権限は Exchange 管理センター →「受信者」→「メールボックス」→ 対象 →"
+         "「委任」→「送信者」で付けます。"),
     ),
     _e(
         "api-429-throttled", "HTTP 429",
