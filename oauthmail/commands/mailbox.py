@@ -16,6 +16,13 @@ M_EMPTY = Msg(en="No message in {dir} yet.", ja="{dir} にはまだメールが�
 M_COLUMNS = Msg(en="#  Date | From | To | Subject", ja="#  日時 | 差出人 | 宛先 | 件名")
 M_COUNT = Msg(en="{n} message(s) in {dir}. Read one with --show N.",
               ja="{dir} に {n} 通あります。--show N で 1 通を表示します。")
+#: ``--show``'s header lines: the header's name in English, its meaning in Japanese (as the sandbox's page).
+M_HEADERS = {
+    "Date": Msg(en="Date", ja="日時"), "From": Msg(en="From", ja="差出人"), "To": Msg(en="To", ja="宛先"),
+    "Cc": Msg(en="Cc", ja="Cc"), "Subject": Msg(en="Subject", ja="件名"),
+    "X-Sandbox-Authenticated-User": Msg(en="X-Sandbox-Authenticated-User", ja="認証ユーザー"),
+}
+M_ATTACHMENTS = Msg(en="Attachments", ja="添付ファイル")
 M_CLEARED = Msg(en="Deleted {n} message(s) from {dir}.", ja="{dir} から {n} 通を削除しました。")
 M_NO_SUCH = Msg(en="There is no message number {n} (the mailbox holds {count}).",
                 ja="{n} 番のメールはありません（メールボックスには {count} 通あります）。")
@@ -58,8 +65,9 @@ def mailbox_dir(state_dir: str | None) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
+    from ..i18n import current_language
     from ..sandbox.mailbox import Mailbox
-    from ..sandbox.pages import message_text
+    from ..sandbox.pages import mail_date, message_text
 
     directory = mailbox_dir(args.state_dir)
     if not directory.is_dir():
@@ -76,12 +84,13 @@ def run(args: argparse.Namespace) -> int:
         if args.raw:
             print(paths[args.show - 1].read_bytes().decode("utf-8", "replace"))
             return 0
-        for key in ("Date", "From", "To", "Cc", "Subject", "X-Sandbox-Authenticated-User"):
+        lang = current_language()
+        for key, label in M_HEADERS.items():
             if msg.get(key):
-                print(f"{key}: {msg[key]}")
+                print(f"{label(lang)}: {mail_date(msg[key], lang) if key == 'Date' else msg[key]}")
         names = [p.get_filename() for p in msg.iter_attachments()]
         if any(names):
-            print("Attachments: " + ", ".join(n for n in names if n))
+            print(f"{M_ATTACHMENTS(lang)}: " + ", ".join(n for n in names if n))
         print()
         print(message_text(msg))
         return 0
@@ -98,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     print(M_COLUMNS())
     for i, m in messages:
         if m is not None:
-            print(f"{i:<2} {m.get('Date', '')} | {m.get('From', '')} | {m.get('To', '')} | {m.get('Subject', '')}")
+            print(f"{i:<2} {mail_date(m.get('Date', ''), current_language())} | {m.get('From', '')} | {m.get('To', '')} | "
+                  f"{m.get('Subject', '')}")
     print(M_COUNT(n=len(messages), dir=str(directory)))
     return 0

@@ -271,6 +271,39 @@ def device_done_page(result: str, app: str, lang: str) -> str:
                 meta={"sandbox-page": "device_done", "sandbox-result": result})
 
 
+WEEKDAYS_JA = "月火水木金土日"
+JAPAN_TIME = Msg(en="Japan time", ja="日本時間")
+
+
+def mail_date(header: object, lang: str) -> str:
+    """A ``Date:`` header as a reader of ``lang`` reads it: in Japanese 「2026 年 12 月 2 日（水）18:42:05（日本時間）」
+    in this computer's time zone; in English, and for a header that does not parse, the header as it is."""
+    raw = str(header or "")
+    if lang != "ja" or not raw:
+        return raw
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(raw).astimezone()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return raw
+    offset = when.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    zone = JAPAN_TIME.format(lang) if minutes == 540 else f"UTC{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return (f"{when.year} 年 {when.month} 月 {when.day} 日（{WEEKDAYS_JA[when.weekday()]}）"
+            f"{when:%H:%M:%S}（{zone}）")
+
+
+def _date_cell(header: object, lang: str, *, raw_below: bool = False) -> str:
+    """The date as :func:`mail_date` shows it; the raw header stays on the page for a search (the cell's
+    title, and under the date on a message's own page)."""
+    raw, shown = str(header or ""), mail_date(header, lang)
+    if shown == raw:
+        return esc(raw)
+    below = f'<br><small class="note">{esc(raw)}</small>' if raw_below else ""
+    return f'<span title="{esc(raw)}">{esc(shown)}</span>{below}'
+
+
 def mailbox_list_page(messages: list[EmailMessage], lang: str, query: dict[str, str]) -> str:
     if not messages:
         rows = f'<p class="note">{esc(MAILBOX_EMPTY.format(lang))}</p>'
@@ -280,7 +313,7 @@ def mailbox_list_page(messages: list[EmailMessage], lang: str, query: dict[str, 
         lines = []
         for i, msg in enumerate(messages, start=1):
             lines.append(
-                f'<tr><td><a href="{esc(with_token(f"mailbox/{i}", query))}">{i}</a></td><td>{esc(msg.get("Date", ""))}</td>'
+                f'<tr><td><a href="{esc(with_token(f"mailbox/{i}", query))}">{i}</a></td><td>{_date_cell(msg.get("Date"), lang)}</td>'
                 f'<td>{esc(msg.get("From", ""))}</td><td>{esc(msg.get("To", ""))}</td>'
                 f'<td><a href="{esc(with_token(f"mailbox/{i}", query))}">{esc(msg.get("Subject", "") or "-")}</a></td>'
                 f'<td>{esc(msg.get("X-Sandbox-Authenticated-User", ""))}</td></tr>')
@@ -308,7 +341,8 @@ def mailbox_message_page(msg: EmailMessage | None, n: int, lang: str, query: dic
     if msg is None:
         return page(MAILBOX_TITLE.format(lang), f"<p>{esc(MAILBOX_NOT_FOUND.format(lang, n=n))}</p>{back}", lang,
                     meta={"sandbox-error": "not_found"})
-    headers = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in msg.items())
+    headers = "".join(f"<tr><th>{esc(k)}</th><td>{_date_cell(v, lang, raw_below=True) if k.lower() == 'date' else esc(v)}</td></tr>"
+                      for k, v in msg.items())
     attachments = [p.get_filename() for p in msg.iter_attachments()]
     att = ("<p>📎 " + ", ".join(esc(a) for a in attachments if a) + "</p>") if attachments else ""
     body = (f"{back}<h1>{esc(msg.get('Subject', ''))}</h1><table>{headers}</table>{att}"

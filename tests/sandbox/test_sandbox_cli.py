@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from oauthmail.cli import main
+from oauthmail.i18n import set_language
 
 
 def _start(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], list[str]]:
@@ -116,6 +118,15 @@ def test_mailbox_command(sandbox: Any, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["mailbox", "--state-dir", state, "--show", "2"]) == 0
     out = capsys.readouterr().out
     assert "Subject: second" in out and "本文です" in out and "X-Sandbox-Authenticated-User: alice@example.com" in out
+    try:
+        assert main(["--lang", "ja", "mailbox", "--state-dir", state, "--show", "2"]) == 0
+        out = capsys.readouterr().out
+        assert "件名: second" in out and "認証ユーザー: alice@example.com" in out
+        assert re.search(r"^日時: \d{4} 年 \d{1,2} 月 \d{1,2} 日（.）\d\d:\d\d:\d\d（", out, re.M), out
+        assert main(["--lang", "ja", "mailbox", "--state-dir", state]) == 0
+        assert re.search(r"^1  \d{4} 年 .* \| alice@example.com", capsys.readouterr().out, re.M)
+    finally:
+        set_language(None)
     assert main(["mailbox", "--state-dir", state, "--json"]) == 0
     assert [m["subject"] for m in json.loads(capsys.readouterr().out)] == ["first", "second"]
     assert main(["mailbox", "--state-dir", state, "--show", "9"]) == 1

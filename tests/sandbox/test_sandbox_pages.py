@@ -204,3 +204,34 @@ def test_plain_http_client_on_the_https_port_does_not_hang_the_server(sandbox: A
         except OSError:
             pass
     assert requests.get(sandbox.base_url + "/_sandbox/health", timeout=5).json()["ok"] is True
+
+
+def test_mailbox_dates_read_as_japanese_dates_with_the_raw_header_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time as _time
+    from email.message import EmailMessage
+
+    from oauthmail.sandbox.pages import mail_date, mailbox_list_page, mailbox_message_page
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    _time.tzset()
+    try:
+        msg = EmailMessage()
+        msg["Date"] = "Wed, 02 Dec 2026 09:42:05 +0000"
+        msg.set_content("body")
+        msg["Subject"] = "hello"
+        assert mail_date(msg["Date"], "ja") == "2026 年 12 月 2 日（水）18:42:05（日本時間）"
+        assert mail_date(msg["Date"], "en") == msg["Date"]
+        assert mail_date("not a date", "ja") == "not a date"
+        listing = mailbox_list_page([msg], "ja", {})
+        assert "2026 年 12 月 2 日（水）18:42:05（日本時間）" in listing
+        assert 'title="Wed, 02 Dec 2026 09:42:05 +0000"' in listing  # kept for a search, not shown in the cell
+        assert ">Wed, 02 Dec 2026" not in listing
+        one = mailbox_message_page(msg, 1, "ja", {})
+        assert "18:42:05（日本時間）" in one and ">Wed, 02 Dec 2026 09:42:05 +0000</small>" in one
+        assert ">Wed, 02 Dec 2026 09:42:05 +0000<" in mailbox_list_page([msg], "en", {})
+        monkeypatch.setenv("TZ", "UTC")
+        _time.tzset()
+        assert mail_date(msg["Date"], "ja") == "2026 年 12 月 2 日（水）09:42:05（UTC+00:00）"
+    finally:
+        monkeypatch.delenv("TZ")
+        _time.tzset()
