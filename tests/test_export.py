@@ -302,3 +302,48 @@ def test_git_send_email_through_the_relay_with_auth_plain(sandbox: Any, tmp_path
     (got,) = sandbox.mailbox.messages()
     assert got["Subject"] == "git via relay" and got["X-Sandbox-Authenticated-User"] == GOOGLE_USER
     no_secret(cfg.read_text() + r.stdout + r.stderr + "".join(lines), [*secrets_in(ini), password])
+
+
+def _comments(text: str) -> list[str]:
+    """What a person reads in an exported file: comments, docstrings, systemd descriptions, usage lines."""
+    import re
+
+    found = [line.strip() for line in text.splitlines()
+             if line.lstrip().startswith("#") and not line.startswith("#!") and line.strip() != "#"]
+    found += re.findall(r'"""(.+?)"""', text, re.S)
+    found += [line for line in text.splitlines() if line.startswith("Description=") or "echo \"" in line]
+    return found
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_japanese_export_comments_in_japanese_directives_as_they_are(sandbox: Any, tmp_path: Path, tool: str) -> None:
+    import re
+
+    japanese = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    ja, en = render(ini, tool, lang="ja", kit=KIT), render(ini, tool, lang="en", kit=KIT)
+    assert [f.name for f in ja.files] == [f.name for f in en.files]
+    for ja_file, en_file in zip(ja.files, en.files, strict=True):
+        comments = _comments(ja_file.text)
+        assert bool(comments) == bool(_comments(en_file.text)), ja_file.name  # (lines wrap differently)
+        english = [c for c in comments if not japanese.search(c)]
+        assert not english, f"{tool} {ja_file.name}: comments left in English: {english}"
+        assert not japanese.search(en_file.text), f"{tool} {en_file.name}"
+        # The tool's own words are the same in both: only comments and texts differ.
+        strip = [line for line in ja_file.text.splitlines() if not japanese.search(line)]
+        assert strip == [line for line in en_file.text.splitlines() if line in strip]
+        if ja_file.name.endswith(".sh"):
+            assert subprocess.run(["sh", "-n"], input=ja_file.text, text=True).returncode == 0
+        if ja_file.name.endswith(".py"):
+            compile(ja_file.text, ja_file.name, "exec")
+
+
+def test_japanese_python_script_delivers_with_its_japanese_subject(sandbox: Any, tmp_path: Path) -> None:
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini, "microsoft")
+    (script,) = write_export(ini, "python", out=tmp_path / "s.py", kit=KIT, lang="ja").paths
+    r = subprocess.run([sys.executable, str(script), "bob@example.com"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == "送信しました", r.stderr
+    (got,) = sandbox.mailbox.messages()
+    assert got["Subject"] == "smtplib からのテスト"

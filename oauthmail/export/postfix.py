@@ -44,6 +44,14 @@ USE_POSTFIX = Msg(
 )
 
 
+PASSWD_NOTE = Msg(en="sasl-xoauth2 reads the 'password' as the path of its token file (inside Postfix's chroot).",
+                  ja="sasl-xoauth2 は「パスワード」の欄を、自分が読むトークンのファイルのパスとして扱います（Postfix の chroot の中から見たパス）。")
+SERVICE_DESCRIPTION = Msg(en="oauthmail: fresh access token for sasl-xoauth2 ({account})",
+                          ja="oauthmail: sasl-xoauth2 用に新しいアクセス トークンを書き出す（{account}）")
+TIMER_DESCRIPTION = Msg(en="oauthmail: keep the sasl-xoauth2 token of {account} fresh",
+                        ja="oauthmail: {account} の sasl-xoauth2 用トークンを期限切れ前に更新する")
+
+
 def unit_name(account: str) -> str:
     safe = "".join(c if c.isalnum() else "-" for c in account.lower()).strip("-")
     return f"oauthmail-sasl-xoauth2-{safe}"
@@ -72,17 +80,17 @@ def postfix(ctx: ExportContext) -> Export:
     if ctx.security == "ssl":
         main.append("smtp_tls_wrappermode = yes")
     passwd = [header(ctx, "Postfix sasl_passwd").rstrip("\n"),
-              "# sasl-xoauth2 reads the 'password' as the path of its token file (inside Postfix's chroot).",
+              f"# {PASSWD_NOTE(ctx.lang)}",
               f"{relay} {ctx.account}:{inside}"]
     template = {"manage_token_externally": "true", "user": ctx.account, "access_token": "", "expiry": "0"}
     unit = unit_name(ctx.account)
     command = " ".join([ctx.token_command, "--sasl-xoauth2-file", real])
     service = [header(ctx, "systemd").rstrip("\n"), "[Unit]",
-               f"Description=oauthmail: fresh access token for sasl-xoauth2 ({ctx.account})",
+               f"Description={SERVICE_DESCRIPTION(ctx.lang, account=ctx.account)}",
                "After=network-online.target", "", "[Service]", "Type=oneshot", "UMask=0077",
                f"ExecStart={command}", f"ExecStartPost=/bin/chown postfix:postfix {real}", ""]
     timer = [header(ctx, "systemd").rstrip("\n"), "[Unit]",
-             f"Description=oauthmail: keep the sasl-xoauth2 token of {ctx.account} fresh", "", "[Timer]",
+             f"Description={TIMER_DESCRIPTION(ctx.lang, account=ctx.account)}", "", "[Timer]",
              "OnBootSec=30s", f"OnUnitActiveSec={TIMER_INTERVAL}", "", "[Install]", "WantedBy=timers.target", ""]
     files = (
         ExportFile("main.cf.oauthmail", "\n".join(main) + "\n", 0o644),

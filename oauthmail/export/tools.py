@@ -35,6 +35,12 @@ HEADER = Msg(
     "アクセス トークンはツールが接続するたびに `oauthmail token` から受け取り、リフレッシュ トークンはトークン INI "
     "だけに保存されます。",
 )
+HEADER_SCRIPT = Msg(
+    en=HEADER.en,
+    ja="`oauthmail export` が {account} 用に書き出した {tool} のスクリプトです。このファイルに秘密情報は含まれていません。"
+    "アクセス トークンは送信のたびに `oauthmail token` から受け取り、リフレッシュ トークンはトークン INI "
+    "だけに保存されます。",
+)
 USE_MSMTP = Msg(
     en="Use it with: msmtp -C {file} -a {account} recipient@example.com < message.txt "
     "(or copy it to ~/.msmtprc, mode 0600).",
@@ -66,8 +72,38 @@ USE_SWAKS = Msg(
 )
 
 
-def header(ctx: ExportContext, tool: str, prefix: str = "# ") -> str:
-    text = HEADER(ctx.lang, account=ctx.account, tool=tool)
+# The comments and texts inside the scripts (the tools' own option and directive names stay as they are).
+PY_DOC = Msg(en="Send mail as {account} with smtplib and XOAUTH2; the token comes from `oauthmail token`.",
+             ja="{account} として smtplib と XOAUTH2 でメールを送ります。トークンは `oauthmail token` から受け取ります。")
+PY_CA_NOTE = Msg(en='"" = the system\'s certificate store', ja='"" ならシステムの証明書ストアを使う')
+PY_TOKEN_DOC = Msg(en="A valid access token (refreshed by the kit when needed; never stored here).",
+                   ja="有効なアクセス トークン（必要ならキットが更新します。このファイルには保存しません）。")
+PY_CHALLENGE_NOTE = Msg(en="The server answers a refused token with a 334 challenge: the empty reply lets it send its 535.",
+                        ja="トークンが拒否されると、サーバーは 334 のチャレンジを返します。空の応答を返すと、サーバーが 535 のエラーを送ってきます。")
+PY_SUBJECT = Msg(en="Test from smtplib", ja="smtplib からのテスト")
+PY_BODY = Msg(en="Sent with smtplib and XOAUTH2.", ja="smtplib と XOAUTH2 で送信しました。")
+PY_SENT = Msg(en="sent", ja="送信しました")
+SH_USAGE_CURL = Msg(en="usage: $0 RECIPIENT MESSAGE-FILE", ja="使い方: $0 宛先 メッセージのファイル")
+SH_USAGE_SWAKS = Msg(en="usage: $0 RECIPIENT [swaks options]", ja="使い方: $0 宛先 [swaks のオプション]")
+SWAKS_TOKEN_NOTE = Msg(en="The token goes in through swaks' environment options, never on the command line (ps).",
+                       ja="トークンは swaks の環境変数のオプションで渡し、コマンドライン（ps で見える）には載せません。")
+SWAKS_RELAY_NOTE = Msg(
+    en="This swaks has no XOAUTH2: send through `oauthmail relay` (AUTH PLAIN with the relay's own\n"
+    "password, which never leaves this machine; the relay speaks XOAUTH2 upstream).",
+    ja="この swaks は XOAUTH2 に対応していないため、`oauthmail relay` を経由して送ります。\n"
+    "リレーには専用のパスワードと AUTH PLAIN でつなぎ（パスワードはこのコンピューターの外に出ません）、\n"
+    "リレーがプロバイダーへ XOAUTH2 で送ります。",
+)
+SWAKS_NO_PASSWORD = Msg(en="set OAUTHMAIL_RELAY_PASSWORD to the relay password (oauthmail relay --new-password)",
+                        ja="OAUTHMAIL_RELAY_PASSWORD にリレーのパスワードを設定してください（oauthmail relay --new-password で作れます）")
+
+
+def _comment(text: str, indent: str = "") -> str:
+    return "".join(f"{indent}# {line}\n" for line in text.split("\n"))
+
+
+def header(ctx: ExportContext, tool: str, prefix: str = "# ", *, script: bool = False) -> str:
+    text = (HEADER_SCRIPT if script else HEADER)(ctx.lang, account=ctx.account, tool=tool)
     return "".join(f"{prefix}{line}\n" for line in _wrap(text))
 
 
@@ -153,7 +189,7 @@ def git_send_email(ctx: ExportContext) -> Export:
                   ("git", "config", "-f", "{file}", "--list"), "git")
 
 
-PYTHON_TEMPLATE = '''{header}"""Send mail as {account} with smtplib and XOAUTH2; the token comes from `oauthmail token`."""
+PYTHON_TEMPLATE = '''{header}"""{doc}"""
 
 import smtplib
 import ssl
@@ -164,11 +200,11 @@ from email.message import EmailMessage
 HOST, PORT, SECURITY = {host!r}, {port!r}, {security!r}
 ACCOUNT = {account!r}
 TOKEN_COMMAND = {argv!r}
-CA_FILE = {ca!r}  # "" = the system's certificate store
+CA_FILE = {ca!r}  # {ca_note}
 
 
 def access_token() -> str:
-    """A valid access token (refreshed by the kit when needed; never stored here)."""
+    """{token_doc}"""
     return subprocess.run(TOKEN_COMMAND, check=True, capture_output=True, text=True).stdout.strip()
 
 
@@ -183,7 +219,7 @@ def send(msg: EmailMessage) -> None:
         conn.starttls(context=ctx)
     with conn:
         conn.ehlo()
-        # The server answers a refused token with a 334 challenge: the empty reply lets it send its 535.
+        # {challenge_note}
         conn.auth("XOAUTH2", lambda challenge=None: xoauth2 if challenge is None else "", initial_response_ok=True)
         conn.send_message(msg)
 
@@ -192,16 +228,21 @@ if __name__ == "__main__":
     message = EmailMessage()
     message["From"] = ACCOUNT
     message["To"] = sys.argv[1] if len(sys.argv) > 1 else ACCOUNT
-    message["Subject"] = sys.argv[2] if len(sys.argv) > 2 else "Test from smtplib"
-    message.set_content("Sent with smtplib and XOAUTH2.")
+    message["Subject"] = sys.argv[2] if len(sys.argv) > 2 else "{subject}"
+    message.set_content("{body}")
     send(message)
-    print("sent")
+    print("{sent}")
 '''
 
 
 def python(ctx: ExportContext) -> Export:
-    text = PYTHON_TEMPLATE.format(header=header(ctx, "Python smtplib"), account=ctx.account, host=ctx.host,
-                                  port=ctx.port, security=ctx.security, argv=list(ctx.token_argv), ca=ctx.ca_file)
+    lang = ctx.lang
+    text = PYTHON_TEMPLATE.format(header=header(ctx, "Python smtplib", script=True), host=ctx.host,
+                                  port=ctx.port, security=ctx.security, argv=list(ctx.token_argv), ca=ctx.ca_file,
+                                  account=ctx.account, doc=PY_DOC(lang, account=ctx.account),
+                                  ca_note=PY_CA_NOTE(lang), token_doc=PY_TOKEN_DOC(lang),
+                                  challenge_note=PY_CHALLENGE_NOTE(lang), subject=PY_SUBJECT(lang),
+                                  body=PY_BODY(lang), sent=PY_SENT(lang))
     name = "send_oauthmail.py"
     return Export("python", (ExportFile(name, text, 0o700, "script"),), USE_PYTHON(ctx.lang, file=name),
                   ("python3", "{file}", ctx.account), "python3")
@@ -216,8 +257,8 @@ def curl(ctx: ExportContext) -> Export:
             '--oauth2-bearer "$token"']
     if ctx.ca_file:
         opts.append(f"--cacert {shlex.quote(ctx.ca_file)}")
-    text = (f"#!/bin/sh\n{header(ctx, 'curl')}set -eu\n"
-            f'[ $# -eq 2 ] || {{ echo "usage: $0 RECIPIENT MESSAGE-FILE" >&2; exit 2; }}\n'
+    text = (f"#!/bin/sh\n{header(ctx, 'curl', script=True)}set -eu\n"
+            f'[ $# -eq 2 ] || {{ echo "{SH_USAGE_CURL(ctx.lang)}" >&2; exit 2; }}\n'
             f"token=$({ctx.token_command})\n"
             f"exec curl --silent --show-error \\\n  " + " \\\n  ".join(opts) + "\n")
     name = "send-with-curl.sh"
@@ -229,20 +270,18 @@ def swaks(ctx: ExportContext) -> Export:
     tls = "--tls-on-connect" if ctx.security == "ssl" else "--tls"
     ca = f" --tls-ca-path {shlex.quote(ctx.ca_file)}" if ctx.ca_file else ""
     relay = f"{ctx.relay_host}:{ctx.relay_port}"
-    text = (f"#!/bin/sh\n{header(ctx, 'swaks')}set -eu\n"
-            f'[ $# -ge 1 ] || {{ echo "usage: $0 RECIPIENT [swaks options]" >&2; exit 2; }}\n'
+    text = (f"#!/bin/sh\n{header(ctx, 'swaks', script=True)}set -eu\n"
+            f'[ $# -ge 1 ] || {{ echo "{SH_USAGE_SWAKS(ctx.lang)}" >&2; exit 2; }}\n'
             'to=$1; shift\n'
             "version=$(swaks --version 2>/dev/null | sed -n 's/^swaks version \\([0-9]*\\).*/\\1/p')\n"
             'if [ "${version:-0}" -ge 20240103 ]; then\n'
-            "  # The token goes in through swaks' environment options, never on the command line (ps).\n"
+            + _comment(SWAKS_TOKEN_NOTE(ctx.lang), "  ") +
             f"  SWAKS_OPT_auth_password=$({ctx.token_command}) \\\n"
             f"    exec swaks --server {shlex.quote(ctx.host)} --port {ctx.port} {tls}{ca} --auth XOAUTH2 \\\n"
             f"      --auth-user {shlex.quote(ctx.account)} --from {shlex.quote(ctx.account)} --to \"$to\" \"$@\"\n"
             "fi\n"
-            "# This swaks has no XOAUTH2: send through `oauthmail relay` (AUTH PLAIN with the relay's own\n"
-            "# password, which never leaves this machine; the relay speaks XOAUTH2 upstream).\n"
-            ': "${OAUTHMAIL_RELAY_PASSWORD:?set OAUTHMAIL_RELAY_PASSWORD to the relay password '
-            '(oauthmail relay --new-password)}"\n'
+            + _comment(SWAKS_RELAY_NOTE(ctx.lang)) +
+            f': "${{OAUTHMAIL_RELAY_PASSWORD:?{SWAKS_NO_PASSWORD(ctx.lang)}}}"\n'
             'SWAKS_OPT_auth_password=$OAUTHMAIL_RELAY_PASSWORD \\\n'
             f"  exec swaks --server {shlex.quote(ctx.relay_host)} --port {ctx.relay_port} --auth PLAIN \\\n"
             f"    --auth-user {shlex.quote(ctx.account)} --from {shlex.quote(ctx.account)} --to \"$to\" \"$@\"\n")
