@@ -29,7 +29,7 @@ def test_refresh_reads_the_class_writes_the_page_and_keeps_the_table(
     assert page.read_text(encoding="utf-8") == ctrl.html
     assert page.stat().st_mode & 0o777 == 0o600
     assert 'data-student="s01"' in ctrl.html and "http-equiv" not in ctrl.html
-    assert "4 students: 2 signed in, 1 delivered" in ctrl.table
+    assert "Class of 4: 2 signed in, 1 delivered" in ctrl.table
     assert base64.b64decode(ctrl.html_data_uri.split(",", 1)[1]).decode() == ctrl.html
     for value in values.values():  # records only: the INIs next to them hold secrets, never read
         assert value not in ctrl.html + ctrl.table
@@ -106,4 +106,4 @@ def test_autorun_reads_the_trainers_own_folder(klass: Path, monkeypatch: pytest.
     view = Trainer.start(lang="en")
     assert view.ctrl.pattern == str(home)
     assert (home / "exports" / "class-report.html").exists()
-    assert "1 students: 1 signed in, 1 delivered" in capsys.readouterr().out
+    assert "Class of 1: 1 signed in, 1 delivered" in capsys.readouterr().out

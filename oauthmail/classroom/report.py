@@ -42,7 +42,7 @@ T_LAST_ERROR = Msg(en="Last error", ja="直近のエラー")
 T_WHAT_TO_DO = Msg(en="what to do", ja="対処方法")
 T_RECORDED = Msg(en="Recorded at", ja="記録日時")
 T_SUMMARY = Msg(
-    en="{students} students: {consented} signed in, {delivered} delivered the test message, {missing} without a record yet.",
+    en="Class of {students}: {consented} signed in, {delivered} delivered the test message, {missing} without a record yet.",
     ja="受講者 {students} 人: サインイン済み {consented} 人、テスト送信成功 {delivered} 人、記録なし {missing} 人。",
 )
 T_SKIPPED = Msg(en="Skipped {path}: {reason}.", ja="{path} は読み飛ばしました: {reason}。")
