@@ -40,6 +40,40 @@ OVERRIDES: dict[str, dict[str, Any]] = {
 TRANSLATION_PLUGIN = "@jupyterlab/translation-extension:plugin"
 
 
+#: The setting the kit asks people to turn off: its label in JupyterLab's Settings menu (the command
+#: @jupyter-widgets/jupyterlab-manager:saveWidgetState, translated in the ``jupyterlab_widgets`` domain).
+SAVE_STATE_LABEL = "Save Widget State Automatically"
+SAVE_STATE_DOMAIN = "jupyterlab_widgets"
+
+
+def lab_label(english: str, domain: str, lang: str) -> str:
+    """A JupyterLab label as its UI shows it in ``lang``: the installed Japanese language pack's translation
+    (its ``<domain>.json`` catalogue), or the English label when the pack has none (JupyterLab falls back
+    to the English the same way). jupyterlab-language-pack-ja-JP 4.5 has no ``jupyterlab_widgets`` entries.
+    """
+    if not lang.lower().startswith("ja"):
+        return english
+    from importlib.util import find_spec
+
+    spec = find_spec("jupyterlab_language_pack_ja_JP")
+    if spec is None or not spec.origin:
+        return english
+    catalogue = Path(spec.origin).parent / "locale" / "ja_JP" / "LC_MESSAGES" / f"{domain}.json"
+    try:
+        entry = json.loads(catalogue.read_text(encoding="utf-8")).get(english)
+    except (OSError, ValueError, AttributeError):
+        return english
+    return entry[0] if isinstance(entry, list) and entry and isinstance(entry[0], str) and entry[0] else english
+
+
+def quote_lab_label(english: str, domain: str, lang: str) -> str:
+    """The label quoted as a reader of ``lang`` sees it: 「訳」（English） when translated, else as it is."""
+    shown = lab_label(english, domain, lang)
+    if not lang.lower().startswith("ja"):
+        return f'"{english}"'
+    return f"「{shown}」" if shown == english else f"「{shown}」（{english}）"
+
+
 def locale_for_start(start: str | None, lang: str | None = None) -> str:
     """``ja_JP`` when the start notebook is under ``ja/`` (or no start is given and OAUTHMAIL_LANG is ja)."""
     if start:

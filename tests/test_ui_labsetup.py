@@ -92,3 +92,24 @@ def test_schemas_know_the_settings() -> None:
         pytest.skip("JupyterLab / jupyterlab_widgets schemas not installed in this environment")
     assert '"saveState"' in widgets.read_text()
     assert '"fetchNews"' in news.read_text() and '"checkForUpdates"' in news.read_text()
+
+
+def test_the_widget_state_setting_is_quoted_as_the_japanese_ui_shows_it() -> None:
+    """The installed language pack decides: its translation of the Settings-menu item, or the English one
+    when it has none (jupyterlab-language-pack-ja-JP 4.5 has no jupyterlab_widgets entries)."""
+    from oauthmail.labsetup import SAVE_STATE_DOMAIN, SAVE_STATE_LABEL, lab_label, quote_lab_label
+    from oauthmail.ui.views import widget_state_warning
+
+    pytest.importorskip("jupyterlab_language_pack_ja_JP")
+    assert lab_label("Settings", "jupyterlab", "ja") == "設定"  # the catalogue really is read
+    assert lab_label("Settings", "jupyterlab", "en") == "Settings"
+    shown = lab_label(SAVE_STATE_LABEL, SAVE_STATE_DOMAIN, "ja")
+    warning, readme = widget_state_warning("ja"), (ROOT / "README.ja.md").read_text(encoding="utf-8")
+    assert quote_lab_label(SAVE_STATE_LABEL, SAVE_STATE_DOMAIN, "ja") in warning
+    if shown == SAVE_STATE_LABEL:
+        assert "「Save Widget State Automatically」のチェックを外して" in warning and "英語のまま" in warning
+        assert "「Save Widget State Automatically」" in readme and "英語のまま表示されます" in readme
+    else:  # the pack gained a translation: the warning follows by itself, README.ja.md must be rewritten
+        assert f"「{shown}」（Save Widget State Automatically）" in warning and "英語のまま" not in warning
+        assert f"「{shown}」" in readme, "README.ja.md still says the item is shown in English"
+    assert '"Save Widget State Automatically"' in widget_state_warning("en")

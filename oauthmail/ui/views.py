@@ -95,13 +95,24 @@ L_ELAPSED = Msg(en="{seconds} s", ja="{seconds} 秒")
 
 W_STATE_ON = Msg(
     en="Heads-up: JupyterLab is set to save widget state, which would write what you type into widgets into this "
-    ".ipynb. The kit clears the secret box after use; to be safe, turn off Settings → \"Save Widget State "
-    "Automatically\" (make lab and Binder turn it off for you).",
+    ".ipynb. The kit clears the secret box after use; to be safe, turn off Settings → {setting} "
+    "({note}make lab and Binder turn it off for you).",
     ja="注意: JupyterLab がウィジェットの状態を保存する設定になっています。このままでは、ウィジェットに入力した内容が"
     "この .ipynb に書き込まれます。キットはシークレットの入力欄を使用後に空にしますが、念のため「設定」メニューの"
-    "「Save Widget State Automatically」のチェックを外してください（日本語版の JupyterLab でもこの項目は英語のまま"
-    "表示されます。make lab と Binder では最初からオフです）。",
+    "{setting}のチェックを外してください（{note}make lab と Binder では最初からオフです）。",
 )
+#: Said only while the Japanese language pack has no translation for the item (labsetup.lab_label).
+W_STATE_ENGLISH_ITEM = Msg(en="JupyterLab shows this item in English in every language; ",
+                           ja="この項目は日本語版の JupyterLab でも英語のまま表示されます。")
+
+
+def widget_state_warning(lang: str) -> str:
+    """W_STATE_ON with the setting quoted exactly as this JupyterLab's Settings menu shows it."""
+    from ..labsetup import SAVE_STATE_DOMAIN, SAVE_STATE_LABEL, lab_label, quote_lab_label
+
+    untranslated = lang == "ja" and lab_label(SAVE_STATE_LABEL, SAVE_STATE_DOMAIN, lang) == SAVE_STATE_LABEL
+    return W_STATE_ON.format(lang, setting=quote_lab_label(SAVE_STATE_LABEL, SAVE_STATE_DOMAIN, lang),
+                             note=W_STATE_ENGLISH_ITEM.format(lang) if untranslated else "")
 
 
 def _w() -> Any:
@@ -194,7 +205,7 @@ class ModeView(View):
         from ..labsetup import widget_state_saving_on
 
         if widget_state_saving_on():
-            self.warning.value = f"<div style='color:#a60'>⚠ {html.escape(W_STATE_ON.format(lang))}</div>"
+            self.warning.value = f"<div style='color:#a60'>⚠ {html.escape(widget_state_warning(lang))}</div>"
         self._on_change = on_change
         self.toggle.observe(self._changed, names="value")
         self._render()

@@ -22,6 +22,7 @@ from labdriver import LONG, LabPage
 from walk import CodeCatcher, SandboxFacts, Secrets, choose_account, wait_msg
 
 from oauthmail.i18n import Msg
+from oauthmail.labsetup import SAVE_STATE_DOMAIN, SAVE_STATE_LABEL, lab_label
 
 LANGS = ["ja", "en"]
 
@@ -242,6 +243,10 @@ def assert_lab_language(lab: LabPage, lang: str) -> None:
     lab.page.locator(".lm-MenuBar-item").first.wait_for(state="visible", timeout=LONG)
     labels = lab.menu_labels()
     assert labels[:3] == MENU_START[lang], f"JupyterLab's menus are {labels}, not in {lang}"
+    # The Settings-menu item the kit's warning quotes, as this Lab labels it (oauthmail.labsetup.lab_label).
+    shown = lab.page.evaluate("(id) => window.jupyterapp.commands.label(id)",
+                              "@jupyter-widgets/jupyterlab-manager:saveWidgetState")
+    assert shown == lab_label(SAVE_STATE_LABEL, SAVE_STATE_DOMAIN, lang), shown
 
 
 @pytest.mark.parametrize("lang", LANGS)
