@@ -149,18 +149,50 @@ def recorded_ports(state_dir: str | Path) -> dict[str, int]:
 
 
 def bind_preferring(bind: Callable[[int], T], preferred: int, *, fixed: bool) -> tuple[T, bool]:
-    """``bind(preferred)``; if that port is taken and it was not fixed by the person, ``bind(0)``.
+    """``bind(preferred)``; if that port is taken and it was not fixed by the person, a new port.
 
-    Returns the bound object and whether the preferred port had to be given up.
+    Returns the bound object and whether the preferred port had to be given up. New ports come from
+    :func:`bind_stable`.
     """
     if not preferred:
-        return bind(0), False
+        return bind_stable(bind), False
     try:
         return bind(preferred), False
     except OSError:
         if fixed:
             raise
-        return bind(0), True
+        return bind_stable(bind), True
+
+
+def stable_port_range() -> range:
+    """Where a sandbox's new ports are taken from: the 10,000 ports just below the system's range for
+    outgoing connections (Linux's ``ip_local_port_range``, 32768-60999 unless changed; 49152 and up on
+    Windows and macOS).
+
+    Why: a port from that range (``bind(0)``) is also what the next kernel's, browser's or mailer's own
+    connections use; one of them then sits on the stopped sandbox's recorded port, the sandbox has to
+    move, and every INI made with it points at the old port. Below the range, nothing takes it by chance.
+    """
+    low = 49152
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as fh:
+            low = int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    return range(max(1024, low - 10000), low)
+
+
+def bind_stable(bind: Callable[[int], T], tries: int = 20) -> T:
+    """``bind(port)`` for random free ports of :func:`stable_port_range`; the system's choice after ``tries``."""
+    import random
+
+    span = stable_port_range()
+    for port in random.sample(span, min(tries, len(span))):
+        try:
+            return bind(port)
+        except OSError:
+            continue
+    return bind(0)
 
 
 def is_loopback(host: str | None) -> bool:

@@ -286,3 +286,36 @@ def test_an_old_folder_that_recorded_one_of_the_ports_is_not_taken_for_the_accou
     assert lifecycle.sandbox_for_ports({41000}, dirs, account_ports={40001, 41000, 40004}) == mine
     assert lifecycle.sandbox_for_ports({40001, 41000}, dirs) == mine
     assert lifecycle.sandbox_for_ports({12345}, dirs) is None
+
+
+def test_new_ports_come_from_below_the_range_for_outgoing_connections(tmp_path: Path) -> None:
+    """A kernel's or browser's own connections take ports from the system's ephemeral range; a stopped
+    sandbox's recorded port there was taken by the next kernel (seen in a clean CI run), and the INIs
+    pointed at nothing. New ports come from just below that range."""
+    span = lifecycle.stable_port_range()
+    if not os.path.exists("/proc/sys/net/ipv4/ip_local_port_range"):
+        pytest.skip("no /proc/sys/net/ipv4/ip_local_port_range (not Linux)")
+    with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as fh:
+        low = int(fh.read().split()[0])
+    assert span.stop == low and len(span) == min(10000, low - 1024)
+    with Sandbox(tmp_path) as sb:
+        assert all(p in span for p in sb.info["ports"].values()), sb.info["ports"]
+
+
+def test_a_taken_new_port_is_skipped() -> None:
+    tried: list[int] = []
+
+    def bind(port: int) -> int:
+        tried.append(port)
+        if len(tried) < 3:
+            raise OSError(98, "Address already in use")
+        return port
+
+    assert lifecycle.bind_stable(bind) == tried[-1] and len(tried) == 3 and tried[-1] in lifecycle.stable_port_range()
+
+    def all_taken(port: int) -> int:
+        if port:
+            raise OSError(98, "Address already in use")
+        return 0  # the system's choice
+
+    assert lifecycle.bind_stable(all_taken) == 0
