@@ -10,7 +10,7 @@ LAB_PORT ?= 8888
 # Containers and CI machines often run as root; JupyterLab refuses that without the flag.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test venv lint check demo bench clean screenshots
+.PHONY: lab test venv lint check demo bench clean screenshots hub-proxy
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,9 +29,18 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) $(ROOT_FLAG) \
 	  --ServerApp.default_url=/lab/tree/$${OAUTHMAIL_START:-en/00_start.ipynb}
 
+# configurable-http-proxy (npm) for the hub test (tests/hub/), into the venv: nothing global is needed.
+CHP := $(VENV)/hub-node/node_modules/.bin/configurable-http-proxy
+$(CHP):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/hub-node configurable-http-proxy@5 \
+	  || echo "hub test: configurable-http-proxy not installed (npm failed); tests/hub will say it is skipped"
+hub-proxy: $(CHP)
+# As root with npm on the machine, `make test` brings the proxy in and runs the hub test; otherwise it is skipped.
+HUB_PROXY := $(if $(and $(filter 0,$(shell id -u)),$(shell command -v npm)),$(CHP))
+
 # The whole test suite. Browser tests run when Debian's chromium is installed (CI installs it)
-# and say clearly that they were skipped otherwise.
-test: $(STAMP)
+# and say clearly that they were skipped otherwise; so does the hub test (root, node and npm).
+test: $(STAMP) $(HUB_PROXY)
 	$(VENV)/bin/ruff check oauthmail tests benchmarks tools examples
 	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
