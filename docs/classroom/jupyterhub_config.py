@@ -14,8 +14,10 @@
 #   OAUTHMAIL_CHP              the configurable-http-proxy command (npm install configurable-http-proxy)
 #   OAUTHMAIL_NOTEBOOKS        folder each student's server opens (default ~/oauthmail/notebooks)
 #   OAUTHMAIL_SINGLEUSER       jupyterhub-singleuser to run for the students (default: next to this Python)
+#   OAUTHMAIL_USER_PORTS       first of the 10000 ports the students' servers get, one per uid (default 20000)
 import hmac
 import os
+import pwd
 import sys
 from pathlib import Path
 
@@ -73,4 +75,16 @@ c.Spawner.notebook_dir = os.environ.get("OAUTHMAIL_NOTEBOOKS", "~/oauthmail/note
 # A whole class signs in within a minute: give a busy machine time to start every server.
 c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 180
+# Each student's server listens on a port of their own, from their uid, below the range the system hands out
+# as "any free port" (32768-60999 on Linux). JupyterHub's default takes such a free port and lets it go for the
+# server to take seconds later; on a busy machine another program can take it meanwhile, and the hub then
+# sends the student to that program (a 503 page that stays). uids 1000-10999 map to distinct ports.
+user_ports = int(os.environ.get("OAUTHMAIL_USER_PORTS", "20000"))
+
+
+def own_port(spawner):  # type: ignore[no-untyped-def]
+    spawner.port = user_ports + pwd.getpwnam(spawner.user.name).pw_uid % 10000
+
+
+c.Spawner.pre_spawn_hook = own_port
 # The kit keeps each student's files in ~/.config/oauthmail (OAUTHMAIL_HOME), private to them.
