@@ -404,12 +404,12 @@ register(
         (r"No suitable authentication method found", r"AUTH extension not supported", r"does not (?:advertise|offer) "
          r"(?:AUTH )?(?:XOAUTH2|OAUTHBEARER)", r"Unrecognized authentication type", r"504[ -]5\.7\.4\b"),
         AuthenticationError,
-        ("The server did not offer XOAUTH2", "サーバーが XOAUTH2 を提示しませんでした"),
+        ("The server did not offer XOAUTH2", "サーバーが XOAUTH2 に対応していません"),
         ("The mail server's EHLO reply does not list AUTH XOAUTH2 (or OAUTHBEARER), so a token login is impossible "
          "on this connection.",
          "メールサーバーの EHLO 応答に AUTH XOAUTH2（または OAUTHBEARER）がなく、この接続ではトークンでログインできません。"),
         (("AUTH was asked before STARTTLS (servers only offer it after TLS).",
-          "STARTTLS の前に AUTH を求めた（TLS の後にしか提示されない）。"),
+          "STARTTLS の前に AUTH を求めた（サーバーは TLS の後にしか AUTH を示さない）。"),
          ("Wrong host: a relay or a company mail gateway instead of smtp.gmail.com / smtp.office365.com.",
           "ホストが違う: smtp.gmail.com／smtp.office365.com ではなく社内ゲートウェイや中継サーバーにつないでいる。"),
          ("OAUTHBEARER chosen for Microsoft, which only offers XOAUTH2.",

@@ -16,13 +16,13 @@ from pathlib import Path
 from .i18n import Msg, current_language
 
 STEP_SANDBOX = Msg(en="1. Sandbox started: sign-in at {url}, mail server {host}:{port}",
-                   ja="1. サンドボックスを起動しました: サインイン {url}、メールサーバー {host}:{port}")
+                   ja="1. サンドボックスを起動しました: サインインの URL {url}、メールサーバー {host}:{port}")
 STEP_CONSENT = Msg(en="2. Signed in as {email} (the simulated user clicked Allow); token saved to {ini} (mode 600)",
-                   ja="2. {email} としてサインインしました（模擬ユーザーが「許可」を押しました）。トークンを {ini} に保存（パーミッション 600）")
+                   ja="2. {email} としてサインインしました（模擬ユーザーが「許可」を押しました）。トークンを {ini} に保存しました（パーミッション 600）")
 STEP_SENT = Msg(en="3. Sent over {security}: {message_id}",
                 ja="3. {security} で送信しました: {message_id}")
 STEP_MAILBOX = Msg(en="4. The sandbox mailbox holds {count} message(s); the newest: {subject}",
-                   ja="4. サンドボックスのメールボックスに {count} 通。最新の件名: {subject}")
+                   ja="4. サンドボックスのメールボックスに {count} 通あります。最新の件名: {subject}")
 STEP_RECORD = Msg(en="5. Setup record: {path}", ja="5. セットアップ記録: {path}")
 DONE = Msg(en="Done. Next: `make lab` walks through the same steps in a notebook, console by console.",
            ja="完了です。次は `make lab` で、同じ手順をノートブックでコンソールの画面ごとにたどれます。")

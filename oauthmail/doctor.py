@@ -72,7 +72,7 @@ TITLES: dict[str, Msg] = {
     "dns": Msg(en="DNS of the SMTP host", ja="SMTP ホストの名前解決（DNS）"),
     "tcp": Msg(en="TCP to the SMTP port", ja="SMTP ポートへの TCP 接続"),
     "tls": Msg(en="TLS handshake and certificate", ja="TLS ハンドシェイクと証明書"),
-    "ehlo": Msg(en="Server offers AUTH XOAUTH2/OAUTHBEARER", ja="サーバーが AUTH XOAUTH2／OAUTHBEARER を提示"),
+    "ehlo": Msg(en="Server offers AUTH XOAUTH2/OAUTHBEARER", ja="サーバーが AUTH XOAUTH2／OAUTHBEARER に対応"),
     "token_endpoint": Msg(en="Token endpoint reachable", ja="トークン エンドポイントへの到達"),
     "clock": Msg(en="Clock skew", ja="時計のずれ"),
     "refresh": Msg(en="Refresh token works", ja="リフレッシュ トークンでの更新"),
@@ -95,18 +95,18 @@ D_DNS = Msg(en="{host} → {addresses} ({ms} ms)", ja="{host} のアドレス: {
 D_TCP = Msg(en="{where} accepted the connection ({ms} ms)", ja="{where} が接続を受け付けました（{ms} ミリ秒）")
 D_TLS = Msg(en="{version}, certificate for {subject} issued by {issuer}, valid until {until}",
             ja="{version}、{subject} 向けの証明書（発行者 {issuer}）、有効期限 {until}")
-D_EHLO = Msg(en="AUTH {offered}; using {mechanism}", ja="AUTH {offered}。{mechanism} を使用")
+D_EHLO = Msg(en="AUTH {offered}; using {mechanism}", ja="対応する AUTH: {offered}。{mechanism} を使用")
 D_ENDPOINT = Msg(en="{url} answered HTTP {status} ({ms} ms{via})", ja="{url} が HTTP {status} で応答（{ms} ミリ秒{via}）")
 D_CLOCK = Msg(en="local clock is {skew} s {direction} the server's", ja="このコンピューターの時計はサーバーより {skew} 秒{direction}")
 D_CLOCK_SYNC = Msg(en="local clock matches the server's (within {skew} s)", ja="このコンピューターの時計はサーバーと一致（誤差 {skew} 秒以内）")
 D_CLOCK_NO_DATE = Msg(en="the token endpoint sent no Date header", ja="トークン エンドポイントが Date ヘッダーを返しませんでした")
 D_REFRESH = Msg(en="new access token valid for {minutes} min; scopes: {scopes}",
-                ja="新しいアクセス トークン（有効 {minutes} 分）。スコープ: {scopes}")
+                ja="新しいアクセス トークンを取得（有効期間 {minutes} 分）。スコープ: {scopes}")
 D_API = Msg(en="{where} ({transport}) accepts the token; an empty request was refused as expected",
             ja="{where}（{transport}）がトークンを受け付けました。空の要求は想定どおり拒否されました")
 SKIPPED_HTTPS = Msg(en="skipped: this account sends over HTTPS ({transport}), not SMTP",
                     ja="スキップ: このアカウントは SMTP ではなく HTTPS（{transport}）で送信します")
-D_AUTH = Msg(en="{where}: {reply}", ja="{where}: 認証に成功（{reply}）")
+D_AUTH = Msg(en="{where}: {code} (authenticated)", ja="{where}: 認証に成功（応答コード {code}）")
 D_RECORD_SAME = Msg(en="nothing changed since the record of {when}", ja="{when} の記録から変更はありません")
 D_RECORD_CHANGED = Msg(en="changed since {when}: {changes}", ja="{when} の記録から変更あり: {changes}")
 W_AHEAD = Msg(en="ahead of", ja="進んでいます")
@@ -169,7 +169,7 @@ FIX_NO_AUTH = Msg(
     en="Check smtp_host and smtp_port (smtp.gmail.com / smtp.office365.com, 587) and set sasl_mechanism to one the "
     "server offers (Microsoft only offers XOAUTH2).",
     ja="smtp_host と smtp_port（smtp.gmail.com／smtp.office365.com、587）を確認し、sasl_mechanism をサーバーが"
-    "提示するもの（Microsoft は XOAUTH2 のみ）にしてください。",
+    "対応しているもの（Microsoft は XOAUTH2 のみ）にしてください。",
 )
 D_RAW = Msg(en="{text}", ja="{text}")
 
@@ -556,7 +556,7 @@ class Doctor:
             quit_quietly(conn)
         elapsed = time.monotonic() - t0
         return Check("smtp_auth", PASS, detail=D_AUTH,
-                     params={"where": f"{host}:{port}", "reply": "235 (authenticated)"}, elapsed=elapsed)
+                     params={"where": f"{host}:{port}", "code": "235"}, elapsed=elapsed)
 
     def check_api(self) -> Check:
         """The HTTPS path of a graph / gmail-api account: TLS to the API, token audience and scope (no mail)."""

@@ -160,6 +160,24 @@ def test_microsoft_device_code_then_send(sandbox: Any, tmp_path: Path) -> None:
     assert sent.returncode == 0, sent.stderr
 
 
+def test_microsoft_device_code_in_japanese(sandbox: Any, tmp_path: Path) -> None:
+    """Microsoft's device-code message is English; under --lang ja the kit says it in Japanese itself."""
+    sb = sandbox
+    erin = [u for u in sb.users if not u.endswith("@example.com")][1]
+    ini = tmp_path / "dev.ini"
+    proc = _start(sb, "--lang", "ja", "consent", "microsoft", "--client-id", sb.microsoft_public_client_id,
+                  "--authority", sb.microsoft_authority, "--device-code", "--ini", str(ini), "--timeout", "60")
+    seen: list[str] = []
+    message = _read_until(proc, r"コード", seen)
+    match = re.fullmatch(r"サインインするには、Web ブラウザーで (https://\S+) を開き、コード ([A-Z0-9-]{6,}) を入力してください。",
+                         message)
+    assert match, message
+    threading.Thread(target=sb.approve_device_code, args=(match.group(2), erin), daemon=True).start()
+    rc, out, err = _finish(proc, seen)
+    assert rc == 0, err
+    assert "To sign in" not in out + err and "のトークンを" in out
+
+
 def test_deny_gives_error_and_hint_lines(sandbox: Any, tmp_path: Path) -> None:
     sb = sandbox
     ini = tmp_path / "no.ini"

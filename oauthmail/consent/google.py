@@ -60,7 +60,7 @@ TESTING_WARNING = Msg(
     "after consent. For a token that lasts, set it to 'In production' (an 'unverified app' screen is expected for "
     "personal use) and run the consent again.",
     ja="注意: Google Cloud のアプリの公開ステータスが「テスト中」の間は、このリフレッシュ トークンは同意から 7 日で"
-    "失効します。長く使うには「本番環境」に切り替え（個人利用では「このアプリは Google で確認されていません」画面が出ますが想定どおりです）、"
+    "失効します。長く使うには「本番環境」に切り替え（個人利用では「このアプリは Google で確認されていません」の画面が出ますが想定どおりです）、"
     "もう一度同意を行ってください。",
 )
 DESKTOP_NOT_LOOPBACK = Msg(

@@ -79,6 +79,21 @@ AUTHORITY_UNKNOWN_HINT = Msg(
 )
 
 
+
+#: The device-code instruction in the reader's language. Microsoft sends its own ``message`` in English
+#: unless the request names a market; English readers keep Microsoft's wording as it is.
+DEVICE_MESSAGE = Msg(en="To sign in, open {uri} in a web browser and enter the code {code}.",
+                     ja="サインインするには、Web ブラウザーで {uri} を開き、コード {code} を入力してください。")
+
+
+def device_message(provider_message: str, uri: str, code: str, lang: str | None = None) -> str:
+    """What to show for a device code: Microsoft's text in English, the kit's own in Japanese."""
+    from ..i18n import current_language
+
+    if (lang or current_language()) == "ja" and uri and code:
+        return DEVICE_MESSAGE.format("ja", uri=uri, code=code)
+    return provider_message
+
 def ms_scopes(authority: str, transport: Transport | str = "smtp") -> list[str]:
     """One resource's send scope for the authority's cloud; never a reserved scope (P31)."""
     cloud = microsoft_cloud_for_authority(authority)
@@ -276,7 +291,8 @@ def start_device_code(
         "device_flow": dflow,
         "user_code": dflow["user_code"],
         "verification_uri": shown_uri,
-        "message": str(dflow.get("message", "")).replace(plain_uri, shown_uri) if plain_uri else dflow.get("message", ""),
+        "message": device_message(str(dflow.get("message", "")).replace(plain_uri, shown_uri) if plain_uri
+                                  else str(dflow.get("message", "")), shown_uri, str(dflow["user_code"])),
         "expires_at": dflow.get("expires_at"),
         "redirect_uri": "",
         "state": "",

@@ -184,7 +184,10 @@ class BootstrapSignIn:
             raise unavailable(self.authority, exc) from None
         if "user_code" not in dflow:
             raise sign_in_problem(self.client_id, str(dflow.get("error", "")), str(dflow.get("error_description", "")))
-        on_message(str(dflow.get("message", "")))
+        from ..consent.microsoft import device_message
+
+        on_message(device_message(str(dflow.get("message", "")), str(dflow.get("verification_uri", "")),
+                                  str(dflow.get("user_code", ""))))
         deadline = None if timeout is None else time.monotonic() + timeout
 
         def stop(f: dict[str, Any]) -> bool:

@@ -36,7 +36,7 @@ def check(host: str, port: int, timeout: float = 5) -> str:
             mechanisms: Msg | str = conn.esmtp_features.get("auth", "").strip() or (
                 Msg(en="after STARTTLS", ja="STARTTLS の後") if conn.has_extn("starttls") else "")
             if not mechanisms:
-                raise NetworkError(RELAY_DOWN, RELAY_DOWN_HINT, where=where, reason=Msg(en="no AUTH offered", ja="AUTH が提示されません"),
+                raise NetworkError(RELAY_DOWN, RELAY_DOWN_HINT, where=where, reason=Msg(en="no AUTH offered", ja="AUTH に対応していません"),
                                    code="relay_down")
     except (OSError, smtplib.SMTPException) as exc:
         raise NetworkError(RELAY_DOWN, RELAY_DOWN_HINT, where=where,
