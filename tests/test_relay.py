@@ -326,6 +326,7 @@ class RefusingUpstream:
 
         outer = self
         self.delivered: list[list[str]] = []
+        self.quits = 0
         ctx = server_context(cert_paths(sandbox.state_dir))
 
         class Handler:
@@ -348,16 +349,40 @@ class RefusingUpstream:
             async def auth_XOAUTH2(self, server: Any, args: list[str]) -> Any:
                 return AuthResult(success=True, handled=False, auth_data="x")
 
+            async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+                outer.quits += 1
+                return "221 Bye"
+
+        self.sessions: list[SMTP] = []
+
         class C(Controller):
             def factory(self) -> SMTP:
-                return SMTP(self.handler, tls_context=ctx, require_starttls=True, auth_require_tls=True,
+                smtp = SMTP(self.handler, tls_context=ctx, require_starttls=True, auth_require_tls=True,
                             hostname="refusing.local")
+                outer.sessions.append(smtp)
+                return smtp
 
         from tests.sandbox_fixtures import free_port
 
         self.port = free_port()
         self.controller = C(Handler(), hostname="127.0.0.1", port=self.port)
         self.controller.start()
+
+    def open_sessions(self) -> list[Any]:
+        return [s for s in self.sessions if s.transport is not None]
+
+    def close_sessions(self, notice: bytes = b"") -> None:
+        """Upstream ends every connection on its side (with a last line first, e.g. a time-out 421)."""
+        def close() -> None:
+            for s in self.open_sessions():
+                if notice:
+                    s.transport.write(notice)
+                s.transport.close()
+
+        self.controller.loop.call_soon_threadsafe(close)
+        deadline = time.time() + 10
+        while self.open_sessions() and time.time() < deadline:
+            time.sleep(0.02)
 
     def stop(self) -> None:
         self.controller.stop()
@@ -522,3 +547,90 @@ def test_relay_address_parsing_matches_aiosmtpd() -> None:
         for arg in ("", "<a@example.com>", "<a@example.com> SIZE=10", "a@example.com", " <x@[1.2.3.4]>",
                     '<"q r"@example.com>', "<bad", "<>", "longlocalpart@example.com", "@@"):
             assert ours._getaddr(arg) == theirs._getaddr(arg), arg
+
+
+def _wait_for(cond: Any, seconds: float = 10) -> bool:
+    deadline = time.time() + seconds
+    while not cond() and time.time() < deadline:
+        time.sleep(0.02)
+    return bool(cond())
+
+
+def test_a_new_client_session_reuses_the_logged_in_upstream_connection(sandbox: Any, relay: Running) -> None:
+    """One message per client connection (cron, a scanner): upstream's TLS and XOAUTH2 login happen once."""
+    for subject in ("first", "second", "third"):
+        with relay.client() as c:
+            c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, subject))
+        _wait_for(lambda: relay.relay.pool.count() == 1)
+    assert [m["Subject"] for m in sandbox.mailbox.messages()] == ["first", "second", "third"]
+    assert sum("connect " in line for line in relay.log.lines) == 1
+    assert sum("reusing a logged-in connection" in line for line in relay.log.lines) == 2
+    assert relay.relay.pool.reused == 2
+
+
+def test_a_pooled_connection_upstream_closed_is_replaced_and_the_message_sent_once(sandbox: Any,
+                                                                                 tmp_path: Path) -> None:
+    up, r = _pipelining_relay(sandbox, tmp_path)
+    probe = len(up.sessions)  # aiosmtpd's Controller checks its server with a connection of its own
+    try:
+        with r.client() as c:
+            c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "one"))
+        assert _wait_for(lambda: r.relay.pool.count() == 1)
+        up.close_sessions()  # upstream hung up while the connection was kept
+        with r.client() as c:
+            c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "two"))
+        assert _wait_for(lambda: r.relay.pool.count() == 1)
+        up.close_sessions(b"421 4.4.2 refusing.local idle too long, closing\r\n")  # with a last word
+        with r.client() as c:
+            c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "three"))
+    finally:
+        r.relay.stop()
+        up.stop()
+    assert up.delivered == [["bob@example.com"]] * 3  # each once
+    assert len(up.sessions) - probe == 3 and r.relay.pool.reused == 0
+
+
+def test_a_pooled_connection_dead_under_the_next_message_is_retried_fresh_once(sandbox: Any,
+                                                                             tmp_path: Path) -> None:
+    """Dead only when used (it looked alive when taken): nothing of the message went on it, so it goes fresh."""
+    from oauthmail.relay import upstream as upstream_mod
+
+    up, r = _pipelining_relay(sandbox, tmp_path)
+    probe = len(up.sessions)  # aiosmtpd's Controller checks its server with a connection of its own
+    real = upstream_mod._usable
+    try:
+        with r.client() as c:
+            c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "one"))
+        assert _wait_for(lambda: r.relay.pool.count() == 1)
+        upstream_mod._usable = lambda mailer, wire: True  # type: ignore[assignment]
+        up.close_sessions()
+        with r.client() as c:
+            assert c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "two")) == {}
+    finally:
+        upstream_mod._usable = real
+        r.relay.stop()
+        up.stop()
+    assert up.delivered == [["bob@example.com"]] * 2
+    assert r.relay.pool.reused == 1 and len(up.sessions) - probe == 2
+    assert any("reconnecting once" in line for line in r.log.lines)
+
+
+def test_a_pooled_connection_idle_too_long_gets_quit(sandbox: Any, tmp_path: Path) -> None:
+    up = RefusingUpstream(sandbox, "nobody@example.com")
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini)
+    tokenfile.update_account(ini, GOOGLE_USER, smtp_port=up.port)
+    _, password = set_password(ini, GOOGLE_USER)
+    log = RelayLog(_Sink())  # type: ignore[arg-type]
+    relay = Relay(ini, logins(ini), port=0, log=log, debug=True, pool_idle=0.3).start()
+    r = Running(relay, password, log, ini)
+    try:
+        with r.client() as c:
+            c.sendmail(GOOGLE_USER, ["bob@example.com"], msg(GOOGLE_USER, "one"))
+        assert _wait_for(lambda: relay.pool.count() == 1)
+        assert _wait_for(lambda: relay.pool.count() == 0 and not up.open_sessions(), 5)
+        assert up.quits == 1  # closed politely, not dropped
+    finally:
+        relay.stop()
+        up.stop()
+    assert up.delivered == [["bob@example.com"]]

@@ -25,7 +25,7 @@ from ..smtp import Transcript
 from .listen import check_listen
 from .passwords import Verifier
 from .smtpd import LeanSMTP
-from .upstream import Upstream, Verdict
+from .upstream import POOL_IDLE_SECONDS, Pool, Upstream, Verdict
 
 SHUTTING_DOWN = "421 4.3.2 oauthmail relay is stopping; try again later"
 #: How long a stop waits for messages in flight.
@@ -120,8 +120,12 @@ class Handler:
         relay = self.relay
         transcript = Transcript(echo=_Echo(relay.log, server.tag)) if relay.debug else None  # type: ignore[arg-type]
         server.upstream = Upstream(relay.ini, server.account, timeout=relay.timeout, transcript=transcript,
-                                   executor=relay.executor)
-        server.upstream.start()  # upstream opens while the client goes on
+                                   executor=relay.executor, pool=relay.pool)
+        if server.upstream.reused:
+            if relay.debug:
+                relay.log.write(f"{server.tag} upstream: reusing a logged-in connection (kept after RSET)")
+        else:
+            server.upstream.start()  # upstream opens while the client goes on
         if self.relay.debug:
             self.relay.log.write(f"{server.tag} client AUTH {mechanism} {login} ***** → 235")
         return AuthResult(success=True, auth_data=login)
@@ -175,7 +179,7 @@ class Relay:
 
     def __init__(self, ini: str | Path, stored: dict[str, str], *, host: str = "127.0.0.1", port: int = 1587,
                  tls: Any = None, debug: bool = False, log: RelayLog | None = None, timeout: float = 30,
-                 max_sessions: int = 64) -> None:
+                 max_sessions: int = 64, pool_idle: float = POOL_IDLE_SECONDS) -> None:
         check_listen(host, tls)
         self.ini = str(ini)
         self.host, self.port, self.tls = host, port, tls
@@ -189,6 +193,8 @@ class Relay:
         self.account_of = {login: by_login.get(login, login) for login in stored}
         self.log = log or RelayLog()
         self.executor = ThreadPoolExecutor(max_workers=max_sessions, thread_name_prefix="oauthmail-relay")
+        #: Logged-in upstream connections kept between client sessions (see :class:`~.upstream.Pool`).
+        self.pool = Pool(self.executor, idle=pool_idle)
         self.in_flight = 0
         self.stopping = False
         self.drained = False
@@ -234,6 +240,7 @@ class Relay:
         assert self.server is not None
         self.stopping = True
         self.server.close()  # no new connections; messages in progress go on, new ones get 421
+        self.pool.close_all()
         self.log.write(f"stopping: waiting for {self.in_flight} message(s) in flight")
         try:
             await asyncio.wait_for(self.idle.wait(), DRAIN_SECONDS)

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import select
 import smtplib
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
+from datetime import datetime, timezone
 from email import message_from_bytes
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import getaddresses
@@ -90,16 +92,26 @@ class Upstream:
     """The upstream side of one client session (one connection, reused; closed with the session)."""
 
     def __init__(self, ini: str | Path, account: str, *, timeout: float = 30,
-                 transcript: Transcript | None = None, executor: Executor | None = None) -> None:
+                 transcript: Transcript | None = None, executor: Executor | None = None,
+                 pool: Pool | None = None) -> None:
         self.account = account
         self.transcript = transcript
         self.timeout = timeout
         self.executor = executor
-        self.mailer = Mailer(ini, account, timeout=timeout, transcript=transcript, max_reconnects=1)
+        self.pool = pool
         self.secrets: list[str] = []
         self._prepare_error: OAuthMailError | None = None
         self._prepared: Future[None] | None = None
         self.wire: Wire | None = None
+        pooled = pool.take(account) if pool is not None else None
+        #: This session got a connection another session had logged in (kept by the :class:`Pool`).
+        self.reused = pooled is not None
+        if pooled is not None:
+            self.mailer, self.wire = pooled
+            self.mailer.transcript = transcript
+            self._remember_secrets()
+        else:
+            self.mailer = Mailer(ini, account, timeout=timeout, transcript=transcript, max_reconnects=1)
         #: MAIL/RCPT/DATA already written upstream (at the client's DATA command): how many replies to read.
         self._early = 0
         #: A transaction is open upstream (commands written, no final reply yet): only closing ends it.
@@ -110,7 +122,7 @@ class Upstream:
 
     def start(self) -> None:
         """Open the connection in the background while the client goes on (called at the client's AUTH)."""
-        if self.executor is not None:
+        if self.executor is not None and not self.reused:
             self._prepared = self.executor.submit(self.prepare)
 
     def prepare(self) -> None:
@@ -341,10 +353,23 @@ class Upstream:
 
     def close(self) -> None:
         """The client session ended (call on the loop): an open transaction is dropped at once (no final dot,
-        nothing delivered); an idle connection gets its QUIT in a worker thread."""
+        nothing delivered); an idle connection goes to the :class:`Pool` for the next session, or gets its
+        QUIT in a worker thread."""
         if self.busy:
             self.abort()
             return
+        pool = self.pool
+        if (pool is not None and self._prepare_error is None and self.mailer.conn is not None
+                and (self._prepared is None or self._prepared.done()) and self.mailer.transport == "smtp"):
+            self._prepared = None
+            try:
+                wire = self._wire()
+            except (OSError, smtplib.SMTPException):
+                wire = None
+            if wire is not None:
+                self.wire = None
+                pool.put(self.account, self.mailer, wire)
+                return
         wire, self.wire = self.wire, None
         if wire is not None:
             wire.release()
@@ -357,3 +382,125 @@ class Upstream:
             self.executor.submit(self.mailer.close)
         except RuntimeError:  # the relay is stopping: its workers are gone, close here
             self.mailer.close()
+
+
+#: How long a logged-in upstream connection waits for the next client session: well under the 5 minutes a
+#: server waits for a command (RFC 5321 4.5.3.2.7), so upstream never closes it on us while it is kept.
+POOL_IDLE_SECONDS = 60.0
+#: Connections kept per account (more sessions at once get their own; the rest are closed with QUIT).
+POOL_PER_ACCOUNT = 4
+#: A connection is not kept or reused when its login token expires sooner than this (Gmail's session
+#: lasts about the token's lifetime, provider-facts 22).
+POOL_TOKEN_MARGIN = 300.0
+
+
+class Pool:
+    """Logged-in upstream connections between client sessions, per account, on the relay's event loop.
+
+    A mailer that connects once per message (cron, a scanner, a monitoring script) would otherwise pay
+    upstream's TLS handshake and XOAUTH2 login for every message. A session's idle connection is put
+    here with a ``RSET`` (answered ``250``, or it is closed), reused by the account's next session,
+    and closed with ``QUIT`` after :data:`POOL_IDLE_SECONDS` unused. One that upstream closed or wrote
+    to meanwhile (a time-out notice) is found out before reuse and closed; one that dies under the next
+    message is retried on a fresh connection only if nothing of the message was sent on it
+    (:meth:`Upstream.deliver`).
+    """
+
+    def __init__(self, executor: Executor | None, *, idle: float = POOL_IDLE_SECONDS,
+                 per_account: int = POOL_PER_ACCOUNT) -> None:
+        self.executor = executor
+        self.idle = idle
+        self.per_account = per_account
+        self.closed = False
+        self._kept: dict[str, list[tuple[Mailer, Wire, asyncio.TimerHandle]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.reused = 0
+
+    def take(self, account: str) -> tuple[Mailer, Wire] | None:
+        """The account's most recently kept connection that is still good, or None."""
+        kept = self._kept.get(account.lower(), [])
+        while kept:
+            mailer, wire, timer = kept.pop()
+            timer.cancel()
+            if not self.closed and _usable(mailer, wire):
+                self.reused += 1
+                return mailer, wire
+            self._close(mailer, wire)
+        return None
+
+    def put(self, account: str, mailer: Mailer, wire: Wire) -> None:
+        """Keep a session's idle, logged-in connection (after its RSET); closed instead when not wanted."""
+        if self.closed or len(self._kept.get(account.lower(), [])) >= self.per_account or not _usable(mailer, wire):
+            self._close(mailer, wire)
+            return
+        task = asyncio.get_running_loop().create_task(self._reset_and_keep(account.lower(), mailer, wire))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _reset_and_keep(self, account: str, mailer: Mailer, wire: Wire) -> None:
+        try:
+            if mailer.transcript is not None:
+                mailer.transcript.client("RSET (the connection is kept for the next client session)")
+            await wire.send(b"RSET\r\n")
+            code, _ = await wire.getreply()
+        except (OSError, smtplib.SMTPException, TimeoutError):
+            code = 0
+        kept = self._kept.setdefault(account, [])
+        if code != 250 or self.closed or len(kept) >= self.per_account:
+            self._close(mailer, wire, quit_=code == 250)
+            return
+        mailer.transcript = None  # the session it came from is over; the next one brings its own
+        entry: list[Any] = []
+        timer = asyncio.get_running_loop().call_later(self.idle, self._expire, account, entry)
+        entry.extend((mailer, wire, timer))
+        kept.append((mailer, wire, timer))
+
+    def _expire(self, account: str, entry: list[Any]) -> None:
+        kept = self._kept.get(account, [])
+        item = tuple(entry)
+        if item in kept:
+            kept.remove(item)  # type: ignore[arg-type]
+            self._close(entry[0], entry[1])
+
+    def _close(self, mailer: Mailer, wire: Wire, *, quit_: bool = True) -> None:
+        wire.release()
+        if not quit_:
+            mailer._drop()
+            return
+        try:
+            if self.executor is None:
+                raise RuntimeError("no executor")
+            self.executor.submit(mailer.close)
+        except RuntimeError:  # the relay is stopping: its workers are gone, close here
+            mailer.close()
+
+    def close_all(self) -> None:
+        """The relay is stopping: QUIT every kept connection; later sessions' connections are closed, not kept."""
+        self.closed = True
+        for kept in self._kept.values():
+            while kept:
+                mailer, wire, timer = kept.pop()
+                timer.cancel()
+                self._close(mailer, wire)
+
+    def count(self) -> int:
+        return sum(len(k) for k in self._kept.values())
+
+
+def _usable(mailer: Mailer, wire: Wire) -> bool:
+    """Connected, nothing unread from upstream (an EOF or a time-out notice), its token not about to expire."""
+    if mailer.conn is None or wire.buf:
+        return False
+    try:
+        if select.select([wire.fd], [], [], 0)[0]:
+            return False
+    except (OSError, ValueError):
+        return False
+    token = mailer.token
+    if token is None or token.expires_at is None:
+        return True
+    try:
+        left = (token.expires_at - datetime.now(timezone.utc)).total_seconds()
+    except TypeError:  # a naive time: the kit writes aware ones, so do not guess
+        return False
+    return left > POOL_TOKEN_MARGIN
