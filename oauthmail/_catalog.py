@@ -1112,7 +1112,7 @@ register(
          ("Python's CA list is missing or old (macOS: 'Install Certificates.command' not run).",
           "Python の認証局リストがない、または古い（macOS で「Install Certificates.command」を未実行）。"),
          ("The local sandbox's CA is not configured (SSL_CERT_FILE not set).",
-          "ローカル サンドボックスの認証局が設定されていない（SSL_CERT_FILE が未設定）。")),
+          "サンドボックスの認証局が設定されていない（SSL_CERT_FILE が未設定）。")),
         ("Get your company's root CA as a .pem file (from IT) and point SSL_CERT_FILE and REQUESTS_CA_BUNDLE at a "
          "bundle that contains it; never turn verification off. For the sandbox, use the variables from "
          "`oauthmail sandbox` (ca.pem).",
@@ -1153,7 +1153,7 @@ register(
           "ポートが違う: Gmail と Microsoft は 587（STARTTLS）、Gmail は 465（SSL）も可。"),
          ("A firewall or antivirus rejects outbound 587/465 (common on company and hotel networks).",
           "ファイアウォールやウイルス対策ソフトが外向きの 587／465 番を拒否している（社内やホテルの回線でよくある）。"),
-         ("The local sandbox is not running.", "ローカル サンドボックスが起動していない。")),
+         ("The local sandbox is not running.", "サンドボックスが起動していない。")),
         ("Check smtp_host and smtp_port in the INI; try the other port (587 ↔ 465 with the matching smtp_security); "
          "ask IT whether outbound 587/465 is allowed.",
          "INI の smtp_host と smtp_port を確認し、もう一方のポート（587 ↔ 465、smtp_security も合わせる）を"

@@ -38,8 +38,10 @@ S_SMTP_PORTS = Msg(en="host {host}, port {starttls} (STARTTLS, like 587), port {
 S_USERS = Msg(en="Users", ja="ユーザー")
 S_GOOGLE_USER = Msg(en="Google, test user", ja="Google、テストユーザー")
 S_GOOGLE_NOT_TEST = Msg(en="Google, NOT a test user (sees 'Access blocked')",
-                        ja="Google、テストユーザーではない（「アクセスをブロック」になります）")
+                        ja="Google、テストユーザーではありません。サインインは「アクセスをブロック」になります")
 S_MS_USER = Msg(en="Microsoft 365", ja="Microsoft 365 のユーザー")
+#: A user line: the kind in brackets, full-width in Japanese (docs/glossary.ja.md).
+S_USER_LINE = Msg(en="{email} ({kind})", ja="{email}（{kind}）")
 S_MAILBOX = Msg(en="Mailbox page", ja="メールボックスのページ")
 S_MAILBOX_CLI = Msg(en="or: oauthmail mailbox --state-dir {dir}", ja="またはコマンド: oauthmail mailbox --state-dir {dir}")
 S_INFO = Msg(en="For scripts", ja="スクリプト向け")
@@ -128,7 +130,7 @@ def summary(sb: Any, lang: str | None = None) -> str:
             kind = S_GOOGLE_USER if u.get("test_user", True) else S_GOOGLE_NOT_TEST
         else:
             kind = S_MS_USER
-        lines.append(f"  {u['email']} ({kind.format(lang)})")
+        lines.append(f"  {S_USER_LINE.format(lang, email=u['email'], kind=kind)}")
     lines += [
         "",
         f"{S_MAILBOX.format(lang)}: {info['mailbox_url']}",

@@ -146,7 +146,7 @@ GOOGLE_DEVICE = Msg(
 )
 GOOGLE_DEVICE_HINT = Msg(
     en="Use the browser sign-in; on a remote notebook use copy-paste of the final address (--paste).",
-    ja="ブラウザーでのサインインを使ってください。リモートのノートブックでは、最後のアドレスをコピーして貼り付ける方法（--paste）を使います。",
+    ja="ブラウザーでサインインしてください。ノートブックやコマンドがリモートのマシンで動いている場合は、ブラウザーが最後に開いたアドレスをコピーして貼り付けます（コマンドでは --paste）。",
 )
 DEVICE_NEEDS_PUBLIC = Msg(
     en="Device sign-in needs a public client: no secret is sent, and the app registration must allow public client flows.",

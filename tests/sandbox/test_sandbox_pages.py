@@ -235,3 +235,13 @@ def test_mailbox_dates_read_as_japanese_dates_with_the_raw_header_kept(monkeypat
     finally:
         monkeypatch.delenv("TZ")
         _time.tzset()
+
+
+def test_japanese_summary_follows_the_writing_rules(sandbox: Any) -> None:
+    """What `oauthmail --lang ja sandbox` prints: full-width brackets around Japanese, none nested."""
+    from oauthmail.commands.sandbox import summary
+
+    text = summary(sandbox, "ja")
+    assert "alice@example.com（Google、テストユーザー）" in text
+    assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]\)|\([\u3040-\u30ff\u4e00-\u9fff]", text), text
+    assert not re.search(r"（[^）\n]*（", text), text
