@@ -14,7 +14,7 @@
 #   OAUTHMAIL_CHP              the configurable-http-proxy command (npm install configurable-http-proxy)
 #   OAUTHMAIL_NOTEBOOKS        folder each student's server opens (default ~/oauthmail/notebooks)
 #   OAUTHMAIL_SINGLEUSER       jupyterhub-singleuser to run for the students (default: next to this Python)
-#   OAUTHMAIL_USER_PORTS       first of the 10000 ports the students' servers get, one per uid (default 20000)
+#   OAUTHMAIL_USER_PORTS       first of the 10000 ports the students' servers get, one per uid (default 12000)
 import hmac
 import os
 import pwd
@@ -78,8 +78,9 @@ c.Spawner.http_timeout = 180
 # Each student's server listens on a port of their own, from their uid, below the range the system hands out
 # as "any free port" (32768-60999 on Linux). JupyterHub's default takes such a free port and lets it go for the
 # server to take seconds later; on a busy machine another program can take it meanwhile, and the hub then
-# sends the student to that program (a 503 page that stays). uids 1000-10999 map to distinct ports.
-user_ports = int(os.environ.get("OAUTHMAIL_USER_PORTS", "20000"))
+# sends the student to that program (a 503 page that stays). uids 1000-10999 map to distinct ports; the
+# default 12000-21999 stays clear of the students' sandboxes too (the 10000 ports just below 32768).
+user_ports = int(os.environ.get("OAUTHMAIL_USER_PORTS", "12000"))
 
 
 def own_port(spawner):  # type: ignore[no-untyped-def]
