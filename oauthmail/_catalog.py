@@ -288,7 +288,7 @@ register(
         "smtp-500-5.5.6", "500 5.5.6",
         (r"(?<![\d.])5\.5\.6\b", r"(?:exchange )?line is too long", r"\b500\b.{0,20}line too long"),
         AuthenticationError,
-        ("The server found a command line too long", "コマンド行が長すぎるとしてサーバーに拒否されました"),
+        ("The server found a command line too long", "コマンドの行が長すぎるため、サーバーが拒否しました"),
         ("The token was sent on the same line as AUTH XOAUTH2 and the server's line limit is shorter than that "
          "line (Exchange: 'Authentication Exchange line is too long').",
          "トークンを AUTH XOAUTH2 と同じ行で送ったため、サーバーの 1 行の上限を超えました"
@@ -711,7 +711,7 @@ register(
         ConsentError,
         ("Google's device sign-in cannot give Gmail access", "Google のデバイス コードでのサインインでは Gmail の権限は得られません"),
         ("Google's 'TV and limited input' device flow allows only a few scopes; Gmail's are not among them.",
-         "Google の「テレビと入力の限られたデバイス」のフローは一部のスコープしか許可せず、Gmail は含まれません。"),
+         "Google の「テレビと入力機能が限られたデバイス」向けのフローは一部のスコープしか許可せず、Gmail は含まれません。"),
         (("--device-code was used with a Google account.", "Google アカウントで --device-code を使った。"),),
         ("Use the browser sign-in (with copy-paste of the address if your notebook is remote).",
          "ブラウザーでのサインインを使ってください（ノートブックがリモートならアドレスのコピーと貼り付けで）。"),

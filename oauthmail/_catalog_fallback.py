@@ -70,7 +70,7 @@ FALLBACK_ENTRIES: tuple[Entry, ...] = (
         ),
         where=Msg(
             en="Microsoft Entra admin center → App registrations → your app → Overview; Sign-in logs",
-            ja="Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」 → 対象のアプリ →「概要」、および「Entra ID」→「監視と正常性」→「サインイン ログ」",
+            ja="Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」→ 対象のアプリ →「概要」、および「Entra ID」→「監視と正常性」→「サインイン ログ」",
         ),
     ),
 )

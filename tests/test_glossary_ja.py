@@ -74,6 +74,7 @@ _STYLE = [
      "choices in a Japanese sentence take the full-width 「／」 without spaces (「587／465」)"),
     (re.compile(rf"[{_KANA_KANJI}、。] ?\(|\) ?[{_KANA_KANJI}、。]"),
      "brackets in a Japanese sentence are full-width （…）, even around ASCII (「（HTTPS）」)"),
+    (re.compile(r"」 →|→ 「"), "a console path's arrows touch the quoted labels: 「Entra ID」→「アプリの登録」→ 対象のアプリ"),
 ]
 #: Console labels quoted exactly as Microsoft writes them (half-width brackets included).
 #: "English / 日本語": a label given in both languages on purpose.
@@ -190,6 +191,12 @@ def test_style_checker_catches_each_rule() -> None:
                 "SMTP (587) で送る", "「アプリケーション (クライアント) ID」をコピー")]
     found = style_problems(planted)
     assert [p.split(":")[0] for p in found] == ["z.py"] * 6, found  # 「587/465 番」 breaks two rules
+
+
+def test_style_checker_catches_a_spaced_arrow() -> None:
+    found = style_problems([Text("p.py:1", "「Entra ID」→「アプリの登録」 → 対象のアプリ", "p.py", False),
+                            Text("q.py:1", "「Entra ID」→「アプリの登録」→ 対象のアプリ →「認証」", "q.py", False)])
+    assert [p.split(":")[0] for p in found] == ["p.py"], found
 
 
 def test_japanese_documents_have_no_line_breaks_inside_sentences() -> None:

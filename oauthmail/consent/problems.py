@@ -156,7 +156,7 @@ DEVICE_NEEDS_PUBLIC = Msg(
 DEVICE_NEEDS_PUBLIC_HINT = Msg(
     en="Drop the client secret, and in Entra admin center → App registrations → your app → Authentication set "
     "'Allow public client flows' to Yes. Or use the browser sign-in with the Web app and its secret.",
-    ja="クライアント シークレットを外し、Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」 → 対象のアプリ →「認証」で"
+    ja="クライアント シークレットを外し、Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」→ 対象のアプリ →「認証」で"
     "「パブリック クライアント フローを許可する」を「はい」にしてください。またはウェブ アプリとシークレットで"
     "ブラウザーのサインインを使ってください。",
 )
@@ -218,7 +218,7 @@ AAD_REDIRECT = Msg(
 AAD_REDIRECT_HINT = Msg(
     en="In Entra admin center → App registrations → your app → Authentication, add a Web redirect URI exactly "
     "{redirect_uri} (path and case must match; the port may differ for localhost).",
-    ja="Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」 → 対象のアプリ →「認証」で、「Web」のリダイレクト URI に {redirect_uri} を"
+    ja="Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」→ 対象のアプリ →「認証」で、「Web」のリダイレクト URI に {redirect_uri} を"
     "そのまま追加してください（パスと大文字小文字は一致が必要、localhost のポートは違っても構いません）。",
 )
 AAD_SECRET_REQUIRED = Msg(

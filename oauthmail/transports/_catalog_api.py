@@ -23,7 +23,7 @@ def _e(id: str, code: str, patterns: tuple[str, ...], kind: type[OAuthMailError]
 
 _ENTRA_API_PERMISSIONS = (
     "Microsoft Entra admin center → App registrations → your app → API permissions",
-    "Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」 → 対象のアプリ →「API のアクセス許可」",
+    "Microsoft Entra 管理センター →「Entra ID」→「アプリの登録」→ 対象のアプリ →「API のアクセス許可」",
 )
 _GCP_DATA_ACCESS = (
     "Google Cloud console → APIs & Services → OAuth consent screen → Data Access (scopes)",
