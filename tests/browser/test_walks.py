@@ -369,7 +369,11 @@ def test_microsoft_device_code_sign_in_ja(walk_lab: LabPage, sandbox_facts: Sand
     popup.locator("form#consent").wait_for(state="visible", timeout=LONG)
     choose_account(popup, next(u for u in sandbox_facts.info["users"] if not u.endswith("@example.com")))
     popup.get_by_role("button", name=walk.s("ms_accept"), exact=True).click()
-    popup.wait_for_load_state("domcontentloaded")
+    # Wait for the page that answers the Accept form, not for a load state: the consent page is already
+    # loaded, so wait_for_load_state returned at once, and closing the tab could cancel the POST before
+    # the sandbox had the approval (then the notebook waited for a sign-in that never came).
+    popup.locator('meta[name="sandbox-page"][content="device_done"]').wait_for(state="attached", timeout=LONG)
+    assert popup.locator('meta[name="sandbox-result"]').get_attribute("content") == "approved"
     lab.shot("device-accepted", page=popup)
     lab.close_popup(popup)
     done = walk.wait("consent_done")
