@@ -92,6 +92,39 @@ def test_msmtp_delivers_with_the_exported_file(sandbox: Any, tmp_path: Path, pro
     no_secret(out.read_text() + r.stdout + r.stderr, secrets_in(ini))
 
 
+@pytest.mark.skipif(not shutil.which("msmtp"), reason="Debian's msmtp is not installed")
+def test_msmtp_export_of_a_sandbox_ini_works_in_a_new_terminal(sandbox: Any, tmp_path: Path) -> None:
+    """`make demo` or a notebook made the INI; the export and msmtp run later in a terminal whose
+    SSL_CERT_FILE does not name the sandbox's CA: the export names that CA (tls_trust_file), not nothing."""
+    ini = sandbox.state_dir / "demo.ini"  # where the kit looks for the sandbox of an INI (beside it)
+    write_ini(sandbox, ini, cached=False)
+    terminal = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")}
+    out = tmp_path / "msmtprc"
+    p = subprocess.run([sys.executable, "-m", "oauthmail", "export", "--ini", str(ini), "--for", "msmtp", "--out",
+                        str(out)], capture_output=True, text=True, timeout=60, env=terminal)
+    assert p.returncode == 0, p.stderr
+    assert f'tls_trust_file "{sandbox.state_dir / "ca.pem"}"' in out.read_text()
+    msg = f"From: {GOOGLE_USER}\nTo: bob@example.com\nSubject: from a new terminal\n\nhello\n"
+    r = subprocess.run(["msmtp", "-C", str(out), "-a", GOOGLE_USER, "bob@example.com"], input=msg, text=True,
+                       capture_output=True, timeout=60, env={**terminal, "PYTHONPATH": str(Path.cwd())})
+    assert r.returncode == 0, r.stderr
+    (got,) = sandbox.mailbox.messages()
+    assert got["Subject"] == "from a new terminal"
+    no_secret(out.read_text() + r.stdout + r.stderr, secrets_in(ini))
+
+
+def test_an_export_for_a_real_provider_names_no_sandbox_ca(sandbox: Any, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    ini = sandbox.state_dir / "real.ini"
+    ini.write_text("[oauthmail]\nversion = 1\n\n[alice@gmail.com]\nprovider = google\nclient_id = 123.apps."
+                   "googleusercontent.com\nclient_secret = GOCSPX-abcdefgh\nrefresh_token = 1//0abcdefgh\n",
+                   encoding="utf-8")
+    ini.chmod(0o600)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    text = "".join(f.text for f in render(ini, "msmtp").files)
+    assert "tls_trust_file" not in text and "smtp.gmail.com" in text
+
+
 @pytest.mark.skipif(not shutil.which("curl"), reason="curl is not installed")
 def test_curl_script_delivers(sandbox: Any, tmp_path: Path) -> None:
     ini = tmp_path / "t.ini"

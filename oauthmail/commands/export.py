@@ -30,8 +30,10 @@ def register(sub: Any) -> None:
                                       "書き出し先のファイル（postfix ではフォルダー。既定: OAUTHMAIL_HOME/exports/TOOL/）。`-` なら画面に表示する"))
     p.add_argument("--lang", dest="cmd_lang", choices=("en", "ja"), help=pick("language of the comments",
                                                                               "ファイルの中のコメントの言語"))
-    p.add_argument("--ca-file", help=pick("CA bundle the tool should trust (default: SSL_CERT_FILE, else the system's)",
-                                          "ツールに信頼させる CA バンドル（既定: SSL_CERT_FILE、なければシステムのもの）"))
+    p.add_argument("--ca-file", help=pick("CA bundle the tool should trust (default: the sandbox's own CA for a sandbox "
+                                          "INI, else SSL_CERT_FILE, else the system's)",
+                                          "ツールに信頼させる CA バンドル（既定: サンドボックスの INI ならそのサンドボックスの CA、"
+                                          "それ以外は SSL_CERT_FILE、なければシステムのもの）"))
     p.add_argument("--relay", metavar="HOST:PORT", help=pick("oauthmail relay address for tools without OAuth2 "
                    "(default 127.0.0.1:1587)",
                                                              "OAuth2 に対応していないツール向けの oauthmail relay のアドレス（既定: 127.0.0.1:1587）"))

@@ -13,6 +13,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import tokenfile
 from ..mailer import smtp_settings
@@ -90,6 +91,20 @@ def default_ca_file() -> str:
     return value if value and Path(value).is_file() else ""
 
 
+def sandbox_ca_file(ini: str, acc: Any) -> str:
+    """The sandbox's own CA for an account made with it (so the mailer trusts it in a new terminal too), else ``""``.
+
+    Only where the kit's commands trust it themselves (:func:`oauthmail.sandbox.lifecycle.sandbox_ca_for`:
+    every endpoint on loopback, on that sandbox's recorded ports, its files private).
+    """
+    try:
+        from ..sandbox.lifecycle import sandbox_ca_for
+    except ImportError:  # a kit installed without its sandbox
+        return ""
+    ca = sandbox_ca_for(ini, acc)
+    return str(ca) if ca else ""
+
+
 def context_for(ini: str | Path, account: str | None = None, *, lang: str = "en", ca_file: str | None = None,
                 kit: list[str] | None = None, relay: tuple[str, int] | None = None) -> ExportContext:
     """The :class:`ExportContext` of an INI's account (overrides → INI → provider defaults, as a send)."""
@@ -100,7 +115,7 @@ def context_for(ini: str | Path, account: str | None = None, *, lang: str = "en"
     return ExportContext(
         ini=path, account=acc.email, provider=acc.provider, host=s.host, port=s.port,
         security=s.security, mechanism=s.mechanism, token_argv=token_argv(path, acc.email, kit),
-        ca_file=default_ca_file() if ca_file is None else ca_file, lang=lang,
+        ca_file=(sandbox_ca_file(path, acc) or default_ca_file()) if ca_file is None else ca_file, lang=lang,
         transport=(acc.transport or "smtp").lower(), relay_host=rhost, relay_port=rport,
     )
 
