@@ -634,3 +634,17 @@ def test_a_pooled_connection_idle_too_long_gets_quit(sandbox: Any, tmp_path: Pat
         relay.stop()
         up.stop()
     assert up.delivered == [["bob@example.com"]]
+
+
+def test_the_log_keeps_only_its_last_lines_in_memory() -> None:
+    """A relay runs for months: every line goes to the stream, memory holds the last KEEP only."""
+    import io
+
+    from oauthmail.relay.server import RelayLog
+
+    stream = io.StringIO()
+    log = RelayLog(stream, secrets=["s3cr3t-value"])
+    for n in range(RelayLog.KEEP + 500):
+        log.write(f"message {n} token s3cr3t-value")
+    assert len(log.lines) == RelayLog.KEEP and log.lines[-1].endswith(f"message {RelayLog.KEEP + 499} token *****")
+    assert stream.getvalue().count("\n") == RelayLog.KEEP + 500 and "s3cr3t-value" not in stream.getvalue()

@@ -9,6 +9,7 @@ is answered only after upstream answered, with upstream's verdict (see :mod:`.up
 from __future__ import annotations
 
 import asyncio
+import collections
 import signal
 import sys
 import threading
@@ -33,13 +34,18 @@ DRAIN_SECONDS = 60.0
 
 
 class RelayLog:
-    """One line per message (and a few about the relay itself); every line masked before it is written."""
+    """One line per message (and a few about the relay itself); every line masked before it is written.
+
+    ``lines`` keeps only the last :attr:`KEEP` lines: a relay runs for months, the stream has them all.
+    """
+
+    KEEP = 1000
 
     def __init__(self, stream: TextIO | None = None, secrets: list[str] | None = None) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.secrets = secrets if secrets is not None else []
         self.lock = threading.Lock()
-        self.lines: list[str] = []
+        self.lines: collections.deque[str] = collections.deque(maxlen=self.KEEP)
 
     def write(self, text: str) -> None:
         line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} oauthmail-relay: {redact(text, self.secrets)}"
