@@ -87,6 +87,7 @@ SKIPPED_GRAPH = Msg(en="skipped: this account sends through Microsoft Graph, not
 D_INI_OK = Msg(en="{path}: account {account} ({provider})", ja="{path}: アカウント {account}（{provider}）")
 D_SECRET_UNKNOWN = Msg(en="no expiry recorded (client_secret_expires_at)",
                        ja="有効期限が記録されていません（client_secret_expires_at）")
+D_SECRET_GOOGLE = Msg(en="Google client secrets have no expiry date", ja="Google のクライアント シークレットには有効期限がありません")
 D_SECRET_NONE = Msg(en="no client secret (public client)", ja="クライアント シークレットなし（パブリック クライアント）")
 D_SECRET_DAYS = Msg(en="expires {when} (in {days} days)", ja="{when} に失効（あと {days} 日）")
 D_SECRET_EXPIRED = Msg(en="expired {when} ({days} days ago)", ja="{when} に失効済み（{days} 日前）")
@@ -296,6 +297,8 @@ def secret_expiry_check(acc: tokenfile.Account, now: datetime | None = None) -> 
     value = acc.extra.get("client_secret_expires_at", "").strip()
     if not acc.client_secret:
         return Check("secret_expiry", SKIP, detail=D_SECRET_NONE)
+    if not value and acc.provider == "google":
+        return Check("secret_expiry", SKIP, detail=D_SECRET_GOOGLE)  # only Entra's secrets run out
     if not value:
         return Check("secret_expiry", SKIP, detail=D_SECRET_UNKNOWN)
     try:

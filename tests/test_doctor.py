@@ -62,7 +62,10 @@ def test_everything_passes_against_the_sandbox(sandbox: Any, tmp_path: Path, pro
     assert report.ok, render_table(report)
     for check_id in ("ini", "dns", "tcp", "tls", "ehlo", "token_endpoint", "clock", "refresh", "smtp_auth"):
         assert st[check_id] == PASS, (check_id, render_table(report))
-    assert st["secret_expiry"] == SKIP  # no expiry recorded
+    assert st["secret_expiry"] == SKIP  # no expiry recorded; a Google secret has none at all
+    detail = report.get("secret_expiry").to_dict("en")["detail"]  # type: ignore[union-attr]
+    assert detail == ("Google client secrets have no expiry date" if provider == "google"
+                      else "no expiry recorded (client_secret_expires_at)"), detail
     tls = report.get("tls")
     assert tls is not None and "TLS" in tls.to_dict("en")["detail"]
     assert "XOAUTH2" in report.get("ehlo").to_dict()["detail"]  # type: ignore[union-attr]
