@@ -127,10 +127,7 @@ def wrap_wide(text: str, width: int) -> list[str]:
     """``textwrap.wrap`` for text with full-width characters: widths as a terminal shows them (2 for
     a kanji), a break allowed between two Japanese characters, and none before 「、」「）」 or after 「（」.
     """
-    from unicodedata import east_asian_width
-
-    def wide(ch: str) -> bool:
-        return east_asian_width(ch) in ("W", "F")
+    from .i18n.width import display_width, is_wide
 
     units: list[str] = []  # pieces no line break may cut; "" stands for a space
     for ch in " ".join(text.split()):
@@ -138,7 +135,7 @@ def wrap_wide(text: str, width: int) -> list[str]:
         if ch == " ":
             units.append("")
         elif last and (ch in _NO_LINE_START or last[-1] in _NO_LINE_END
-                       or not (wide(ch) or wide(last[-1]))):
+                       or not (is_wide(ch) or is_wide(last[-1]))):
             units[-1] += ch
         else:
             units.append(ch)
@@ -148,7 +145,7 @@ def wrap_wide(text: str, width: int) -> list[str]:
         if not unit:
             space = bool(line)
             continue
-        size = sum(2 if wide(c) else 1 for c in unit)
+        size = display_width(unit)
         if line and used + space + size > width:
             lines.append(line)
             line, used = unit, size

@@ -674,11 +674,13 @@ def run_doctor(
 
 def render_table(report: DoctorReport, lang: str | None = None) -> str:
     """The report as a person reads it: one line per check with ✔/✖/⚠, and the fix under each problem."""
+    from .i18n.width import display_width
+
     rows = [c.to_dict(lang) for c in report.checks]
-    width = max((_display_width(r["title"]) for r in rows), default=10)
+    width = max((display_width(r["title"]) for r in rows), default=10)
     lines = [f"oauthmail doctor: {report.account or report.ini}"]
     for c, r in zip(report.checks, rows, strict=True):
-        pad = " " * (width - _display_width(r["title"]))
+        pad = " " * (width - display_width(r["title"]))
         lines.append(f"{MARKS[c.status]} {r['title']}{pad}  {r['detail']}")
         if r["fix"] and c.status in (FAIL, WARN):
             lines.append(f"    → {L_FIX.format(lang)}: {r['fix']}")
@@ -694,10 +696,6 @@ def render_table(report: DoctorReport, lang: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _display_width(text: str) -> int:
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 # ``oauthmail.doctor(ini)`` is this module, called: it runs :func:`run_doctor` (see ``oauthmail/_callable.py``).

@@ -19,13 +19,13 @@ import glob
 import html
 import json
 import os
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..i18n import Msg
+from ..i18n.width import display_width
 from ..secrets import redact
 
 # --- texts ------------------------------------------------------------------------------------------
@@ -301,9 +301,7 @@ def build_report(pattern: str, lang: str | None = None) -> ClassReport:
 # --- rendering --------------------------------------------------------------------------------------
 
 
-def width(text: str) -> int:
-    """Columns a text takes on a console (CJK characters take two)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+width = display_width  # columns a text takes on a console (CJK characters take two)
 
 
 def pad(text: str, columns: int) -> str:
