@@ -103,8 +103,12 @@ def test_auth_login_too(sandbox: Any, relay: Running) -> None:
 
 
 def test_wrong_relay_password_is_535_without_upstream_contact(sandbox: Any, tmp_path: Path) -> None:
+    from oauthmail.sandbox.lifecycle import bind_stable
+
     upstream = socket.socket()
-    upstream.bind(("127.0.0.1", 0))
+    # Below the ephemeral range, as the sandbox's own ports: a stray reconnect aimed at an old ephemeral port
+    # (an ended kernel's ZMQ socket, say) cannot land here and pass for the relay's contact (seen once in CI).
+    bind_stable(lambda port: upstream.bind(("127.0.0.1", port)))
     upstream.listen(5)
     upstream.settimeout(0.5)
     ini = tmp_path / "t.ini"
