@@ -1201,11 +1201,17 @@ register(
         ("The kit could not listen on its loopback port (usually 48888) because another program holds it.",
          "別のプログラムが使っているため、キットがループバックのポート（通常 48888）で待ち受けできませんでした。"),
         (("An earlier sign-in is still waiting.", "前回のサインインがまだ待ち受けている。"),
-         ("Another program uses the port.", "別のプログラムがそのポートを使っている。")),
+         ("Another program uses the port.", "別のプログラムがそのポートを使っている。"),
+         ("On Linux, the system gave the port to another program's outgoing connection (48888 lies in the range "
+          "it hands out, 32768-60999 by default).",
+          "Linux で、システムがそのポートを別のプログラムの外向きの接続に割り当てた（48888 は既定で割り当てに使われる"
+          "範囲 32768～60999 に入っている）。")),
         ("Restart the notebook kernel or stop the other program, then try again. The port must stay 48888 because it "
-         "is registered with the provider.",
+         "is registered with the provider. If the system gave it to a connection, wait a minute and reserve it as "
+         "root: `sysctl -w net.ipv4.ip_local_reserved_ports=48888`.",
          "ノートブックのカーネルを再起動するか他のプログラムを止めてから、やり直してください。ポートはプロバイダーに"
-         "登録してあるため 48888 のままにする必要があります。"),
+         "登録してあるため 48888 のままにする必要があります。システムが接続に割り当てた場合は 1 分ほど待ち、root で "
+         "`sysctl -w net.ipv4.ip_local_reserved_ports=48888` を実行して予約してください。"),
     ),
     _e(
         "local-no-browser", "no browser",

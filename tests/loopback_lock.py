@@ -2,17 +2,76 @@
 
 The source documents register ``http://127.0.0.1:48888/callback`` and ``http://localhost:48888/callback``,
 so the notebooks, the demo and the browser walks listen on that one port. Two pytest runs at once
-(or a notebook run beside a browser walk) would fight over it; they take this lock first.
+(or a notebook run beside a browser walk) would fight over it; they take this lock first, then wait
+until the port can be bound: 48888 lies in Linux's range for outgoing connections, and another
+process's connection may have been given it (a CI run failed so). If it stays taken, the error names
+every socket on it and its process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import os
+import socket
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from oauthmail.consent import portholder
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a listener could bind ``port`` now (SO_REUSEADDR, as the kit's listener: TIME_WAIT is fine)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            return exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT)  # no ::1 here: nothing to hold
+    return True
+
+
+def _pids_by_inode() -> dict[int, str]:
+    """Socket inode → ``pid N: command line`` for the processes this user may look into."""
+    owners: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            links = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        for link in links:
+            if link.startswith("socket:["):
+                owners[int(link[8:-1])] = f"pid {entry.name}: {cmd[:160]}"
+    return owners
+
+
+def port_owner(port: int, hosts: tuple[str, ...] = ("127.0.0.1", "::1")) -> str:
+    """Every socket that holds ``port`` (listening or a connection), with its process where it can be seen."""
+    found = [h for host in hosts for h in portholder.holders(port, host) or []]
+    if not found:
+        return "no socket seen in /proc/net/tcp"
+    owners = _pids_by_inode()
+    return "; ".join(f"{h.local} -> {h.remote} state {h.state} uid {h.uid} ({owners.get(h.inode, 'process unseen')})"
+                     for h in dict.fromkeys(found))
+
+
+def wait_port_free(port: int, timeout: float = 60.0, hosts: tuple[str, ...] = ("127.0.0.1", "::1")) -> None:
+    """Wait until ``port`` can be bound on every host (a kernel's listener closes on shutdown; a connection
+    the system lent the port to ends)."""
+    deadline = time.monotonic() + timeout
+    while not all(port_free(port, host) for host in hosts):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"port {port} stayed taken for {timeout:.0f} s: {port_owner(port, hosts)}. The "
+                                 "notebooks' sign-in needs it. Stop the other JupyterLab/kernel or test run and try "
+                                 f"again, or reserve it: sysctl -w net.ipv4.ip_local_reserved_ports={port}")
+        time.sleep(0.2)
 
 
 @contextlib.contextmanager
@@ -30,6 +89,7 @@ def loopback_port_lock(port: int = 48888, timeout: float = 600.0) -> Iterator[No
                     raise TimeoutError(f"{path} stayed locked for {timeout:.0f} s (another test run?)") from None
                 time.sleep(0.2)
         try:
+            wait_port_free(port, timeout=90.0)
             yield
         finally:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

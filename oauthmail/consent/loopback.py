@@ -42,6 +42,20 @@ PORT_BUSY_HINT = Msg(
     ja="カーネルを再起動するか、ポートを使っている他のプログラムを止めてから、やり直してください。ポートはプロバイダーに"
     "登録されているため {port} のままでなければなりません。",
 )
+PORT_LENT = Msg(
+    en="Port {port} on {host} is used by another program's connection: the system gave it to an outgoing connection "
+    "(it hands out ports {low}-{high} this way).",
+    ja="{host} のポート {port} は、別のプログラムの通信に使われています。システムがこのポートを外向きの接続に"
+    "割り当てたためです（ポート {low}～{high} はこの用途に割り当てられます）。",
+)
+PORT_LENT_HINT = Msg(
+    en="Try again in a minute: the port is free again when that connection ends. So that the system never hands it "
+    "out again, reserve it (as root): `sysctl -w net.ipv4.ip_local_reserved_ports={port}`, and put the same setting in "
+    "/etc/sysctl.d/ to keep it after a restart. The port must stay {port} because it is registered with the provider.",
+    ja="1 分ほど待ってからやり直してください。その接続が終わるとポートは空きます。二度と割り当てられないようにするには、"
+    "root で `sysctl -w net.ipv4.ip_local_reserved_ports={port}` を実行してポートを予約し、再起動後も残るよう同じ設定を"
+    " /etc/sysctl.d/ に書いてください。ポートはプロバイダーに登録されているため {port} のままでなければなりません。",
+)
 CANNOT_LISTEN = Msg(
     en="Cannot listen on {host}:{port} ({reason}).",
     ja="{host}:{port} で待ち受けできません（{reason}）。",
@@ -118,6 +132,17 @@ def free_localhost_port(attempts: int = 50) -> int:
                 if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
                     return port  # no IPv6 loopback: 127.0.0.1 is all there is
     return port
+
+
+def port_busy(host: str, port: int) -> ConsentError:
+    """The error for a busy return port: a connection the system lent the port to says so (portholder)."""
+    from . import portholder
+
+    span = portholder.lent_range()
+    if span is not None and portholder.held_by_connection(port, host):
+        return ConsentError(PORT_LENT, PORT_LENT_HINT, code="port_busy", host=host, port=port, low=span[0],
+                            high=span[1])
+    return ConsentError(PORT_BUSY, PORT_BUSY_HINT, code="port_busy", host=host, port=port)
 
 
 def render_page(title: Msg, *, ok: bool, **params: object) -> bytes:
@@ -226,8 +251,7 @@ class LoopbackListener:
             if optional and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, getattr(errno, "EPROTONOSUPPORT", -1)):
                 return None  # no IPv6 loopback on this machine
             if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1), errno.EACCES):
-                raise ConsentError(PORT_BUSY, PORT_BUSY_HINT, code="port_busy", host=host,
-                                   port=self.port) from None
+                raise port_busy(host, self.port) from None
             raise ConsentError(CANNOT_LISTEN, CANNOT_LISTEN_HINT, code="cannot_listen", host=host,
                                port=self.port, reason=exc.strerror or type(exc).__name__) from None
 

@@ -34,11 +34,10 @@ from labdriver import (  # noqa: E402
     LabServer,
     browser_skip_reason,
     launch_chromium,
-    wait_port_free,
 )
 from walk import SandboxFacts  # noqa: E402
 
-from tests.loopback_lock import loopback_port_lock  # noqa: E402  (shared with the notebook and demo tests)
+from tests.loopback_lock import loopback_port_lock, wait_port_free  # noqa: E402  (shared with the notebook and demo tests)
 
 REPO = HERE.parent.parent
 #: Variables by which the kit guesses a remote kernel (oauthmail.consent.environment): a CI machine

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -67,45 +66,6 @@ def browser_skip_reason(chromium: Path = CHROMIUM) -> str:
     except ImportError:
         return "the Python package playwright is not installed (pip install -e '.[browser]')"
     return ""
-
-
-def port_free(port: int, host: str = "127.0.0.1") -> bool:
-    """Whether a listener could bind ``port`` now (SO_REUSEADDR, as the kit's listener: TIME_WAIT is fine)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def port_owner(port: int) -> str:
-    """Who listens on ``port``, as ``ss -ltnp`` tells (best effort, for the error message)."""
-    try:
-        out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, timeout=5).stdout
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    pids = sorted(set(re.findall(r"pid=(\d+)", out)))
-    owners = []
-    for pid in pids:
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            cmd = "?"
-        owners.append(f"pid {pid}: {cmd[:160]}")
-    return "; ".join(owners) or "unknown"
-
-
-def wait_port_free(port: int, timeout: float = 60.0) -> None:
-    """Wait until nobody listens on ``port`` (a previous kernel's listener closes on shutdown)."""
-    deadline = time.monotonic() + timeout
-    while not port_free(port):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"127.0.0.1:{port} is in use by another process ({port_owner(port)}); the "
-                                 "notebooks' sign-in needs it. Stop the other JupyterLab/kernel or test run and "
-                                 "try again.")
-        time.sleep(0.2)
 
 
 def launch_chromium(pw: Any, executable: Path = CHROMIUM) -> Any:
