@@ -93,3 +93,31 @@ def loopback_port_lock(port: int = 48888, timeout: float = 600.0) -> Iterator[No
             yield
         finally:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+class LentPort:
+    """A port the system gave to a connection (nothing listens on it), as another program's connection
+    to a local service holds it. ``port=0``: the system picks one from its range, as connect() does."""
+
+    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
+        self.server = socket.create_server((host, 0))
+        self.client = socket.socket()
+        self.client.bind((host, port))
+        self.port = int(self.client.getsockname()[1])
+        self.client.connect(self.server.getsockname())
+        self.peer, _ = self.server.accept()
+
+    def end(self, *, this_side_first: bool = False) -> None:
+        """End the connection. From the far side by default; closed from this side first, its TIME_WAIT
+        holds the port for a minute (the port's owner never set SO_REUSEADDR)."""
+        first, second = (self.client, self.peer) if this_side_first else (self.peer, self.client)
+        first.close()
+        time.sleep(0.1)
+        second.close()
+        self.server.close()
+
+    def __enter__(self) -> LentPort:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.end()

@@ -15,6 +15,7 @@ import pytest
 from oauthmail.consent import portholder
 from oauthmail.consent.loopback import PORT_BUSY, PORT_LENT, LoopbackListener
 from oauthmail.errors import ConsentError
+from tests.loopback_lock import LentPort
 
 linux_only = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc/net/tcp")
 
@@ -48,18 +49,20 @@ def test_proc_rows_are_decoded_for_ipv4_ipv6_and_mapped_addresses() -> None:
     assert len(rows) == 7  # the broken line is skipped
 
 
-def test_holders_leave_out_time_wait_and_other_addresses(tmp_path: Path) -> None:
+def test_holders_are_the_sockets_on_that_address_and_port(tmp_path: Path) -> None:
     proc = _proc(tmp_path)
     found = portholder.holders(48888, "127.0.0.1", proc)
     assert found is not None
     assert {(h.remote, h.state) for h in found} == {("0.0.0.0:0", "0A"), ("127.0.0.1:8080", "01"),
-                                                   ("127.0.0.1:80", "08")}
+                                                   ("127.0.0.1:8081", "06"), ("127.0.0.1:80", "08")}
     assert [h.remote for h in portholder.holders(48888, "::1", proc) or []] == ["::1:8080"]
     # a listener on the wildcard address holds every address of its family's port
     assert [h.local for h in portholder.holders(48889, "::1", proc) or []] == [":::48889"]
     assert not portholder.held_by_connection(48888, "127.0.0.1", proc)  # one of them listens
     assert portholder.held_by_connection(48888, "::1", proc)
     assert portholder.holders(48888, "127.0.0.1", tmp_path / "nothing") is None  # not Linux: unknown
+    time_wait_only = PROC_TCP.splitlines()[0] + "\n" + PROC_TCP.splitlines()[3] + "\n"
+    assert portholder.held_by_connection(48888, "127.0.0.1", _proc(tmp_path, time_wait_only, ""))
 
 
 def test_lent_range_and_reserved_ports(tmp_path: Path) -> None:
@@ -75,24 +78,13 @@ def test_lent_range_and_reserved_ports(tmp_path: Path) -> None:
 
 @linux_only
 def test_a_port_lent_to_a_connection_says_so_and_how_to_reserve_it() -> None:
-    server = socket.create_server(("127.0.0.1", 0))
-    client = socket.socket()
-    try:
-        client.bind(("127.0.0.1", 0))  # what connect() does: the system picks a port from its range
-        port = client.getsockname()[1]
-        client.connect(server.getsockname())
-        peer, _ = server.accept()
-        with pytest.raises(ConsentError) as info:
-            LoopbackListener(f"http://127.0.0.1:{port}/callback").start()
-        peer.close()
-    finally:
-        client.close()
-        server.close()
+    with LentPort() as lent, pytest.raises(ConsentError) as info:
+        LoopbackListener(f"http://127.0.0.1:{lent.port}/callback").start()
     err = info.value
     assert err.code == "port_busy" and err.what_msg is PORT_LENT
     for lang in ("en", "ja"):
-        assert str(port) in err.what(lang)
-        assert f"net.ipv4.ip_local_reserved_ports={port}" in err.hint(lang)
+        assert str(lent.port) in err.what(lang)
+        assert f"net.ipv4.ip_local_reserved_ports={lent.port}" in err.hint(lang)
     assert "Restart the kernel" not in err.hint("en")
 
 
@@ -116,13 +108,7 @@ def test_the_cli_prints_the_lent_port_message_without_a_traceback(tmp_path: Path
     import os
     import subprocess
 
-    server = socket.create_server(("127.0.0.1", 0))
-    client = socket.socket()
-    client.bind(("127.0.0.1", 0))
-    port = client.getsockname()[1]
-    client.connect(server.getsockname())
-    peer, _ = server.accept()
-    try:
+    with LentPort() as lent:
         secrets_file = tmp_path / "client.json"
         secrets_file.write_text(json.dumps({"installed": {
             "client_id": "1234-abc.apps.googleusercontent.com", "client_secret": "GOCSPX-notarealsecret00000000",
@@ -131,14 +117,22 @@ def test_the_cli_prints_the_lent_port_message_without_a_traceback(tmp_path: Path
         env = dict(os.environ, OAUTHMAIL_HOME=str(tmp_path / "home"), OAUTHMAIL_LANG="ja")
         proc = subprocess.run(
             [sys.executable, "-m", "oauthmail", "consent", "google", "--client-secrets", str(secrets_file),
-             "--email", "alice@example.com", "--redirect-uri", f"http://127.0.0.1:{port}/callback", "--no-browser",
-             "--ini", str(tmp_path / "out.ini")],
+             "--email", "alice@example.com", "--redirect-uri", f"http://127.0.0.1:{lent.port}/callback",
+             "--no-browser", "--ini", str(tmp_path / "out.ini")],
             capture_output=True, text=True, env=env, timeout=60)
-    finally:
-        peer.close()
-        client.close()
-        server.close()
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "Traceback" not in out, out
     assert "error:" in out and "hint:" in out and "ip_local_reserved_ports" in out, out
     assert "notarealsecret" not in out
+
+
+@linux_only
+def test_a_lent_port_whose_connection_just_ended_from_this_side_still_says_lent() -> None:
+    """The closing side keeps the port in TIME_WAIT for a minute; without SO_REUSEADDR on it, no one may bind."""
+    lent = LentPort()
+    lent.end(this_side_first=True)  # this side ends it first: TIME_WAIT on the lent port
+    port = lent.port
+    assert any(h.state == "06" for h in portholder.holders(port) or [])
+    with pytest.raises(ConsentError) as info:
+        LoopbackListener(f"http://127.0.0.1:{port}/callback").start()
+    assert info.value.what_msg is PORT_LENT

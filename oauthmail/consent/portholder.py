@@ -21,7 +21,6 @@ PROC_SYS_IPV4 = Path("/proc/sys/net/ipv4")
 
 #: ``/proc/net/tcp`` state codes (include/net/tcp_states.h).
 LISTEN = "0A"
-TIME_WAIT = "06"
 
 
 @dataclass(frozen=True)
@@ -71,8 +70,9 @@ def parse_proc_net_tcp(text: str) -> list[tuple[str, int, str, int, str, int, in
 def holders(port: int, host: str = "127.0.0.1", proc_net: Path = PROC_NET) -> list[Holder] | None:
     """The sockets that keep ``host:port`` from being bound, or ``None`` where this cannot be read (not Linux).
 
-    A socket on the wildcard address (0.0.0.0 or ::) holds every address; TIME_WAIT never blocks the
-    kit's listener (it binds with SO_REUSEADDR), so those are left out.
+    A socket on the wildcard address (0.0.0.0 or ::) holds every address. TIME_WAIT is kept: after a
+    connection that had the port ends from this side, the port stays held for a minute unless the
+    connection's program had set SO_REUSEADDR (the kit's own listener does), which ``/proc`` does not show.
     """
     found: list[Holder] = []
     readable = False
@@ -84,7 +84,7 @@ def holders(port: int, host: str = "127.0.0.1", proc_net: Path = PROC_NET) -> li
             continue
         readable = True
         for local, lport, remote, rport, state, uid, inode in parse_proc_net_tcp(text):
-            if lport == port and state != TIME_WAIT and (local == host or local in wildcards):
+            if lport == port and (local == host or local in wildcards):
                 found.append(Holder(f"{local}:{lport}", f"{remote}:{rport}", state, uid, inode))
     return found if readable else None
 
@@ -121,6 +121,7 @@ def may_be_lent(port: int, proc_sys: Path = PROC_SYS_IPV4) -> bool:
 
 
 def held_by_connection(port: int, host: str = "127.0.0.1", proc_net: Path = PROC_NET) -> bool:
-    """True when sockets hold the port and none of them listens: the system lent it to a connection."""
+    """True when sockets hold the port and none of them listens: the system lent it to a connection (one that
+    may have just ended: TIME_WAIT)."""
     found = holders(port, host, proc_net)
     return bool(found) and not any(h.listening for h in found or ())

@@ -147,6 +147,18 @@ CONSENT_PORT_WAIT_REMOTE = Msg(
     "paste the address as described.)",
     ja="（サーバーのポート {port} は別の人のサインインが使用中ですが、ここでは問題ありません。説明どおりアドレスを貼り付けてください。）",
 )
+CONSENT_PORT_WAIT_LENT = Msg(
+    en="Port {port} is used by another program's connection (the system gave it the port); waiting for that "
+    "connection to end (up to a minute)…",
+    ja="ポート {port} は別のプログラムの通信に使われています（システムがそのポートを割り当てました）。その接続が終わるのを"
+    "待っています（最大 1 分）…",
+)
+CONSENT_PORT_WAIT_LENT_REMOTE = Msg(
+    en="(Port {port} on the server is used by another program's connection; that does not matter here: paste the "
+    "address as described.)",
+    ja="（サーバーのポート {port} は別のプログラムの通信に使われていますが、ここでは問題ありません。説明どおりアドレスを"
+    "貼り付けてください。）",
+)
 DEVICE_CODE = Msg(en="On any device, open {uri} and enter the code {code}. Waiting…",
                   ja="どの端末でもよいので {uri} を開き、コード {code} を入力してください。待機中…")
 SENDING = Msg(en="Sending…", ja="送信中…")
@@ -627,7 +639,12 @@ class ConsentController(Controller):
                 if not told:
                     port = getattr(exc, "params", {}).get("port", "")
                     told = True
-                    wait = CONSENT_PORT_WAIT_REMOTE if self.remote else CONSENT_PORT_WAIT
+                    from ..consent.loopback import PORT_LENT
+
+                    if getattr(exc, "what_msg", None) is PORT_LENT:  # a connection, not another sign-in
+                        wait = CONSENT_PORT_WAIT_LENT_REMOTE if self.remote else CONSENT_PORT_WAIT_LENT
+                    else:
+                        wait = CONSENT_PORT_WAIT_REMOTE if self.remote else CONSENT_PORT_WAIT
                     if not say("waiting", f"{self.message} " + wait.format(self.session.lang, port=port)):
                         return
                 if self._cancel.wait(0.5):  # cancelled, or finished by a paste
