@@ -305,8 +305,8 @@ def _refresh_microsoft(acc: tokenfile.Account, timeout: float, transport: str | 
         "instance_discovery": discovery,
         "token_cache": msal.TokenCache(),
     }
+    app: Any = None
     try:
-        app: Any
         if acc.client_secret:
             app = msal.ConfidentialClientApplication(acc.client_id, client_credential=acc.client_secret, **kwargs)
         else:
@@ -324,6 +324,11 @@ def _refresh_microsoft(acc: tokenfile.Account, timeout: float, transport: str | 
         if isinstance(chained, (requests.exceptions.RequestException, OSError)):
             raise _network_error(chained, url, acc, timeout) from None
         raise _error_from_text(text, acc, acc.authority) from None
+    finally:
+        # MSAL's own session sits in a reference cycle: closed here, not whenever the cyclic collector runs
+        # (a long-running sender would keep one connection per refresh open meanwhile).
+        if app is not None:
+            app.http_client.close()
     if not isinstance(result, dict):
         raise TokenError(BAD_RESPONSE, BAD_RESPONSE_HINT, url=url, code="no_access_token")
     if "access_token" not in result:

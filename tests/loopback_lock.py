@@ -62,6 +62,25 @@ def port_owner(port: int, hosts: tuple[str, ...] = ("127.0.0.1", "::1")) -> str:
                      for h in dict.fromkeys(found))
 
 
+def open_connections_to(port: int) -> list[str]:
+    """This process's TCP sockets whose far end is ``port`` (ESTABLISHED, CLOSE_WAIT …), from /proc."""
+    mine = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            link = os.readlink(fd)
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            mine.add(int(link[8:-1]))
+    found = []
+    for name in ("tcp", "tcp6"):
+        text = (portholder.PROC_NET / name).read_text(encoding="ascii", errors="replace")
+        for local, lport, _remote, rport, state, _uid, inode in portholder.parse_proc_net_tcp(text):
+            if rport == port and inode in mine:
+                found.append(f"{local}:{lport} state {state}")
+    return found
+
+
 def wait_port_free(port: int, timeout: float = 60.0, hosts: tuple[str, ...] = ("127.0.0.1", "::1")) -> None:
     """Wait until ``port`` can be bound on every host (a kernel's listener closes on shutdown; a connection
     the system lent the port to ends)."""

@@ -37,6 +37,7 @@ from oauthmail.consent import (
     start_microsoft,
 )
 from oauthmail.errors import ConsentError, OAuthMailError
+from tests.loopback_lock import open_connections_to
 from tests.sandbox_fixtures import free_port as _free_port
 
 pytest.importorskip("oauthmail.sandbox")
@@ -587,3 +588,26 @@ def test_sign_in_one_line(sandbox: Any, oauthmail_home: Path) -> None:
     dev = sign_in(public, device_code=True, open_browser=False, timeout=60, on_flow=show_code)
     tf = tokenfile.read(oauthmail_home / "oauthmail.ini")
     assert set(tf.accounts) == {result.email, ms.email, dev.email} == {ALICE, dave, erin}
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc/net/tcp")
+def test_microsoft_sign_ins_leave_no_connection_open(sandbox: Any) -> None:
+    """A kernel lives for hours: MSAL's session (in a reference cycle) is closed after each call, not left to
+    the cyclic garbage collector."""
+    import gc
+
+    sb = sandbox
+    dave, erin = _users(sb)
+    port = urlsplit(sb.microsoft_authority).port
+    gc.collect()
+    gc.disable()
+    try:
+        flow = start_microsoft(_ms_web(sb), redirect_uri=_ms_redirect(), email=dave)
+        finish(flow, sb.approve(flow["auth_uri"], user=dave, follow=False))
+        device = start_device_code(microsoft_client(sb.microsoft_public_client_id, authority=sb.microsoft_authority))
+        threading.Timer(0.3, lambda: sb.approve_device_code(device["user_code"], erin)).start()
+        finish_device_code(device, timeout=60)
+        left = open_connections_to(port or 443)
+    finally:
+        gc.enable()
+    assert left == [], left

@@ -14,6 +14,7 @@ from test_core_support import MS_USER, write_ini
 
 from oauthmail import ConfigError, NetworkError, TokenError, tokenfile
 from oauthmail.tokens import AccessToken, cached_token_valid, get_access_token, microsoft_scopes
+from tests.loopback_lock import open_connections_to
 from tests.sandbox_fixtures import free_port
 
 
@@ -191,3 +192,28 @@ def test_token_endpoint_timeout(sandbox: Any, tmp_path: Path, provider: str) -> 
     with pytest.raises(NetworkError) as info:
         access_token_and_account(ini, timeout=1)
     assert info.value.code == "timeout" and "within 1 seconds" in info.value.what()
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc/net/tcp")
+@pytest.mark.parametrize("provider", ["google", "microsoft"])
+def test_a_refresh_leaves_no_connection_open(sandbox: Any, tmp_path: Path, provider: str) -> None:
+    """A long-running sender (the relay, a workflow's Mailer) refreshes every hour: each refresh closes its
+    HTTPS connection itself. MSAL's own session sits in a reference cycle, so without closing it the socket
+    would wait for the cyclic garbage collector (which a quiet process may not run for hours)."""
+    import gc
+    from urllib.parse import urlsplit
+
+    ini = tmp_path / "t.ini"
+    write_ini(sandbox, ini, provider, cached=False)
+    acc = tokenfile.read(ini).account()
+    port = urlsplit(acc.token_uri or acc.authority or "").port
+    assert port
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            get_access_token(ini, force_refresh=True)
+        left = open_connections_to(port)
+    finally:
+        gc.enable()
+    assert left == [], left

@@ -11,11 +11,12 @@ scopes are never passed (P31); one resource per token (P21). Authorities on host
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -145,6 +146,19 @@ def msal_app(cfg: ClientConfig) -> Any:
                            authority=cfg.authority, details=redact(str(exc), [cfg.client_secret])[:300]) from None
 
 
+@contextlib.contextmanager
+def closing_http(app: Any) -> Iterator[Any]:
+    """Close the MSAL app's HTTP session when the call is done.
+
+    Why: MSAL's own ``requests`` session sits in a reference cycle, so its connections would stay open until
+    the cyclic garbage collector runs; a notebook kernel lives for hours.
+    """
+    try:
+        yield app
+    finally:
+        app.http_client.close()
+
+
 def start_microsoft(
     client: ClientConfig | dict[str, Any],
     *,
@@ -160,7 +174,7 @@ def start_microsoft(
     app = msal_app(cfg)
     scopes = ms_scopes(cfg.authority, transport)
     hint = login_hint or email
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), closing_http(app):
         warnings.simplefilter("ignore")
         msal_flow = app.initiate_auth_code_flow(scopes, redirect_uri=redirect_uri or DEFAULT_MS_REDIRECT,
                                                 response_mode="query", login_hint=hint or None)
@@ -236,7 +250,7 @@ def finish_microsoft(flow: dict[str, Any], params: dict[str, str]) -> ConsentRes
     cfg = ClientConfig.from_dict(flow["client"])
     app = msal_app(cfg)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), closing_http(app):
             warnings.simplefilter("ignore")
             res = app.acquire_token_by_auth_code_flow(dict(flow["msal_flow"]), params, scopes=flow["scopes"])
     except requests.RequestException as exc:
@@ -269,7 +283,8 @@ def start_device_code(
     app = msal_app(cfg)
     scopes = ms_scopes(cfg.authority, transport)
     try:
-        dflow = app.initiate_device_flow(scopes=scopes)
+        with closing_http(app):
+            dflow = app.initiate_device_flow(scopes=scopes)
     except requests.RequestException as exc:
         raise network_error(cfg.authority, exc) from None
     except msal.exceptions.MsalError as exc:
@@ -330,7 +345,7 @@ def finish_device_code(
 
     exit_condition: Callable[[dict[str, Any]], bool] = stop
     try:
-        with quiet_library_logs():
+        with quiet_library_logs(), closing_http(app):
             res = app.acquire_token_by_device_flow(dflow, exit_condition=exit_condition)
     except requests.RequestException as exc:
         raise network_error(cfg.authority, exc) from None
