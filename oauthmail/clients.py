@@ -393,3 +393,28 @@ def microsoft_client(
 def needs_instance_discovery_off(authority: str) -> bool:
     """MSAL must not ask Microsoft about hosts it does not know (test providers, private clouds)."""
     return not is_known_microsoft_host(authority)
+
+
+def msal_http_client(*, verify: bool | str = True, timeout: float | None = None) -> Any:
+    """The ``requests`` session to give MSAL, as MSAL would build it (one retry), minus its reference cycle.
+
+    Why: MSAL's own session carries its timeout as ``session.request = partial(session.request, ...)``, a
+    cycle, so its connections stay open until the cyclic garbage collector runs, and one made by a
+    constructor that raised (a wrong authority) cannot be reached to close. The caller closes this one
+    (``app.http_client.close()`` or this object's ``close()``) when the call is done.
+    """
+    import requests
+    import requests.adapters
+
+    class _Session(requests.Session):
+        def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            if timeout is not None:
+                kwargs.setdefault("timeout", timeout)
+            return super().request(*args, **kwargs)
+
+    session = _Session()
+    session.verify = verify
+    adapter = requests.adapters.HTTPAdapter(max_retries=1)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

@@ -294,19 +294,21 @@ def _refresh_microsoft(acc: tokenfile.Account, timeout: float, transport: str | 
     import msal.exceptions
     import requests
 
+    from .clients import msal_http_client
+
     if not acc.authority:
         raise ConfigError(NO_AUTHORITY, NO_AUTHORITY_HINT, account=acc.email, code="no_authority")
     url = token_url(acc)
     discovery = providers.is_known_microsoft_host(acc.authority)
+    session = msal_http_client(verify=requests_verify(), timeout=timeout)
     kwargs: dict[str, Any] = {
         "authority": acc.authority,
-        "verify": requests_verify(),
-        "timeout": timeout,
+        "http_client": session,
         "instance_discovery": discovery,
         "token_cache": msal.TokenCache(),
     }
-    app: Any = None
     try:
+        app: Any
         if acc.client_secret:
             app = msal.ConfidentialClientApplication(acc.client_id, client_credential=acc.client_secret, **kwargs)
         else:
@@ -325,10 +327,9 @@ def _refresh_microsoft(acc: tokenfile.Account, timeout: float, transport: str | 
             raise _network_error(chained, url, acc, timeout) from None
         raise _error_from_text(text, acc, acc.authority) from None
     finally:
-        # MSAL's own session sits in a reference cycle: closed here, not whenever the cyclic collector runs
-        # (a long-running sender would keep one connection per refresh open meanwhile).
-        if app is not None:
-            app.http_client.close()
+        # Closed here, not whenever the garbage collector gets to it: a long-running sender (the relay)
+        # would keep one connection per refresh open meanwhile (clients.msal_http_client).
+        session.close()
     if not isinstance(result, dict):
         raise TokenError(BAD_RESPONSE, BAD_RESPONSE_HINT, url=url, code="no_access_token")
     if "access_token" not in result:

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..clients import ClientConfig, is_loopback_uri, load_google_client
-from ..errors import ConsentError
+from ..errors import ConsentError, OAuthMailError
 from ..i18n import Msg
 from ..providers import (
     GOOGLE_GMAIL_SEND_SCOPE,
@@ -231,15 +231,23 @@ def finish_google(flow: dict[str, Any], params: dict[str, str]) -> ConsentResult
         code_verifier=flow.get("code_verifier"), autogenerate_code_verifier=False,
     )
     secrets = [cfg.client_secret, params.get("code"), flow.get("code_verifier")]
+    failure: OAuthMailError | None = None
+    token: dict[str, Any] = {}
     try:
         with relaxed_token_scope():
             gflow.fetch_token(code=params["code"])
+        token = dict(gflow.oauth2session.token or {})
     except OAuth2Error as exc:
-        raise provider_error(exc.error, exc.description or "", redirect_uri=flow["redirect_uri"],
-                             email=flow.get("email", ""), secrets=secrets, provider="google") from None
+        failure = provider_error(exc.error, exc.description or "", redirect_uri=flow["redirect_uri"],
+                                 email=flow.get("email", ""), secrets=secrets, provider="google")
     except requests.RequestException as exc:
-        raise network_error(cfg.token_uri, exc, secrets) from None
-    token: dict[str, Any] = dict(gflow.oauth2session.token or {})
+        failure = network_error(cfg.token_uri, exc, secrets)
+    finally:
+        gflow.oauth2session.close()
+    if failure is not None:
+        # Raised out here, not in the handler: a notebook keeps the error it shows, and an error raised
+        # inside a handler keeps the library's exception, its frames and their open connection with it.
+        raise failure
     granted = _scopes(token.get("scope")) or list(flow["scopes"])
     needed = mail_scope(flow.get("transport", "smtp"))
     if needed not in granted and not (needed == GOOGLE_GMAIL_SEND_SCOPE and GOOGLE_MAIL_SCOPE in granted):

@@ -21,7 +21,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..clients import ClientConfig, microsoft_client, needs_instance_discovery_off, tenant_from_authority
+from ..clients import (
+    ClientConfig,
+    microsoft_client,
+    msal_http_client,
+    needs_instance_discovery_off,
+    tenant_from_authority,
+)
 from ..errors import ConsentError
 from ..i18n import Msg
 from ..providers import (
@@ -130,13 +136,19 @@ def msal_app(cfg: ClientConfig) -> Any:
     import msal
     import requests
 
-    kwargs: dict[str, Any] = {"authority": cfg.authority}
+    session = msal_http_client()
+    kwargs: dict[str, Any] = {"authority": cfg.authority, "http_client": session}
     if needs_instance_discovery_off(cfg.authority):
         kwargs["instance_discovery"] = False
     try:
-        if cfg.client_secret:
-            return msal.ConfidentialClientApplication(cfg.client_id, client_credential=cfg.client_secret, **kwargs)
-        return msal.PublicClientApplication(cfg.client_id, **kwargs)
+        try:
+            if cfg.client_secret:
+                return msal.ConfidentialClientApplication(cfg.client_id, client_credential=cfg.client_secret,
+                                                          **kwargs)
+            return msal.PublicClientApplication(cfg.client_id, **kwargs)
+        except BaseException:
+            session.close()  # the constructor asked the authority and failed: nothing else will close it
+            raise
     except requests.RequestException as exc:
         raise network_error(cfg.authority, exc, [cfg.client_secret]) from None
     except msal.exceptions.MsalError as exc:
