@@ -390,7 +390,16 @@ def _value_names() -> dict[str, dict[str, Msg]]:
     }
 
 
+def _when(value: object, lang: str | None) -> str:
+    """A recorded time as the reader reads it (Japanese: 「2026 年 12 月 2 日（水）…」); the JSON keeps ISO 8601."""
+    from .i18n.dates import shown_iso_time
+
+    return shown_iso_time(value, "ja" if _is_ja(lang) else "en")
+
+
 def _value(key: str, value: Any, lang: str | None) -> str:
+    if key.endswith("_at") and value:
+        return _when(value, lang)
     if key == "scopes":
         return " ".join(value) if value else T_NONE.format(lang)
     if isinstance(value, bool):
@@ -471,6 +480,8 @@ def _extra_value(key: object, value: object, lang: str | None) -> str:
         return shown.replace("（confidential）", f"（{value}）")
     if key in ("provider", "transport"):
         return _value(str(key), value, lang)
+    if str(key).endswith("_at"):  # client_secret_expires_at, created_at
+        return _when(value, lang)
     return str(value)
 
 
@@ -499,7 +510,7 @@ def render_markdown(rec: SetupRecord, lang: str | None = None) -> str:
     if rec.steps:
         for s in rec.steps:
             mark = "x" if s["done"] else " "
-            when = (f"（{s['at']}）" if _is_ja(lang) else f" ({s['at']})") if s["at"] else ""
+            when = (f"（{_when(s['at'], lang)}）" if _is_ja(lang) else f" ({s['at']})") if s["at"] else ""
             out.append(f"- [{mark}] {_md_cell(s['label'] or s['id'])}{when}")
     else:
         out.append(T_NONE.format(lang))
@@ -559,7 +570,7 @@ def render_html(rec: SetupRecord, lang: str | None = None) -> str:
         for s in rec.steps:
             mark = "☑" if s["done"] else "☐"
             state = T_DONE.format(lang) if s["done"] else T_NOT_DONE.format(lang)
-            when = (("、" if _is_ja(lang) else ", ") + s["at"]) if s["at"] else ""
+            when = (("、" if _is_ja(lang) else ", ") + _when(s["at"], lang)) if s["at"] else ""
             inner = f"（{state}{when}）" if _is_ja(lang) else f"({state}{when})"
             parts.append(f"<li>{mark} {e(s['label'] or s['id'])} <small>{e(inner)}</small></li>")
         parts.append("</ul>")

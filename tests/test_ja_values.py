@@ -134,7 +134,7 @@ def test_setup_record_notes_by_name_in_japanese(tmp_path: Path) -> None:
     steps = [{"id": "record", "label": "セットアップ記録を書き出し", "done": True, "at": "2026-12-02T01:00:00Z"}]
     md = render(build_record(path, steps=steps, extra=notes), "md", "ja")
     assert "プロバイダー（provider）: Microsoft" in md and "管理者としてサインイン（admin）: いいえ" in md
-    assert "SMTP.Send、offline_access" in md and "（2026-12-02T01:00:00Z）" in md
+    assert "SMTP.Send、offline_access" in md and "（2026 年 12 月 2 日（水）" in md and "T01:00:00Z" not in md
     notes_section = md.split("## 補足", 1)[1].split("## ", 1)[0]
     assert not ASCII_WORDS.search(notes_section.replace("（provider）", "").replace("（transport）", "")
                                   .replace("（web）", "")), notes_section
@@ -210,3 +210,36 @@ def test_a_reason_in_brackets_never_nests_brackets() -> None:
             assert not re.search(r"（[^）]*（", text), f"{info.name}.{name}: {text}"
             checked += 1
     assert checked > 20
+
+
+def test_record_times_read_as_japanese_dates_and_the_json_keeps_iso(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Japanese admin reads 「2026 年 12 月 2 日（水）10:00:00（日本時間）」; a program reads the JSON's ISO 8601."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        path = tmp_path / "oauthmail.ini"
+        acc = tokenfile.Account(
+            email="dave@contoso.com", provider="microsoft", client_id="5b1c3d7e-2f4a-4b6c-8d9e-0a1b2c3d4e5f",
+            refresh_token="0.not-a-real-refresh-token", authority="https://login.microsoftonline.com/contoso.com",
+            scopes=["https://outlook.office.com/SMTP.Send"], smtp_host="smtp.office365.com", smtp_port=587,
+            smtp_security="starttls")
+        acc.extra["client_secret_expires_at"] = "2027-06-01T00:00:00Z"
+        tokenfile.save_account(path, acc, make_default=True)
+        steps = [{"id": "record", "label": "セットアップ記録を書き出し", "done": True, "at": "2026-12-02T01:00:00Z"}]
+        rec = build_record(path, steps=steps, extra={"created_at": "2026-12-01T15:30:00Z", "note_at": "not a time"})
+        rec.created_at = "2026-12-02T01:02:03Z"
+        md, page, data = render(rec, "md", "ja"), render(rec, "html", "ja"), render(rec, "json")
+        assert "2026 年 12 月 2 日（水）10:00:00（日本時間）" in md and "2026 年 12 月 2 日（水）10:00:00（日本時間）" in page
+        assert "| 記録日時 | 2026 年 12 月 2 日（水）10:02:03（日本時間） |" in md
+        assert "2027 年 6 月 1 日（火）09:00:00（日本時間）" in md  # the client secret's expiry
+        assert "作成日時（created_at）: 2026 年 12 月 2 日（水）00:30:00（日本時間）" in md
+        assert "not a time" in md  # not a time: shown as written
+        assert not re.search(r"\d{4}-\d\d-\d\dT", md), md
+        assert '"2026-12-02T01:02:03Z"' in data and '"2026-12-02T01:00:00Z"' in data
+        assert "2026-12-02T01:00:00Z" in render(rec, "md", "en")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

@@ -85,6 +85,10 @@ def test_switch_off_fails_with_the_manual_path_and_lists_made_apps(sandbox: Any)
     assert listing.wait_task(60)
     assert listing.status == "done", listing.message
     assert listing.items[0]["removed_at"] and sandbox.directory_state["applications"] == []
+    s.lang = "ja"  # the times a person reads, as dates in Japanese (the registrations file keeps ISO 8601)
+    table = listing.table_html()
+    assert "年" in table and "日（" in table and listing.items[0]["created_at"] not in table
+    assert listing.items[0]["removed_at"] not in table
 
 
 def test_buttons_drive_the_same_controller(sandbox: Any) -> None:

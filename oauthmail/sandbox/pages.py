@@ -271,10 +271,6 @@ def device_done_page(result: str, app: str, lang: str) -> str:
                 meta={"sandbox-page": "device_done", "sandbox-result": result})
 
 
-WEEKDAYS_JA = "月火水木金土日"
-JAPAN_TIME = Msg(en="Japan time", ja="日本時間")
-
-
 def mail_date(header: object, lang: str) -> str:
     """A ``Date:`` header as a reader of ``lang`` reads it: in Japanese 「2026 年 12 月 2 日（水）18:42:05（日本時間）」
     in this computer's time zone; in English, and for a header that does not parse, the header as it is."""
@@ -283,15 +279,12 @@ def mail_date(header: object, lang: str) -> str:
         return raw
     from email.utils import parsedate_to_datetime
 
+    from ..i18n.dates import japanese_datetime
+
     try:
-        when = parsedate_to_datetime(raw).astimezone()
+        return japanese_datetime(parsedate_to_datetime(raw))
     except (TypeError, ValueError, IndexError, OverflowError):
         return raw
-    offset = when.utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
-    zone = JAPAN_TIME.format(lang) if minutes == 540 else f"UTC{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-    return (f"{when.year} 年 {when.month} 月 {when.day} 日（{WEEKDAYS_JA[when.weekday()]}）"
-            f"{when:%H:%M:%S}（{zone}）")
 
 
 def _date_cell(header: object, lang: str, *, raw_below: bool = False) -> str:

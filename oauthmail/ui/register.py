@@ -193,12 +193,14 @@ class RegistrationsController(Controller):
             return ""
         head = "".join(f"<th>{html.escape(c.format(lang))}</th>" for c in (COL_APP, COL_CLIENT, COL_TENANT,
                                                                            COL_CREATED, COL_STATE))
+        from ..i18n.dates import shown_iso_time
+
         rows = []
         for i in self.items:
-            state = (STATE_REMOVED.format(lang, at=i.get("removed_at")) if i.get("removed_at")
+            state = (STATE_REMOVED.format(lang, at=shown_iso_time(i.get("removed_at"), lang)) if i.get("removed_at")
                      else STATE_LIVE.format(lang))
             cells = [i.get("display_name"), i.get("app_id"), i.get("tenant_name") or i.get("tenant_id"),
-                     i.get("created_at"), state]
+                     shown_iso_time(i.get("created_at"), lang), state]
             rows.append("<tr>" + "".join(f"<td>{html.escape(str(c or ''))}</td>" for c in cells) + "</tr>")
         return f"<table class='oauthmail-registrations'><tr>{head}</tr>{''.join(rows)}</table>"
 
