@@ -119,15 +119,19 @@ def test_doctor_names_the_provider_and_dates_the_certificate() -> None:
                                      until=_cert_date("Mar  6 00:56:11 2029 GMT"))
 
 
-def test_setup_record_notes_by_name_in_japanese(tmp_path: Path) -> None:
-    from oauthmail.i18n import set_language
-
-    path = tmp_path / "oauthmail.ini"
-    acc = tokenfile.Account(
+def _contoso_account() -> tokenfile.Account:
+    return tokenfile.Account(
         email="dave@contoso.com", provider="microsoft", client_id="5b1c3d7e-2f4a-4b6c-8d9e-0a1b2c3d4e5f",
         refresh_token="0.not-a-real-refresh-token", authority="https://login.microsoftonline.com/contoso.com",
         scopes=["https://outlook.office.com/SMTP.Send"], smtp_host="smtp.office365.com", smtp_port=587,
         smtp_security="starttls")
+
+
+def test_setup_record_notes_by_name_in_japanese(tmp_path: Path) -> None:
+    from oauthmail.i18n import set_language
+
+    path = tmp_path / "oauthmail.ini"
+    acc = _contoso_account()
     tokenfile.save_account(path, acc, make_default=True)
     notes = {"provider": "microsoft", "client_type": "web", "transport": "smtp", "admin": False,
              "permissions": "SMTP.Send, offline_access", "tenant_wide_consent": True}
@@ -221,11 +225,7 @@ def test_record_times_read_as_japanese_dates_and_the_json_keeps_iso(tmp_path: Pa
     time.tzset()
     try:
         path = tmp_path / "oauthmail.ini"
-        acc = tokenfile.Account(
-            email="dave@contoso.com", provider="microsoft", client_id="5b1c3d7e-2f4a-4b6c-8d9e-0a1b2c3d4e5f",
-            refresh_token="0.not-a-real-refresh-token", authority="https://login.microsoftonline.com/contoso.com",
-            scopes=["https://outlook.office.com/SMTP.Send"], smtp_host="smtp.office365.com", smtp_port=587,
-            smtp_security="starttls")
+        acc = _contoso_account()
         acc.extra["client_secret_expires_at"] = "2027-06-01T00:00:00Z"
         tokenfile.save_account(path, acc, make_default=True)
         steps = [{"id": "record", "label": "セットアップ記録を書き出し", "done": True, "at": "2026-12-02T01:00:00Z"}]
