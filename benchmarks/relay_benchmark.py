@@ -19,12 +19,22 @@ measured with ``OAUTHMAIL_RELAY_LOOP=asyncio`` (both printed). The floor line is
 aiosmtpd server costs the same smtplib client per message on this machine — a relay built on aiosmtpd
 cannot cost less than that on top of its upstream. A measurement, not a test: it exits 0 either way,
 and prints the load average beside the figures.
+
+[1d], where valgrind is installed (``--no-instructions`` skips it): the relay's own work per message on
+one client connection counted in instructions (callgrind), beside what the kit's ``Mailer`` spends per
+message sending directly. Wall-time ratios on a shared 2-core machine move by 2x between quiet runs;
+instruction counts do not, so a change to the relay's cost shows here first. Each side runs twice
+(``--counted`` and ten times that many messages) and the difference is divided by the extra messages,
+so start-up and imports cancel out.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
+import signal
 import smtplib
 import socket
 import statistics
@@ -149,12 +159,92 @@ class RelayProcess:
         self.log.close()
 
 
+DIRECT_SCRIPT = """
+import sys
+from email.message import EmailMessage
+from oauthmail.mailer import Mailer
+ini, user, to, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+m = EmailMessage()
+m["From"], m["To"], m["Subject"] = user, to, "counted"
+m.set_content("hello from the relay benchmark\\n" * 20)
+with Mailer(ini, user) as mailer:
+    for _ in range(n):
+        mailer.send(m)
+"""
+
+
+def _collected(stderr: str) -> int | None:
+    found = re.search(r"Collected : (\d+)", stderr)
+    return int(found.group(1)) if found else None
+
+
+def direct_instructions(ini: Path, env: dict[str, str], n: int) -> int | None:
+    """Instructions of a process that sends ``n`` messages with ``Mailer`` on one connection."""
+    p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
+                        DIRECT_SCRIPT, str(ini), USER, TO, str(n)], env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True, timeout=900)
+    return _collected(p.stderr) if p.returncode == 0 else None
+
+
+def relay_instructions(ini: Path, env: dict[str, str], password: str, n: int) -> int | None:
+    """Instructions of an ``oauthmail relay`` process that passes on ``n`` messages of one client connection."""
+    port = free_port()
+    # stderr to a file, not a pipe: the relay logs a line per message, and a full pipe would stop it
+    with tempfile.TemporaryFile(mode="w+") as err_file:
+        proc = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+                                 "-m", "oauthmail", "relay", "--ini", str(ini), "--listen", f"127.0.0.1:{port}"],
+                                env={**env, "OAUTHMAIL_RELAY_LOOP": "asyncio"}, stdout=subprocess.DEVNULL,
+                                stderr=err_file, text=True)
+        try:
+            deadline = time.time() + 600  # imports under valgrind take a while
+            while True:
+                try:
+                    c = smtplib.SMTP("127.0.0.1", port, timeout=300)
+                    break
+                except OSError:
+                    if time.time() > deadline or proc.poll() is not None:
+                        return None
+                    time.sleep(0.5)
+            c.login(USER, password)
+            data = build(0).as_bytes()
+            for _ in range(n):
+                c.sendmail(USER, [TO], data)
+            c.quit()
+            proc.send_signal(signal.SIGTERM)  # the relay stops cleanly; valgrind then prints its count
+            proc.wait(600)
+            err_file.seek(0)
+            return _collected(err_file.read()) if proc.returncode == 0 else None
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(30)
+
+
+def instructions(ini: Path, env: dict[str, str], password: str, counted: int) -> str:
+    """The [1d] line: the relay's and the direct Mailer's instructions per message, start-up cancelled out."""
+    if not shutil.which("valgrind"):
+        return "[1d] instructions: skipped (valgrind is not installed: apt-get install valgrind)"
+    many = counted * 10
+    r1, r2 = relay_instructions(ini, env, password, counted), relay_instructions(ini, env, password, many)
+    d1, d2 = direct_instructions(ini, env, counted), direct_instructions(ini, env, many)
+    if None in (r1, r2, d1, d2):
+        return "[1d] instructions: valgrind did not finish a run; no figure"
+    relay = (r2 - r1) / (many - counted)  # type: ignore[operator]
+    direct = (d2 - d1) / (many - counted)  # type: ignore[operator]
+    return (f"[1d] instructions per message, one client connection (callgrind, {many - counted} messages): relay "
+            f"process {relay / 1e3:.0f} k, the kit sending directly (Mailer) {direct / 1e3:.0f} k → the relay hop "
+            f"adds {relay / direct:.2f}x the direct sender's own work (the client of the relay not counted)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch", type=int, default=200)
     ap.add_argument("--singles", type=int, default=30)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--counted", type=int, default=20,
+                    help="[1d]: messages of the short counted run (the long one has ten times as many)")
+    ap.add_argument("--no-instructions", action="store_true", help="skip [1d] (valgrind)")
     args = ap.parse_args()
 
     from oauthmail.sandbox import Sandbox
@@ -276,6 +366,7 @@ def main() -> int:
             after_restart = len(sb.token_requests) - before_tokens - tokens
             log_text = "".join((root / n).read_text() for n in ("relay.log", "relay2.log", "relay3.log"))
             leaked = [s for s in [*tokenfile.read(ini2).account().secrets(), password, password2] if s in log_text]
+            counted = "" if args.no_instructions else instructions(ini, env, password, args.counted)
         finally:
             up.stop()
             sb.stop()
@@ -297,6 +388,8 @@ def main() -> int:
           f"{len(errors)} failed, {tokens} token request(s) (goal 1) in {conc:.2f} s; after a relay restart "
           f"{after_restart} more (goal 0)")
     print(f"   secrets in the relay's log lines: {len(leaked)} (goal 0)")
+    if counted:
+        print(counted)
     return 0
 
 
