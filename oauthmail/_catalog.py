@@ -1195,7 +1195,10 @@ register(
     ),
     _e(
         "local-port-busy", "port in use",
-        (r"Address already in use", r"Errno 98\b", r"WinError 10048", r"EADDRINUSE"),
+        (r"Address already in use", r"Errno 98\b", r"WinError 10048", r"EADDRINUSE",
+         # the kit's own words (oauthmail/consent/loopback.py), pasted back into `oauthmail explain`
+         r"Port \d+ on \S+ is (?:in use|used by another program's connection)",
+         r"のポート \d+ は(?:使用中です|、別のプログラムの通信に使われています)"),
         ConsentError,
         ("The sign-in port is already in use", "サインイン用のポートが使用中です"),
         ("The kit could not listen on its loopback port (usually 48888) because another program holds it.",

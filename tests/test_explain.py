@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from oauthmail.consent.loopback import PORT_BUSY, PORT_LENT
 from oauthmail.errors import AuthenticationError, NetworkError, OAuthMailError, TokenError
 from oauthmail.explain import (
     CATALOG,
@@ -369,6 +370,9 @@ SAMPLES: dict[str, list[str]] = {
         "OSError: [Errno 98] Address already in use",
         "OSError: [WinError 10048] Only one usage of each socket address (protocol/network address/port) is "
         "normally permitted",
+        # the kit's own two messages, as `oauthmail consent` prints them and a person pastes them back
+        *(msg.format(lang, host="127.0.0.1", port=48888, low=32768, high=60999)
+          for msg in (PORT_BUSY, PORT_LENT) for lang in ("en", "ja")),
     ],
     "local-no-browser": [
         "webbrowser.Error: could not locate runnable browser",
