@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from oauthmail.clients import msal_http_client
 from oauthmail.errors import ConsentError
 
 SMTP_SEND = "https://outlook.office.com/SMTP.Send"
@@ -30,19 +31,35 @@ def _claims(jwt: str) -> dict[str, Any]:
     return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))
 
 
+_SESSIONS: list[Any] = []
+
+
+def _http() -> Any:
+    """A session for MSAL, closed after the test (MSAL's own would wait for the garbage collector)."""
+    _SESSIONS.append(msal_http_client())
+    return _SESSIONS[-1]
+
+
+@pytest.fixture(autouse=True)
+def _close_msal_sessions() -> Any:
+    yield
+    while _SESSIONS:
+        _SESSIONS.pop().close()
+
+
 def _confidential(sb: Any, secret: str | None = None) -> Any:
     import msal
 
     return msal.ConfidentialClientApplication(sb.microsoft_web_client_id,
                                               client_credential=secret or sb.microsoft_web_client_secret,
-                                              authority=sb.microsoft_authority, instance_discovery=False)
+                                              authority=sb.microsoft_authority, instance_discovery=False, http_client=_http())
 
 
 def _public(sb: Any, client_id: str | None = None) -> Any:
     import msal
 
     return msal.PublicClientApplication(client_id or sb.microsoft_public_client_id,
-                                        authority=sb.microsoft_authority, instance_discovery=False)
+                                        authority=sb.microsoft_authority, instance_discovery=False, http_client=_http())
 
 
 def _start(app: Any, scopes: list[str], redirect: str) -> dict[str, Any]:
@@ -139,7 +156,8 @@ def test_secret_sent_by_a_public_client(sandbox: Any) -> None:
     import msal
 
     app = msal.ConfidentialClientApplication(sandbox.microsoft_public_client_id, client_credential="x" * 40,
-                                             authority=sandbox.microsoft_authority, instance_discovery=False)
+                                             authority=sandbox.microsoft_authority, instance_discovery=False,
+                                             http_client=_http())
     flow = _start(app, [SMTP_SEND], "http://localhost:5555")
     res = app.acquire_token_by_auth_code_flow(flow, _query(sandbox.approve(flow["auth_uri"], DAVE, follow=False)))
     assert res["error_description"].startswith("AADSTS700025:")
@@ -160,7 +178,8 @@ def test_unknown_app_and_code_reuse_and_verifier(sandbox: Any) -> None:
     import msal
 
     unknown = msal.PublicClientApplication("00000000-1111-2222-3333-444444444444",
-                                           authority=sandbox.microsoft_authority, instance_discovery=False)
+                                           authority=sandbox.microsoft_authority, instance_discovery=False,
+                                           http_client=_http())
     flow = _start(unknown, [SMTP_SEND], "http://localhost")
     with pytest.raises(ConsentError) as err:
         sandbox.approve(flow["auth_uri"], DAVE, follow=False)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 
+from oauthmail.clients import msal_http_client
 from oauthmail.sandbox import Sandbox, SandboxHandle, ensure_running, load_info
 
 MAIL = "https://mail.google.com/"
@@ -41,11 +42,12 @@ def test_consent_page_in_english_and_japanese(sandbox: Any) -> None:
         assert not re.search(r'(action|href)="/', page)
 
 
-def test_microsoft_consent_and_device_pages(sandbox: Any) -> None:
+def test_microsoft_consent_and_device_pages(sandbox: Any, request: pytest.FixtureRequest) -> None:
     import msal
 
     app = msal.PublicClientApplication(sandbox.microsoft_public_client_id, authority=sandbox.microsoft_authority,
-                                       instance_discovery=False)
+                                       instance_discovery=False, http_client=msal_http_client())
+    request.addfinalizer(app.http_client.close)  # not left to the garbage collector
     flow = app.initiate_auth_code_flow(["https://outlook.office.com/SMTP.Send"], redirect_uri="http://localhost",
                                        response_mode="query")
     page = requests.get(flow["auth_uri"] + "&hl=ja", timeout=5).text
