@@ -16,6 +16,7 @@ of the secret *Value* (P25). Each is said here, before any browser opens.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field, fields
@@ -403,18 +404,28 @@ def msal_http_client(*, verify: bool | str = True, timeout: float | None = None)
     constructor that raised (a wrong authority) cannot be reached to close. The caller closes this one
     (``app.http_client.close()`` or this object's ``close()``) when the call is done.
     """
-    import requests
     import requests.adapters
 
-    class _Session(requests.Session):
-        def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-            if timeout is not None:
-                kwargs.setdefault("timeout", timeout)
-            return super().request(*args, **kwargs)
-
-    session = _Session()
+    session = _timeout_session_class()()
+    session.default_timeout = timeout
     session.verify = verify
     adapter = requests.adapters.HTTPAdapter(max_retries=1)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+@functools.cache
+def _timeout_session_class() -> type[Any]:
+    """``requests.Session`` with a timeout for every request (made once: ``requests`` is imported lazily)."""
+    import requests
+
+    class TimeoutSession(requests.Session):
+        default_timeout: float | None = None
+
+        def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            if self.default_timeout is not None:
+                kwargs.setdefault("timeout", self.default_timeout)
+            return super().request(*args, **kwargs)
+
+    return TimeoutSession

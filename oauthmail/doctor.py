@@ -696,8 +696,6 @@ def render_table(report: DoctorReport, lang: str | None = None) -> str:
     return "\n".join(lines)
 
 
-
-
 # ``oauthmail.doctor(ini)`` is this module, called: it runs :func:`run_doctor` (see ``oauthmail/_callable.py``).
 from ._callable import make_callable  # noqa: E402
 

@@ -65,15 +65,10 @@ def test_holders_are_the_sockets_on_that_address_and_port(tmp_path: Path) -> Non
     assert portholder.held_by_connection(48888, "127.0.0.1", _proc(tmp_path, time_wait_only, ""))
 
 
-def test_lent_range_and_reserved_ports(tmp_path: Path) -> None:
+def test_lent_range(tmp_path: Path) -> None:
     (tmp_path / "ip_local_port_range").write_text("32768\t60999\n")
-    (tmp_path / "ip_local_reserved_ports").write_text("\n")
     assert portholder.lent_range(tmp_path) == (32768, 60999)
-    assert portholder.may_be_lent(48888, tmp_path) and not portholder.may_be_lent(8080, tmp_path)
-    (tmp_path / "ip_local_reserved_ports").write_text("8000,48000-49000\n")
-    assert portholder.reserved(48888, tmp_path) and portholder.reserved(8000, tmp_path)
-    assert not portholder.reserved(49001, tmp_path) and not portholder.may_be_lent(48888, tmp_path)
-    assert portholder.lent_range(tmp_path / "nothing") is None and not portholder.may_be_lent(48888, tmp_path / "x")
+    assert portholder.lent_range(tmp_path / "nothing") is None
 
 
 @linux_only

@@ -98,28 +98,6 @@ def lent_range(proc_sys: Path = PROC_SYS_IPV4) -> tuple[int, int] | None:
         return None
 
 
-def reserved(port: int, proc_sys: Path = PROC_SYS_IPV4) -> bool:
-    """Whether ``port`` is in ``ip_local_reserved_ports`` (``48888`` or ``48000-49000``, comma-separated)."""
-    try:
-        text = (proc_sys / "ip_local_reserved_ports").read_text().strip()
-    except OSError:
-        return False
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        low, _, high = part.partition("-")
-        try:
-            if int(low) <= port <= int(high or low):
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def may_be_lent(port: int, proc_sys: Path = PROC_SYS_IPV4) -> bool:
-    """Whether the system may give ``port`` to an outgoing connection (in the range and not reserved)."""
-    span = lent_range(proc_sys)
-    return span is not None and span[0] <= port <= span[1] and not reserved(port, proc_sys)
-
-
 def held_by_connection(port: int, host: str = "127.0.0.1", proc_net: Path = PROC_NET) -> bool:
     """True when sockets hold the port and none of them listens: the system lent it to a connection (one that
     may have just ended: TIME_WAIT)."""
